@@ -1,0 +1,1 @@
+"""Fangkong (防控): outbreak prevention and control command platform."""

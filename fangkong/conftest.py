@@ -1,0 +1,167 @@
+"""Shared test ground: a small city and fixed actors, one per role and district.
+
+The city: 山西省 (140000) > 太原市 (140100) > 小店区 (140105) and 迎泽区 (140106),
+each with one subdistrict > community > grid > two buildings.
+
+Actors (password ``correct-horse-42`` for all):
+- ``commander``  city commander of Taiyuan (sees both districts)
+- ``xiaodian``   district officer of Xiaodian
+- ``yingze``     district officer of Yingze (the "other district" for denial tests)
+- ``gridworker`` grid worker of the Xiaodian grid
+- ``investigator`` investigator of Xiaodian (may unmask)
+- ``auditor``    auditor of Taiyuan
+- ``nobody``     a signed-in user with no staff profile
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from fangkong.core import crypto
+from fangkong.core.identity import make_prc_id
+from fangkong.core.models import Jurisdiction, Person, Role, StaffProfile
+from fangkong.core.services import PersonData, jurisdiction_build, person_clean, person_instance
+
+PASSWORD = "correct-horse-42"
+
+
+@dataclass
+class City:
+    province: Jurisdiction
+    city: Jurisdiction
+    xiaodian: Jurisdiction
+    yingze: Jurisdiction
+    xd_grid: Jurisdiction
+    yz_grid: Jurisdiction
+    xd_building: Jurisdiction
+    xd_building2: Jurisdiction
+    yz_building: Jurisdiction
+
+
+def _chain(district: Jurisdiction, prefix: str, name: str) -> tuple[Jurisdiction, ...]:
+    sub = jurisdiction_build(
+        parent=district, level="subdistrict", name_zh=f"{name}街道", name_en=f"{prefix} Subdistrict"
+    )
+    com = jurisdiction_build(
+        parent=sub, level="community", name_zh=f"{name}社区", name_en=f"{prefix} Community"
+    )
+    grid = jurisdiction_build(
+        parent=com, level="grid", name_zh=f"{name}第1网格", name_en=f"{prefix} Grid 1"
+    )
+    b1 = jurisdiction_build(parent=grid, level="building", name_zh="1号楼", name_en="Building 1")
+    b2 = jurisdiction_build(parent=grid, level="building", name_zh="2号楼", name_en="Building 2")
+    return grid, b1, b2
+
+
+@pytest.fixture(autouse=True)
+def _reset_keys() -> Any:
+    crypto.reset_key_cache()
+    yield
+    crypto.reset_key_cache()
+
+
+@pytest.fixture
+def city(db: Any) -> City:
+    province = jurisdiction_build(
+        parent=None, level="province", name_zh="山西省", name_en="Shanxi", code="140000"
+    )
+    taiyuan = jurisdiction_build(
+        parent=province, level="city", name_zh="太原市", name_en="Taiyuan", code="140100"
+    )
+    xiaodian = jurisdiction_build(
+        parent=taiyuan, level="district", name_zh="小店区", name_en="Xiaodian", code="140105"
+    )
+    yingze = jurisdiction_build(
+        parent=taiyuan, level="district", name_zh="迎泽区", name_en="Yingze", code="140106"
+    )
+    xd_grid, xd_b1, xd_b2 = _chain(xiaodian, "Pingyang", "坞城")
+    yz_grid, yz_b1, _yz_b2 = _chain(yingze, "Liuxiang", "柳巷")
+    return City(province, taiyuan, xiaodian, yingze, xd_grid, yz_grid, xd_b1, xd_b2, yz_b1)
+
+
+def make_staff(username: str, node: Jurisdiction, *roles: str) -> Any:
+    user = get_user_model().objects.create_user(username=username, password=PASSWORD)
+    profile = StaffProfile.objects.create(user=user, jurisdiction=node, display_name=username)
+    profile.roles.set(Role.objects.filter(code__in=roles))
+    return user
+
+
+@pytest.fixture
+def commander(city: City) -> Any:
+    return make_staff("commander", city.city, "city_commander")
+
+
+@pytest.fixture
+def xiaodian_officer(city: City) -> Any:
+    return make_staff("xiaodian", city.xiaodian, "district_officer")
+
+
+@pytest.fixture
+def yingze_officer(city: City) -> Any:
+    return make_staff("yingze", city.yingze, "district_officer")
+
+
+@pytest.fixture
+def grid_worker(city: City) -> Any:
+    return make_staff("gridworker", city.xd_grid, "grid_worker")
+
+
+@pytest.fixture
+def investigator(city: City) -> Any:
+    return make_staff("investigator", city.xiaodian, "investigator")
+
+
+@pytest.fixture
+def auditor(city: City) -> Any:
+    return make_staff("auditor", city.city, "auditor")
+
+
+@pytest.fixture
+def nobody(db: Any) -> Any:
+    return get_user_model().objects.create_user(username="nobody", password=PASSWORD)
+
+
+_seq = {"n": 0}
+
+
+def make_person(
+    home: Jurisdiction | None,
+    *,
+    name: str = "张三",
+    birth: dt.date = dt.date(1985, 6, 15),
+    phone: str = "",
+    key_groups: list[str] | None = None,
+    limited_mobility: bool = False,
+    region: str = "140105",
+) -> Person:
+    """A registered person with a valid, unique PRC ID (no audit: test set-up)."""
+    _seq["n"] = (_seq["n"] + 1) % 1000
+    doc = make_prc_id(region, birth, _seq["n"])
+    clean = person_clean(
+        PersonData(
+            doc_type="prc_id",
+            doc_number=doc,
+            name=name,
+            phone=phone,
+            key_groups=key_groups or [],
+            limited_mobility=limited_mobility,
+        ),
+        home=home,
+    )
+    person = person_instance(clean, scope_path=home.path if home else "")
+    person.save()
+    if clean.key_groups:
+        person.key_groups.set(clean.key_groups)
+    return person
+
+
+def client_for(user: Any) -> Client:
+    c = Client()
+    c.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    return c

@@ -1,0 +1,102 @@
+"""Audit trail: every write through a service records who, what, where and why.
+
+The request id and client address come from ``RequestIdMiddleware`` through a
+context variable, so services need not pass the request around. Jobs and
+commands run with an empty request context (request id from ``request_context``).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from fangkong.core import permissions
+from fangkong.core.crypto import mask
+from fangkong.core.models import AuditEntry
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    request_id: str
+    client_ip: str | None = None
+
+
+_current: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar(
+    "fangkong_request_context", default=None
+)
+
+# Fields whose values never appear in clear in an audit row.
+PERSONAL_FIELDS = {"doc_number", "phone"}
+
+
+@contextmanager
+def request_context(request_id: str | None = None, client_ip: str | None = None) -> Iterator[None]:
+    token = _current.set(RequestContext(request_id or uuid.uuid4().hex, client_ip))
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+def current_request() -> RequestContext | None:
+    return _current.get()
+
+
+def masked_value(field: str, value: Any) -> Any:
+    if field in PERSONAL_FIELDS and value:
+        return mask(str(value))
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, set | frozenset | tuple):
+        return sorted(value)
+    return value
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    """``{field: [old, new]}`` for the fields that changed, personal values masked."""
+    out: dict[str, list[Any]] = {}
+    for key in sorted(set(before) | set(after)):
+        old, new = before.get(key), after.get(key)
+        if old != new:
+            out[key] = [masked_value(key, old), masked_value(key, new)]
+    return out
+
+
+def audit_record(
+    *,
+    actor: Any,
+    action: str,
+    obj: Any = None,
+    object_type: str | None = None,
+    object_id: Any = None,
+    scope_path: str = "",
+    person_id: int | None = None,
+    changes: dict[str, Any] | None = None,
+    reason: str = "",
+) -> AuditEntry:
+    """Append one audit row. Call inside the service's transaction."""
+    ctx = current_request()
+    profile = permissions.staff_profile(actor)
+    authenticated = getattr(actor, "is_authenticated", False)
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id if object_id is not None else obj.pk
+    return AuditEntry.objects.create(
+        actor=actor if authenticated else None,
+        actor_username=actor.get_username() if authenticated else "system",
+        actor_roles=",".join(permissions.role_codes_of(actor)) if authenticated else "",
+        actor_jurisdiction_path=profile.jurisdiction.path if profile else "",
+        action=action,
+        object_type=object_type or "",
+        object_id=str(object_id if object_id is not None else ""),
+        scope_path=scope_path,
+        person_id=person_id,
+        changes=changes or {},
+        reason=reason,
+        request_id=ctx.request_id if ctx else "",
+        client_ip=ctx.client_ip if ctx else None,
+    )

@@ -1,0 +1,107 @@
+"""Capabilities and jurisdiction scope of staff users.
+
+A capability is a code the software checks (``person.unmask``); which roles hold
+which capabilities is data (the ``Role`` table, seeded from ``fixtures/roles.json``
+and documented in ``docs/permissions.md``). Scope is the user's jurisdiction
+subtree: outside it an object does not exist.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from fangkong.core.errors import NotFound, PermissionDenied
+
+# Every capability the code checks, with what it allows. Apps add theirs here.
+CAPABILITIES: dict[str, Any] = {
+    "jurisdiction.view": _("See the jurisdiction tree of their area"),
+    "jurisdiction.manage": _("Create, rename, move and import jurisdiction nodes"),
+    "person.view": _("Search and open people registered in their area (masked)"),
+    "person.create": _("Register people"),
+    "person.update": _("Correct people's registry details"),
+    "person.import": _("Import people from CSV or XLSX files"),
+    "person.export": _("Export the people of their area as CSV (masked)"),
+    "person.merge": _("Merge duplicate registrations of one person"),
+    "person.unmask": _("See full ID and phone numbers (every unmasking is audited)"),
+    "audit.view": _("Search the audit trail of their area"),
+    "audit.export": _("Export the audit trail of their area"),
+    "staff.manage": _("Create staff accounts and assign roles in their area"),
+    "notify.send": _("Send notifications and batches to people of their area"),
+    "notify.view": _("See notification batches and delivery counts"),
+    "admin.access": _("Use the Django admin (system administrators)"),
+}
+
+_CACHE_ATTR = "_fangkong_capabilities"
+
+
+class NoScope:
+    """Marker for a user without a staff profile (sees nothing)."""
+
+
+def staff_profile(user: Any) -> Any | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    try:
+        return user.staff
+    except Exception:  # RelatedObjectDoesNotExist
+        return None
+
+
+def capabilities_of(user: Any) -> frozenset[str]:
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    cached = getattr(user, _CACHE_ATTR, None)
+    if cached is not None:
+        return cached
+    caps: set[str] = set()
+    if user.is_superuser:
+        caps = set(CAPABILITIES)
+    else:
+        profile = staff_profile(user)
+        if profile is not None and user.is_active:
+            for role in profile.roles.all():
+                caps.update(role.capabilities or [])
+    result = frozenset(caps)
+    setattr(user, _CACHE_ATTR, result)
+    return result
+
+
+def role_codes_of(user: Any) -> list[str]:
+    profile = staff_profile(user)
+    if profile is None:
+        return ["superuser"] if getattr(user, "is_superuser", False) else []
+    return sorted(r.code for r in profile.roles.all())
+
+
+def has_capability(user: Any, capability: str) -> bool:
+    return capability in capabilities_of(user)
+
+
+def require(user: Any, capability: str) -> None:
+    if capability not in CAPABILITIES:
+        raise ValueError(f"unknown capability {capability!r}")
+    if not has_capability(user, capability):
+        raise PermissionDenied()
+
+
+def scope_path(user: Any) -> str | None:
+    """The path prefix the user may see: '' is everything, None is nothing."""
+    profile = staff_profile(user)
+    if profile is not None:
+        return str(profile.jurisdiction.path)
+    if getattr(user, "is_superuser", False):
+        return ""
+    return None
+
+
+def in_scope(user: Any, path: str) -> bool:
+    prefix = scope_path(user)
+    return prefix is not None and path.startswith(prefix)
+
+
+def require_in_scope(user: Any, path: str) -> None:
+    """Outside the user's subtree an object does not exist."""
+    if not in_scope(user, path):
+        raise NotFound()
