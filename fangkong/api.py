@@ -98,8 +98,13 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 def register_routers() -> None:
     from fangkong.core.api import router as core_router
+    from fangkong.core.api_exports import router as exports_router
+    from fangkong.core.api_imports import router as imports_router
     from fangkong.notify.api import router as notify_router
 
+    # Import/export routes first: fixed paths (/people/export.csv) before /people/{id}.
+    api.add_router("/", imports_router)
+    api.add_router("/", exports_router)
     api.add_router("/", core_router)
     api.add_router("/notify", notify_router)
 
