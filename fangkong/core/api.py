@@ -171,6 +171,21 @@ class AuditFilter(Schema):
     until: dt.datetime | None = None
 
 
+class StaffIn(Schema):
+    username: str = Field(..., min_length=3, max_length=150, pattern=r"^[A-Za-z0-9_.@+-]+$")
+    password: str = Field(..., min_length=10, max_length=128)
+    jurisdiction_id: int
+    roles: list[str] = Field(..., min_length=1)
+    display_name: str = Field("", max_length=100)
+
+
+class StaffOut(Schema):
+    id: int
+    username: str
+    jurisdiction_id: int
+    roles: list[str]
+
+
 class TokenIn(Schema):
     name: str = Field(..., min_length=1, max_length=100)
     expires_at: dt.datetime | None = None
@@ -205,6 +220,27 @@ def token_create(request: HttpRequest, payload: TokenIn) -> Status[dict[str, Any
         actor=request.user, name=payload.name, expires_at=payload.expires_at
     )
     return Status(201, {"id": token.pk, "name": token.name, "token": clear})
+
+
+@router.post("/staff", response={201: StaffOut})
+def staff_create(request: HttpRequest, payload: StaffIn) -> Status[dict[str, Any]]:
+    user = services.staff_create(
+        actor=request.user,
+        username=payload.username,
+        password=payload.password,
+        jurisdiction_id=payload.jurisdiction_id,
+        role_codes=payload.roles,
+        display_name=payload.display_name,
+    )
+    return Status(
+        201,
+        {
+            "id": user.pk,
+            "username": user.get_username(),
+            "jurisdiction_id": payload.jurisdiction_id,
+            "roles": sorted(payload.roles),
+        },
+    )
 
 
 @router.get("/jurisdictions", response=list[JurisdictionOut])

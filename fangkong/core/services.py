@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
@@ -618,6 +620,10 @@ def staff_create(
                 )
         if User.objects.filter(username=username).exists():
             raise Conflict(fields={"username": _("This user name is taken.")})
+        try:
+            validate_password(password, User(username=username))
+        except DjangoValidationError as exc:
+            raise ValidationFailed(fields={"password": " ".join(exc.messages)}) from None
         user = User.objects.create_user(username=username, password=password)
         profile = StaffProfile.objects.create(
             user=user, jurisdiction=node, display_name=display_name
