@@ -260,7 +260,7 @@ def jurisdiction_list(request: HttpRequest, filters: Query[JurisdictionFilter]) 
     )
 
 
-@router.get("/jurisdictions/{jurisdiction_id}", response=JurisdictionDetailOut)
+@router.get("/jurisdictions/{int:jurisdiction_id}", response=JurisdictionDetailOut)
 def jurisdiction_detail(request: HttpRequest, jurisdiction_id: int) -> Jurisdiction:
     return selectors.access_jurisdiction_by_id(request.user, jurisdiction_id)
 
@@ -271,7 +271,7 @@ def jurisdiction_create(request: HttpRequest, payload: JurisdictionIn) -> Status
     return Status(201, node)
 
 
-@router.patch("/jurisdictions/{jurisdiction_id}", response=JurisdictionDetailOut)
+@router.patch("/jurisdictions/{int:jurisdiction_id}", response=JurisdictionDetailOut)
 def jurisdiction_update(
     request: HttpRequest, jurisdiction_id: int, payload: JurisdictionPatch
 ) -> Jurisdiction:
@@ -304,7 +304,7 @@ def person_list(request: HttpRequest, filters: Query[PersonFilter]) -> Any:
     ).prefetch_related("key_groups")
 
 
-@router.get("/people/{person_id}", response=PersonOut)
+@router.get("/people/{int:person_id}", response=PersonOut)
 def person_detail(request: HttpRequest, person_id: int) -> Person:
     return selectors.access_person_by_id(request.user, person_id)
 
@@ -315,14 +315,14 @@ def person_create(request: HttpRequest, payload: PersonIn) -> Status[Person]:
     return Status(201, services.person_create(actor=request.user, data=data))
 
 
-@router.patch("/people/{person_id}", response=PersonOut)
+@router.patch("/people/{int:person_id}", response=PersonOut)
 def person_update(request: HttpRequest, person_id: int, payload: PersonPatch) -> Person:
     data = payload.dict(exclude_unset=True)
     reason = data.pop("reason", "")
     return services.person_update(actor=request.user, person_id=person_id, data=data, reason=reason)
 
 
-@router.post("/people/{person_id}/unmask", response=UnmaskOut)
+@router.post("/people/{int:person_id}/unmask", response=UnmaskOut)
 def person_unmask(request: HttpRequest, person_id: int, payload: UnmaskIn) -> dict[str, str]:
     return services.person_unmask(actor=request.user, person_id=person_id, reason=payload.reason)
 
@@ -337,7 +337,7 @@ def person_merge(request: HttpRequest, payload: MergeIn) -> Person:
     )
 
 
-@router.get("/people/{person_id}/timeline", response=list[AuditOut])
+@router.get("/people/{int:person_id}/timeline", response=list[AuditOut])
 @paginate(PageNumber)
 def person_timeline(request: HttpRequest, person_id: int) -> Any:
     person = selectors.access_person_by_id(request.user, person_id)
