@@ -198,7 +198,8 @@ class Person(BaseModel):
     # The tree path this record belongs to: home.path, or the registering staff
     # member's node for people without a home here (travellers). "Everyone under
     # this node" is then one range scan on this table. Kept in step by the
-    # services that set `home` and by jurisdiction moves.
+    # services that set `home`. Nodes are never re-parented (their paths, and
+    # so the audit trail's scope, stay stable): a redrawn area gets new nodes.
     scope_path = models.CharField(max_length=64, default="", editable=False)
     home_unit = models.CharField(_("unit / room"), max_length=40, blank=True)
     household = models.ForeignKey(

@@ -17,7 +17,7 @@ from fangkong.core.errors import NotFound, PermissionDenied
 # Every capability the code checks, with what it allows. Apps add theirs here.
 CAPABILITIES: dict[str, Any] = {
     "jurisdiction.view": _("See the jurisdiction tree of their area"),
-    "jurisdiction.manage": _("Create, rename, move and import jurisdiction nodes"),
+    "jurisdiction.manage": _("Create, rename and import jurisdiction nodes"),
     "person.view": _("Search and open people registered in their area (masked)"),
     "person.create": _("Register people"),
     "person.update": _("Correct people's registry details"),
