@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "huey.contrib.djhuey",
     "fangkong.core",
     "fangkong.notify",
+    "fangkong.investigation",
 ]
 
 MIDDLEWARE = [
