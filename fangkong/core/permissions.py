@@ -30,6 +30,7 @@ CAPABILITIES: dict[str, Any] = {
     "staff.manage": _("Create staff accounts and assign roles in their area"),
     "notify.send": _("Send notifications and batches to people of their area"),
     "notify.view": _("See notification batches and delivery counts"),
+    "notify.templates": _("Edit the text of notification templates"),
     "admin.access": _("Use the Django admin (system administrators)"),
 }
 

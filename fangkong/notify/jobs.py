@@ -1,0 +1,218 @@
+"""The Huey side of notifications: the only place messages leave the system.
+
+- ``dispatch_batch``: cut a batch's queued messages into chunks that respect its
+  rate limit and schedule each chunk (``eta``).
+- ``send_messages``: send a chunk. Each message is claimed (queued → sending)
+  with a conditional UPDATE, so a message scheduled twice is sent once.
+  Transient failures are retried with exponential backoff
+  (``FANGKONG_SMS_RETRY_BASE_SECONDS`` × 2ⁿ) up to ``FANGKONG_SMS_MAX_ATTEMPTS``;
+  permanent ones fail at once.
+- ``release_deferred`` (every minute): messages whose quiet hours have ended are
+  queued and scheduled; queued messages whose task was lost (worker restart) are
+  scheduled again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.db.models import F
+from django.utils import timezone
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
+
+from fangkong.core.crypto import decrypt, mask
+from fangkong.notify import conf
+from fangkong.notify.backends import BaseBackend, PermanentError, Sms, get_backend
+from fangkong.notify.models import Batch, Message
+
+logger = logging.getLogger(__name__)
+
+# A queued message this late, or one stuck "sending" this long, lost its task.
+STALE_QUEUED = dt.timedelta(minutes=5)
+STALE_SENDING = dt.timedelta(minutes=30)
+
+
+def plan_slots(count: int, rate_per_minute: int, start: dt.datetime) -> list[dt.datetime]:
+    """Send times for ``count`` messages at ``rate_per_minute``.
+
+    Messages go in chunks of ⌈rate/6⌉ (six chunks a minute for large rates), chunk
+    *k* at ``start + k × 60·chunk/rate`` seconds: no minute ever holds more than
+    ``rate`` messages, and no chunk is a minute-long burst.
+    """
+    rate = max(1, rate_per_minute)
+    chunk = max(1, math.ceil(rate / 6))
+    interval = dt.timedelta(seconds=60 * chunk / rate)
+    return [start + (i // chunk) * interval for i in range(count)]
+
+
+def _schedule(message_ids: list[int], rate_per_minute: int, start: dt.datetime) -> int:
+    """Give each message its slot, then schedule one task per slot."""
+    slots = plan_slots(len(message_ids), rate_per_minute, start)
+    by_slot: dict[dt.datetime, list[int]] = defaultdict(list)
+    for message_id, slot in zip(message_ids, slots, strict=True):
+        by_slot[slot].append(message_id)
+    now = timezone.now()
+    for slot, ids in sorted(by_slot.items()):
+        Message.objects.filter(pk__in=ids, status=Message.Status.QUEUED).update(
+            not_before=slot, updated_at=now
+        )
+        if slot <= now:
+            send_messages(message_ids=ids)
+        else:
+            send_messages.schedule(kwargs={"message_ids": ids}, eta=slot)
+    return len(by_slot)
+
+
+@db_task()
+def dispatch_batch(batch_id: int) -> int:
+    batch = Batch.objects.filter(pk=batch_id).first()
+    if batch is None:
+        return 0
+    now = timezone.now()
+    ids = list(
+        Message.objects.filter(batch_id=batch_id, status=Message.Status.QUEUED, not_before__lte=now)
+        .order_by("id")
+        .values_list("pk", flat=True)
+    )
+    if ids and batch.status == Batch.Status.QUEUED:
+        Batch.objects.filter(pk=batch_id).update(status=Batch.Status.SENDING, updated_at=now)
+    return _schedule(ids, batch.rate_per_minute, now)
+
+
+def _scrub(text: str, phone: str) -> str:
+    """Gateways sometimes echo the number in errors; never store it in clear."""
+    if phone:
+        national = phone[3:] if phone.startswith("+86") else phone.lstrip("+")
+        for variant in (phone, phone.lstrip("+"), national):
+            if variant:
+                text = text.replace(variant, mask(phone, 3, 4))
+    return text[:500]
+
+
+def _fail(message_id: int, error: str) -> None:
+    now = timezone.now()
+    Message.objects.filter(pk=message_id, status=Message.Status.SENDING).update(
+        status=Message.Status.FAILED, error=error[:500], failed_at=now, updated_at=now
+    )
+
+
+def send_one(message_id: int, backend: BaseBackend) -> str | None:
+    """Send one queued message; returns its new status (None if not ours to send)."""
+    now = timezone.now()
+    claimed = Message.objects.filter(
+        pk=message_id,
+        status=Message.Status.QUEUED,
+        not_before__lte=now + dt.timedelta(seconds=1),
+    ).update(status=Message.Status.SENDING, attempts=F("attempts") + 1, updated_at=now)
+    if not claimed:
+        return None
+    message = Message.objects.select_related("person").get(pk=message_id)
+    person = message.person
+    phone = decrypt(person.phone_encrypted) if person.phone_encrypted else ""
+    if not phone:
+        _fail(message_id, "no phone number")
+        return Message.Status.FAILED
+    try:
+        provider_id = backend.send(Sms(to=phone, body=message.body, reference=message.reference))
+    except PermanentError as exc:
+        _fail(message_id, _scrub(str(exc), phone))
+        return Message.Status.FAILED
+    except Exception as exc:  # TransientError, or a backend bug: try again later
+        error = _scrub(f"{type(exc).__name__}: {exc}", phone)
+        if message.attempts >= conf.max_attempts():
+            _fail(message_id, error)
+            return Message.Status.FAILED
+        delay = dt.timedelta(seconds=conf.retry_base_seconds() * 2 ** (message.attempts - 1))
+        retry_at = timezone.now() + delay
+        Message.objects.filter(pk=message_id, status=Message.Status.SENDING).update(
+            status=Message.Status.QUEUED, not_before=retry_at, error=error, updated_at=now
+        )
+        logger.info(
+            "message %s: attempt %s failed, retry at %s", message_id, message.attempts, retry_at
+        )
+        send_messages.schedule(kwargs={"message_ids": [message_id]}, eta=retry_at)
+        return Message.Status.QUEUED
+    sent_at = timezone.now()
+    updated = Message.objects.filter(pk=message_id, status=Message.Status.SENDING).update(
+        status=Message.Status.SENT,
+        provider_message_id=provider_id[:128],
+        sent_at=sent_at,
+        error="",
+        updated_at=sent_at,
+    )
+    if not updated:  # a delivery report overtook us
+        Message.objects.filter(pk=message_id).update(
+            provider_message_id=provider_id[:128], sent_at=sent_at
+        )
+    return Message.Status.SENT
+
+
+def batch_refresh_status(batch_id: int) -> None:
+    """Mark a batch completed once none of its messages is waiting or in flight."""
+    pending = Message.objects.filter(batch_id=batch_id, status__in=Message.PENDING).exists()
+    now = timezone.now()
+    if not pending:
+        Batch.objects.filter(pk=batch_id).exclude(status=Batch.Status.COMPLETED).update(
+            status=Batch.Status.COMPLETED, completed_at=now, updated_at=now
+        )
+    else:
+        Batch.objects.filter(pk=batch_id, status=Batch.Status.QUEUED).update(
+            status=Batch.Status.SENDING, updated_at=now
+        )
+
+
+@db_task()
+def send_messages(message_ids: list[int]) -> dict[str, int]:
+    backend = get_backend()
+    outcome: dict[str, int] = defaultdict(int)
+    for message_id in message_ids:
+        status = send_one(message_id, backend)
+        outcome[str(status or "skipped")] += 1
+    batch_ids: Iterable[int] = (
+        Message.objects.filter(pk__in=message_ids, batch__isnull=False)
+        .values_list("batch_id", flat=True)
+        .distinct()
+    )
+    for batch_id in list(batch_ids):
+        batch_refresh_status(batch_id)
+    return dict(outcome)
+
+
+def release_due(now: dt.datetime | None = None) -> int:
+    """Queue deferred messages whose quiet hours are over; reschedule lost ones."""
+    now = now or timezone.now()
+    Message.objects.filter(
+        status=Message.Status.SENDING, updated_at__lt=now - STALE_SENDING
+    ).update(status=Message.Status.QUEUED, updated_at=now)
+    deferred = Message.objects.filter(status=Message.Status.DEFERRED, not_before__lte=now)
+    lost = Message.objects.filter(status=Message.Status.QUEUED, not_before__lt=now - STALE_QUEUED)
+    due: list[tuple[int, int | None]] = []
+    for qs in (deferred, lost):
+        due.extend((pk, batch_id) for pk, batch_id in qs.values_list("pk", "batch_id"))
+    if not due:
+        return 0
+    Message.objects.filter(pk__in=[pk for pk, _b in due], status=Message.Status.DEFERRED).update(
+        status=Message.Status.QUEUED, updated_at=now
+    )
+    groups: dict[int | None, list[int]] = defaultdict(list)
+    for pk, group in due:
+        groups[group].append(pk)
+    rates = dict(
+        Batch.objects.filter(pk__in=[b for b in groups if b is not None]).values_list(
+            "pk", "rate_per_minute"
+        )
+    )
+    for group, ids in groups.items():
+        rate = rates.get(group, conf.rate_per_minute()) if group else conf.rate_per_minute()
+        _schedule(sorted(ids), rate, now)
+    return len(due)
+
+
+@db_periodic_task(crontab(minute="*"))
+def release_deferred() -> int:
+    return release_due()

@@ -1,0 +1,731 @@
+"""Writes of the notify app: queue notices and batches, edit templates, opt-outs.
+
+Nothing here talks to a gateway. Services create ``Message`` rows inside the
+caller's transaction and hand them to the Huey worker with
+``transaction.on_commit`` (``jobs.py``), so a rolled-back request sends nothing
+and a web request never waits for an SMS gateway.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fangkong.core import permissions
+from fangkong.core.audit import audit_record, diff
+from fangkong.core.errors import NotFound, ValidationFailed
+from fangkong.core.models import PATH_SEGMENT, Person
+from fangkong.core.selectors import access_person_by_id, person_list_for
+from fangkong.notify import conf
+from fangkong.notify.models import (
+    ALL_PURPOSES,
+    Batch,
+    Message,
+    MessageTemplate,
+    OptOut,
+    QuietHours,
+)
+from fangkong.notify.templating import missing_placeholders, render, validate_body
+
+FALLBACK_LANGUAGE = "zh-hans"
+_PURPOSE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,59}$")
+MAX_CONTEXT_VALUE = 500
+MAX_RATE = 60_000
+_CHUNK = 2000  # people per insert round in a batch
+
+
+# --- Validation helpers ---------------------------------------------------
+
+
+def _clean_purpose(purpose: str, *, field: str = "purpose") -> str:
+    purpose = (purpose or "").strip()
+    if not _PURPOSE.match(purpose):
+        raise ValidationFailed(
+            fields={
+                field: _(
+                    "A purpose is a short code of lower-case letters, digits, - and _ "
+                    "(e.g. screening_reminder)."
+                )
+            }
+        )
+    return purpose
+
+
+def _clean_context(context: Mapping[str, Any] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in (context or {}).items():
+        if not isinstance(key, str) or not re.match(r"^[A-Za-z_][A-Za-z0-9_]{0,39}$", key):
+            raise ValidationFailed(
+                fields={"context": _("“%(key)s” is not a placeholder name.") % {"key": key}}
+            )
+        text = "" if value is None else str(value)
+        if len(text) > MAX_CONTEXT_VALUE:
+            raise ValidationFailed(
+                fields={
+                    "context": _("The value of “%(key)s” has more than %(n)s characters.")
+                    % {"key": key, "n": MAX_CONTEXT_VALUE}
+                }
+            )
+        out[key] = text
+    return out
+
+
+def _clean_dedup_key(key: str) -> str:
+    key = (key or "").strip()
+    if len(key) > 80:
+        raise ValidationFailed(
+            fields={"dedup_key": _("A deduplication key has at most 80 characters.")}
+        )
+    return key
+
+
+def _clean_rate(rate: int | None) -> int:
+    if rate is None:
+        return conf.rate_per_minute()
+    if not 1 <= int(rate) <= MAX_RATE:
+        raise ValidationFailed(
+            fields={
+                "rate_per_minute": _("The rate must be between 1 and %(max)s messages a minute.")
+                % {"max": MAX_RATE}
+            }
+        )
+    return int(rate)
+
+
+# --- Templates ------------------------------------------------------------
+
+
+def templates_for(code: str) -> dict[str, MessageTemplate]:
+    """Active versions of template ``code`` by language; refuse an unknown code."""
+    found = {t.language: t for t in MessageTemplate.objects.filter(code=code, active=True)}
+    if not found:
+        raise ValidationFailed(
+            fields={"template_code": _("Unknown template “%(code)s”.") % {"code": code}}
+        )
+    return found
+
+
+def template_for_language(
+    templates: Mapping[str, MessageTemplate], language: str
+) -> MessageTemplate:
+    """The person's language, else Simplified Chinese, else whatever exists."""
+    return (
+        templates.get(language)
+        or templates.get(FALLBACK_LANGUAGE)
+        or templates[sorted(templates)[0]]
+    )
+
+
+def _check_context(
+    templates: Mapping[str, MessageTemplate], languages: Iterable[str], context: Mapping[str, str]
+) -> None:
+    missing: list[str] = []
+    for lang in set(languages):
+        tpl = template_for_language(templates, lang)
+        missing.extend(
+            n for n in missing_placeholders(tpl.placeholders, context) if n not in missing
+        )
+    if missing:
+        raise ValidationFailed(
+            fields={
+                "context": _("Missing value for placeholder(s): %(names)s.")
+                % {"names": ", ".join(missing)}
+            }
+        )
+
+
+def template_save(
+    *,
+    actor: Any,
+    code: str,
+    language: str,
+    body: str,
+    description: str = "",
+    transactional: bool | None = None,
+    active: bool = True,
+) -> MessageTemplate:
+    """Create a template or save a new version of it; the old text stays in the audit."""
+    permissions.require(actor, "notify.templates")
+    errors: dict[str, str] = {}
+    if not re.match(r"^[a-z0-9][a-z0-9_-]{0,59}$", code or ""):
+        errors["code"] = _("A template code is made of lower-case letters, digits, - and _.")
+    if language not in dict(settings.LANGUAGES):
+        errors["language"] = _("Unknown language “%(value)s”.") % {"value": language}
+    names: list[str] = []
+    try:
+        names = validate_body(body)
+    except ValidationFailed as exc:
+        errors.update(exc.fields)
+    if errors:
+        raise ValidationFailed(fields=errors)
+    with transaction.atomic():
+        tpl = (
+            MessageTemplate.objects.select_for_update().filter(code=code, language=language).first()
+        )
+        before: dict[str, Any] = {}
+        if tpl is None:
+            tpl = MessageTemplate(code=code, language=language, version=1)
+        else:
+            before = {
+                "body": tpl.body,
+                "description": tpl.description,
+                "transactional": tpl.transactional,
+                "active": tpl.active,
+            }
+            tpl.version += 1
+        tpl.body = body
+        tpl.placeholders = names
+        tpl.description = description
+        tpl.active = active
+        if transactional is not None:
+            tpl.transactional = transactional
+        tpl.save()
+        after = {
+            "body": tpl.body,
+            "description": tpl.description,
+            "transactional": tpl.transactional,
+            "active": tpl.active,
+        }
+        audit_record(
+            actor=actor,
+            action="notify.template_save",
+            obj=tpl,
+            changes={**diff(before, after), "version": [tpl.version - 1 or None, tpl.version]},
+        )
+    return tpl
+
+
+# --- Quiet hours ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuietWindow:
+    start: dt.time
+    end: dt.time
+    tz: dt.tzinfo
+
+    def release_time(self, now: dt.datetime) -> dt.datetime | None:
+        """When quiet hours containing ``now`` end, or None if ``now`` is not quiet."""
+        if self.start == self.end:
+            return None
+        local = now.astimezone(self.tz)
+        t = local.time().replace(tzinfo=None)
+        day = local.date()
+        if self.start < self.end:
+            quiet = self.start <= t < self.end
+        else:  # across midnight, e.g. 22:00–07:00
+            quiet = t >= self.start or t < self.end
+            if t >= self.start:
+                day += dt.timedelta(days=1)
+        if not quiet:
+            return None
+        return dt.datetime.combine(day, self.end, tzinfo=self.tz)
+
+
+def _zone(name: str) -> dt.tzinfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(settings.TIME_ZONE)
+
+
+class QuietHoursResolver:
+    """Finds the quiet hours of a tree path: the deepest configured node wins."""
+
+    def __init__(self) -> None:
+        start, end, tz = conf.default_quiet_hours()
+        self.default = QuietWindow(start, end, _zone(tz))
+        rows = QuietHours.objects.select_related("jurisdiction").all()
+        self.rules = sorted(
+            ((r.jurisdiction.path, QuietWindow(r.start, r.end, _zone(r.time_zone))) for r in rows),
+            key=lambda pair: -len(pair[0]),
+        )
+
+    def for_path(self, path: str) -> QuietWindow:
+        for prefix, window in self.rules:
+            if path.startswith(prefix):
+                return window
+        return self.default
+
+
+# --- Queuing --------------------------------------------------------------
+
+
+@dataclass
+class _Plan:
+    status: str
+    skip_reason: str = ""
+    not_before: dt.datetime | None = None
+
+
+def _plan_for(
+    *,
+    has_phone: bool,
+    opted_out: bool,
+    exempt: bool,
+    quiet: QuietWindow,
+    now: dt.datetime,
+) -> _Plan:
+    if not has_phone:
+        return _Plan(Message.Status.SKIPPED, Message.SkipReason.NO_PHONE)
+    if opted_out and not exempt:
+        return _Plan(Message.Status.SKIPPED, Message.SkipReason.OPT_OUT)
+    release = None if exempt else quiet.release_time(now)
+    if release is not None:
+        return _Plan(Message.Status.DEFERRED, not_before=release)
+    return _Plan(Message.Status.QUEUED, not_before=now)
+
+
+def _opted_out(person_ids: Iterable[int], purpose: str) -> set[int]:
+    return set(
+        OptOut.objects.filter(
+            person_id__in=list(person_ids), purpose__in=[purpose, ALL_PURPOSES]
+        ).values_list("person_id", flat=True)
+    )
+
+
+def _enqueue_message_on_commit(message: Message) -> None:
+    if message.status != Message.Status.QUEUED:
+        return
+    from fangkong.notify import jobs
+
+    message_id = message.pk
+    transaction.on_commit(lambda: jobs.send_messages(message_ids=[message_id]))
+
+
+def _queue_one(
+    *,
+    person: Person,
+    purpose: str,
+    template_code: str,
+    context: Mapping[str, Any] | None,
+    legally_required: bool,
+    dedup_key: str,
+) -> tuple[Message, bool]:
+    """Create the message row for one person (inside a transaction)."""
+    purpose = _clean_purpose(purpose)
+    dedup_key = _clean_dedup_key(dedup_key)
+    clean_context = _clean_context(context)
+    templates = templates_for(template_code)
+    tpl = template_for_language(templates, person.language)
+    _check_context(templates, [person.language], clean_context)
+    if dedup_key:
+        existing = Message.objects.filter(
+            person=person, purpose=purpose, dedup_key=dedup_key
+        ).first()
+        if existing is not None:
+            return existing, False
+    now = timezone.now()
+    exempt = legally_required or tpl.transactional
+    plan = _plan_for(
+        has_phone=bool(person.phone_encrypted),
+        opted_out=bool(_opted_out([person.pk], purpose)),
+        exempt=exempt,
+        quiet=QuietHoursResolver().for_path(person.scope_path),
+        now=now,
+    )
+    body = ""
+    if plan.status != Message.Status.SKIPPED:
+        body = render(tpl.body, {**clean_context, "person_name": person.name})
+    message = Message.objects.create(
+        person=person,
+        purpose=purpose,
+        dedup_key=dedup_key or uuid.uuid4().hex,
+        template=tpl,
+        template_version=tpl.version,
+        language=tpl.language,
+        body=body,
+        legally_required=legally_required,
+        status=plan.status,
+        skip_reason=plan.skip_reason,
+        not_before=plan.not_before,
+    )
+    return message, True
+
+
+def _notice_audit(
+    actor: Any, message: Message, template_code: str, context_keys: list[str]
+) -> None:
+    # Context values may hold one-time codes: only their names are recorded.
+    audit_record(
+        actor=actor,
+        action="notify.notice",
+        obj=message,
+        scope_path=message.person.scope_path,
+        person_id=message.person_id,
+        changes={
+            "purpose": [None, message.purpose],
+            "template": [None, template_code],
+            "context_keys": [None, sorted(context_keys)],
+            "legally_required": [None, message.legally_required],
+            "status": [None, message.status],
+            "skip_reason": [None, message.skip_reason or None],
+        },
+    )
+
+
+def notify_person(
+    *,
+    actor: Any,
+    person_id: int,
+    purpose: str,
+    template_code: str,
+    context: Mapping[str, Any] | None = None,
+    legally_required: bool = False,
+    dedup_key: str = "",
+) -> Message:
+    """Queue one notice to a person of the actor's area.
+
+    With a ``dedup_key``, asking again for the same person and purpose returns the
+    existing message and queues nothing.
+    """
+    permissions.require(actor, "notify.send")
+    with transaction.atomic():
+        person = access_person_by_id(actor, person_id)
+        if person.merged_into_id:
+            person = access_person_by_id(actor, person.merged_into_id)
+        message, created = _queue_one(
+            person=person,
+            purpose=purpose,
+            template_code=template_code,
+            context=context,
+            legally_required=legally_required,
+            dedup_key=dedup_key,
+        )
+        if created:
+            _notice_audit(actor, message, template_code, list((context or {}).keys()))
+            _enqueue_message_on_commit(message)
+    return message
+
+
+def notify_system(
+    *,
+    person: Person,
+    purpose: str,
+    template_code: str,
+    context: Mapping[str, Any] | None = None,
+    legally_required: bool = False,
+    dedup_key: str = "",
+) -> Message:
+    """Queue a notice triggered by a recorded fact, with no human sender.
+
+    For other apps (status changes, test results, ...). No permission check: the
+    caller's own service has done it. Audited with actor "system". Call it inside
+    the caller's transaction: the message leaves only if that commits.
+    """
+    with transaction.atomic():
+        message, created = _queue_one(
+            person=person,
+            purpose=purpose,
+            template_code=template_code,
+            context=context,
+            legally_required=legally_required,
+            dedup_key=dedup_key,
+        )
+        if created:
+            _notice_audit(None, message, template_code, list((context or {}).keys()))
+            _enqueue_message_on_commit(message)
+    return message
+
+
+def _common_scope(paths: Iterable[str], current: str | None) -> str:
+    """Longest common prefix of tree paths, cut to whole path segments."""
+    for path in paths:
+        if current is None:
+            current = path
+            continue
+        n = 0
+        limit = min(len(current), len(path))
+        while n < limit and current[n] == path[n]:
+            n += 1
+        current = current[: n - n % PATH_SEGMENT]
+    return current or ""
+
+
+def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def batch_create(
+    *,
+    actor: Any,
+    purpose: str,
+    template_code: str,
+    context: Mapping[str, Any] | None = None,
+    person_ids: list[int] | None = None,
+    people: QuerySet[Person] | None = None,
+    legally_required: bool = False,
+    rate_per_minute: int | None = None,
+    dedup_key: str = "",
+) -> Batch:
+    """Queue one message per person and purpose to a list of people or a queryset.
+
+    People outside the actor's area do not exist (``NotFound``). Duplicates in the
+    list, and people who already have a message with the same purpose and
+    ``dedup_key``, are dropped and counted. People without a phone, and people who
+    opted out (unless the notice is legally required), get a "skipped" message.
+    The worker sends at ``rate_per_minute``; non-urgent messages wait out quiet hours.
+    """
+    permissions.require(actor, "notify.send")
+    purpose = _clean_purpose(purpose)
+    dedup_key = _clean_dedup_key(dedup_key)
+    clean_context = _clean_context(context)
+    rate = _clean_rate(rate_per_minute)
+    templates = templates_for(template_code)
+    if (person_ids is None) == (people is None):
+        raise ValidationFailed(
+            fields={"person_ids": _("Choose the people: a list of ids or a filter, not both.")}
+        )
+    scoped = person_list_for(actor)
+    if person_ids is not None:
+        if not person_ids:
+            raise ValidationFailed(fields={"person_ids": _("Choose at least one person.")})
+        total = len(person_ids)
+        wanted = sorted(set(person_ids))
+        found: set[int] = set()
+        for part in _chunks(wanted, _CHUNK):
+            found.update(scoped.filter(pk__in=part).values_list("pk", flat=True))
+        missing = [pk for pk in wanted if pk not in found]
+        if missing:
+            raise NotFound(
+                fields={
+                    "person_ids": _("No such person: %(ids)s.")
+                    % {"ids": ", ".join(map(str, missing[:10]))}
+                }
+            )
+        duplicates = total - len(wanted)
+        selection = scoped.filter(pk__in=wanted) if len(wanted) <= _CHUNK else None
+    else:
+        assert people is not None
+        selection = scoped.filter(pk__in=people.values("pk"))
+        wanted = list(selection.values_list("pk", flat=True).order_by("pk"))
+        total = len(wanted)
+        duplicates = 0
+    if not wanted:
+        raise ValidationFailed(fields={"person_ids": _("No one matches this filter.")})
+
+    def rows(ids: list[int]) -> list[dict[str, Any]]:
+        qs = (
+            Person.objects.filter(pk__in=ids)
+            .order_by("pk")
+            .values("pk", "name", "language", "scope_path", "phone_encrypted")
+        )
+        return [dict(r) for r in qs]
+
+    # Every language the recipients read must have its placeholders filled.
+    if selection is not None:
+        languages = set(selection.values_list("language", flat=True).distinct())
+    else:
+        languages = set()
+        for part in _chunks(wanted, _CHUNK):
+            languages.update(
+                Person.objects.filter(pk__in=part).values_list("language", flat=True).distinct()
+            )
+    _check_context(templates, languages, clean_context)
+
+    now = timezone.now()
+    quiet = QuietHoursResolver()
+    with transaction.atomic():
+        batch = Batch.objects.create(
+            purpose=purpose,
+            template_code=template_code,
+            context=clean_context,
+            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            legally_required=legally_required,
+            dedup_key=dedup_key,
+            rate_per_minute=rate,
+            total=total,
+            deduplicated=duplicates,
+        )
+        key = dedup_key or f"batch-{batch.pk}"
+        counts = {"queued": 0, "deferred": 0, "no_phone": 0, "opt_out": 0, "dup": duplicates}
+        scope: str | None = None
+        for part in _chunks(wanted, _CHUNK):
+            already = set(
+                Message.objects.filter(
+                    person_id__in=part, purpose=purpose, dedup_key=key
+                ).values_list("person_id", flat=True)
+            )
+            opted = _opted_out(part, purpose)
+            new: list[Message] = []
+            people_rows = rows(part)
+            scope = _common_scope((r["scope_path"] for r in people_rows), scope)
+            for r in people_rows:
+                if r["pk"] in already:
+                    counts["dup"] += 1
+                    continue
+                tpl = template_for_language(templates, r["language"])
+                plan = _plan_for(
+                    has_phone=bool(r["phone_encrypted"]),
+                    opted_out=r["pk"] in opted,
+                    exempt=legally_required or tpl.transactional,
+                    quiet=quiet.for_path(r["scope_path"]),
+                    now=now,
+                )
+                body = ""
+                if plan.status == Message.Status.SKIPPED:
+                    counts[plan.skip_reason] += 1
+                else:
+                    counts[plan.status] += 1
+                    body = render(tpl.body, {**clean_context, "person_name": r["name"]})
+                new.append(
+                    Message(
+                        batch=batch,
+                        person_id=r["pk"],
+                        purpose=purpose,
+                        dedup_key=key,
+                        template=tpl,
+                        template_version=tpl.version,
+                        language=tpl.language,
+                        body=body,
+                        legally_required=legally_required,
+                        status=plan.status,
+                        skip_reason=plan.skip_reason,
+                        not_before=plan.not_before,
+                    )
+                )
+            Message.objects.bulk_create(new, batch_size=500)
+        batch.scope_path = scope or ""
+        batch.deduplicated = counts["dup"]
+        batch.queued = counts["queued"] + counts["deferred"]
+        batch.deferred = counts["deferred"]
+        batch.skipped_no_phone = counts["no_phone"]
+        batch.skipped_opt_out = counts["opt_out"]
+        batch.quiet_hours_applied = counts["deferred"] > 0
+        if batch.queued == 0:
+            batch.status = Batch.Status.COMPLETED
+            batch.completed_at = now
+        batch.save(
+            update_fields=[
+                "scope_path",
+                "deduplicated",
+                "queued",
+                "deferred",
+                "skipped_no_phone",
+                "skipped_opt_out",
+                "quiet_hours_applied",
+                "status",
+                "completed_at",
+                "updated_at",
+            ]
+        )
+        audit_record(
+            actor=actor,
+            action="notify.batch_create",
+            obj=batch,
+            scope_path=batch.scope_path,
+            changes={
+                "purpose": [None, purpose],
+                "template": [None, template_code],
+                "context_keys": [None, sorted(clean_context)],
+                "legally_required": [None, legally_required],
+                "rate_per_minute": [None, rate],
+                "total": [None, batch.total],
+                "deduplicated": [None, batch.deduplicated],
+                "skipped_opt_out": [None, batch.skipped_opt_out],
+                "skipped_no_phone": [None, batch.skipped_no_phone],
+                "queued": [None, batch.queued],
+                "deferred": [None, batch.deferred],
+            },
+        )
+        if counts["queued"]:
+            from fangkong.notify import jobs
+
+            batch_id = batch.pk
+            transaction.on_commit(lambda: jobs.dispatch_batch(batch_id=batch_id))
+    return batch
+
+
+# --- Opt-outs -------------------------------------------------------------
+
+
+def optout_set(*, actor: Any, person_id: int, purpose: str = ALL_PURPOSES) -> OptOut:
+    """Record that a person declines messages for ``purpose`` (``*``: all)."""
+    permissions.require(actor, "person.update")
+    if purpose != ALL_PURPOSES:
+        purpose = _clean_purpose(purpose)
+    with transaction.atomic():
+        person = access_person_by_id(actor, person_id)
+        optout, created = OptOut.objects.get_or_create(
+            person=person, purpose=purpose, defaults={"since": timezone.now()}
+        )
+        if created:
+            audit_record(
+                actor=actor,
+                action="notify.optout_set",
+                obj=optout,
+                scope_path=person.scope_path,
+                person_id=person.pk,
+                changes={"purpose": [None, purpose]},
+            )
+    return optout
+
+
+def optout_clear(*, actor: Any, person_id: int, purpose: str = ALL_PURPOSES) -> None:
+    permissions.require(actor, "person.update")
+    with transaction.atomic():
+        person = access_person_by_id(actor, person_id)
+        optout = OptOut.objects.filter(person=person, purpose=purpose).first()
+        if optout is None:
+            raise NotFound(fields={"purpose": _("This person has not opted out of it.")})
+        audit_record(
+            actor=actor,
+            action="notify.optout_clear",
+            obj=optout,
+            scope_path=person.scope_path,
+            person_id=person.pk,
+            changes={"purpose": [purpose, None]},
+        )
+        optout.delete()
+
+
+# --- Delivery reports -----------------------------------------------------
+
+
+def message_delivery_report(
+    *, reference: str = "", provider_message_id: str = "", delivered: bool, error: str = ""
+) -> Message | None:
+    """Apply a gateway delivery report; idempotent. None if the message is unknown.
+
+    Derived data from the gateway, not a staff action: not audited.
+    """
+    qs = Message.objects.all()
+    if reference:
+        qs = qs.filter(reference=reference)
+    elif provider_message_id:
+        qs = qs.filter(provider_message_id=provider_message_id)
+    else:
+        return None
+    message = qs.first()
+    if message is None:
+        return None
+    now = timezone.now()
+    if delivered:
+        # A late "delivered" also corrects an earlier failure report.
+        Message.objects.filter(
+            pk=message.pk,
+            status__in=[Message.Status.SENDING, Message.Status.SENT, Message.Status.FAILED],
+        ).update(status=Message.Status.DELIVERED, delivered_at=now, error="", updated_at=now)
+    else:
+        Message.objects.filter(
+            pk=message.pk, status__in=[Message.Status.SENDING, Message.Status.SENT]
+        ).update(
+            status=Message.Status.FAILED,
+            failed_at=now,
+            error=(error or "delivery failed")[:500],
+            updated_at=now,
+        )
+    message.refresh_from_db()
+    return message
