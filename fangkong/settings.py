@@ -59,6 +59,18 @@ FANGKONG_FIELD_KEYS = [
 # silently: changing it requires `fangkong rehash`.
 FANGKONG_LOOKUP_KEY = _require("FANGKONG_LOOKUP_KEY", SECRET_KEY)
 
+# Versioned HMAC keys for QR payloads (venue codes, personal tokens): "1:key1,2:key2".
+# The highest version signs; every listed version verifies; dropping a version
+# invalidates everything signed with it. Unset: version 1 derived from SECRET_KEY.
+FANGKONG_SIGNING_KEYS = {
+    int(v): k
+    for v, _sep, k in (
+        item.strip().partition(":")
+        for item in os.environ.get("FANGKONG_SIGNING_KEYS", "").split(",")
+        if item.strip()
+    )
+} or {1: "derived:" + SECRET_KEY}
+
 ALLOWED_HOSTS = [
     h.strip()
     for h in os.environ.get(

@@ -16,7 +16,7 @@ from stdnum.exceptions import ValidationError
 
 from fangkong.core.errors import ValidationFailed
 
-DOC_TYPES = ("prc_id", "passport", "other")
+DOC_TYPES = ("prc_id", "passport", "other", "line_list")
 _PASSPORT = re.compile(r"^[A-Z0-9]{5,20}$")
 _OTHER = re.compile(r"^[A-Z0-9\-]{3,32}$")
 

@@ -167,6 +167,7 @@ class Person(BaseModel):
         PRC_ID = "prc_id", _("PRC resident ID card")
         PASSPORT = "passport", _("Passport")
         OTHER = "other", _("Other document")
+        LINE_LIST = "line_list", _("Line-list identifier (imported case without documents)")
 
     class Sex(models.TextChoices):
         MALE = "M", _("Male")
