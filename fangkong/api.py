@@ -100,6 +100,8 @@ def register_routers() -> None:
     from fangkong.core.api import router as core_router
     from fangkong.core.api_exports import router as exports_router
     from fangkong.core.api_imports import router as imports_router
+    from fangkong.investigation.api_cases import router as cases_router
+    from fangkong.investigation.api_checkins import router as checkins_router
     from fangkong.notify.api import router as notify_router
 
     # Import/export routes first: fixed paths (/people/export.csv) before /people/{id}.
@@ -107,6 +109,8 @@ def register_routers() -> None:
     api.add_router("/", exports_router)
     api.add_router("/", core_router)
     api.add_router("/notify", notify_router)
+    api.add_router("/", cases_router)
+    api.add_router("/", checkins_router)
 
 
 register_routers()

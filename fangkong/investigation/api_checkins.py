@@ -1,0 +1,5 @@
+"""API: venues and venue codes, check-ins, co-presence matching."""
+
+from ninja import Router
+
+router = Router(tags=["check-ins"])

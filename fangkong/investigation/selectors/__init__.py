@@ -1,0 +1,1 @@
+"""Reads of the investigation app, always scoped to the user's jurisdiction."""
