@@ -252,6 +252,9 @@ class CaseNumberSequence(models.Model):
             models.UniqueConstraint(fields=["city_code", "year"], name="inv_caseseq_unique")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.city_code}-{self.year}: {self.last}"
+
 
 class Case(BaseModel):
     class Classification(models.TextChoices):
