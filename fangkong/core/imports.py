@@ -110,23 +110,26 @@ class FileTooLarge(FileRejected):
 
 
 class ImportRejected(ValidationFailed):
-    """Some rows are invalid and nothing was written (mode ``all_or_nothing``)."""
+    """Some rows are invalid and nothing was written (people: mode ``all_or_nothing``;
+    the jurisdiction tree: always). ``result`` holds every error."""
 
     code = "import_invalid"
 
-    def __init__(self, result: ImportResult) -> None:
+    def __init__(self, result: Any) -> None:
         self.result = result
-        shown = result.errors[:MAX_REPORTED_ERRORS]
+        errors: list[RowError] = result.errors
+        shown = errors[:MAX_REPORTED_ERRORS]
+        rows = len({e.row for e in errors})
         super().__init__(
             _(
                 "%(count)s rows of the file are not valid; nothing was imported. "
                 "Correct them and import the file again."
             )
-            % {"count": result.rejected},
+            % {"count": rows},
             extra={
                 "rows": [e.as_dict() for e in shown],
-                "error_count": len(result.errors),
-                "rows_truncated": len(shown) < len(result.errors),
+                "error_count": len(errors),
+                "rows_truncated": len(shown) < len(errors),
             },
         )
 
