@@ -31,6 +31,12 @@ CAPABILITIES: dict[str, Any] = {
     "notify.send": _("Send notifications and batches to people of their area"),
     "notify.view": _("See notification batches and delivery counts"),
     "notify.templates": _("Edit the text of notification templates"),
+    "venue.view": _("See the venues of their area and their venue codes"),
+    "venue.manage": _("Register and edit venues; issue, revoke and print venue codes"),
+    "checkin.assist": _("Check people in at a venue by their ID document (staff-assisted scan)"),
+    "checkin.view": _("See where a person of their area checked in"),
+    "match.run": _("Run co-presence and shared-transport matching for a case"),
+    "match.decide": _("Confirm or dismiss the matches of a case (confirmed ones become contacts)"),
     "admin.access": _("Use the Django admin (system administrators)"),
 }
 
