@@ -334,6 +334,11 @@ class Case(BaseModel):
     cluster = models.ForeignKey(
         Cluster, null=True, blank=True, on_delete=models.SET_NULL, related_name="cases"
     )
+    # A named cluster this case was assigned to (a common exposure event, e.g. a
+    # line list's "infection_case"): joins the case's component to that cluster.
+    named_cluster = models.ForeignKey(
+        Cluster, null=True, blank=True, on_delete=models.SET_NULL, related_name="pinned_cases"
+    )
     external_ref = models.CharField(_("line-list id"), max_length=64, blank=True, default="")
     scope_path = models.CharField(max_length=64, default="", editable=False)
 
