@@ -37,6 +37,14 @@ CAPABILITIES: dict[str, Any] = {
     "checkin.view": _("See where a person of their area checked in"),
     "match.run": _("Run co-presence and shared-transport matching for a case"),
     "match.decide": _("Confirm or dismiss the matches of a case (confirmed ones become contacts)"),
+    "case.view": _("See cases, trajectories, transmission chains and clusters of their area"),
+    "case.manage": _("Create and classify cases, record trajectories, assign investigators"),
+    "contact.view": _("See contacts and follow-up lists of their area"),
+    "contact.manage": _("Record contacts and close their monitoring"),
+    "followup.record": _("Record the daily follow-up of contacts under monitoring"),
+    "followup.manage": _("Create and staff follow-up teams"),
+    "cluster.manage": _("Name clusters, assign them and recompute them"),
+    "linelist.import": _("Import case line lists (with their infector links)"),
     "admin.access": _("Use the Django admin (system administrators)"),
 }
 
