@@ -40,12 +40,15 @@ STALE_SENDING = dt.timedelta(minutes=30)
 def plan_slots(count: int, rate_per_minute: int, start: dt.datetime) -> list[dt.datetime]:
     """Send times for ``count`` messages at ``rate_per_minute``.
 
-    Messages go in chunks of ⌈rate/6⌉ (six chunks a minute for large rates), chunk
-    *k* at ``start + k × 60·chunk/rate`` seconds: no minute ever holds more than
-    ``rate`` messages, and no chunk is a minute-long burst.
+    Messages go in chunks of about rate/6 (about six chunks a minute), chunk *k* at
+    ``start + k × 60·chunk/rate`` seconds. The chunk size divides the rate, so no
+    60-second window ever holds more than ``rate`` messages, and no chunk is a
+    minute-long burst.
     """
     rate = max(1, rate_per_minute)
-    chunk = max(1, math.ceil(rate / 6))
+    chunk = math.ceil(rate / 6)
+    while rate % chunk:
+        chunk -= 1
     interval = dt.timedelta(seconds=60 * chunk / rate)
     return [start + (i // chunk) * interval for i in range(count)]
 
