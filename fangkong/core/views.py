@@ -26,6 +26,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render, resolve_url
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
@@ -48,7 +49,7 @@ from fangkong.core.forms import (
 )
 from fangkong.core.models import AuditEntry, Jurisdiction, Person
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 PEOPLE_PAGE_SIZE = 25
 CHILDREN_PAGE_SIZE = 100
@@ -74,18 +75,19 @@ def staff_page(view: View) -> View:
     """Sign-in, second factor and domain errors for one staff page."""
 
     @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         user: Any = request.user
         if not user.is_authenticated:
             if is_htmx(request):
-                response = HttpResponse(status=204)
-                response["HX-Redirect"] = resolve_url(settings.LOGIN_URL)
-                return response
+                to_login = HttpResponse(status=204)
+                to_login["HX-Redirect"] = resolve_url(settings.LOGIN_URL)
+                return to_login
             return redirect_to_login(request.get_full_path())
         if user_has_device(user, confirmed=True) and not user.is_verified():
             # A device was enrolled in another session: sign in again with it.
             logout(request)
             return redirect_to_login(request.get_full_path())
+        response: HttpResponseBase
         try:
             response = view(request, *args, **kwargs)
         except NotFound as exc:
@@ -552,12 +554,14 @@ def _audit_rows(qs: QuerySet[AuditEntry]) -> Iterator[str]:
 
 @staff_page
 @require_GET
-def audit_export(request: HttpRequest) -> HttpResponse:
+def audit_export(request: HttpRequest) -> HttpResponseBase:
     user: Any = request.user
     permissions.require(user, "audit.export")
     form = AuditFilterForm(request.GET or None)
     if form.is_bound and not form.is_valid():
-        raise ValidationFailed(fields={k: " ".join(v) for k, v in form.errors.items()})
+        raise ValidationFailed(
+            fields={k: " ".join(str(m) for m in v) for k, v in form.errors.items()}
+        )
     filters = form.filters() if form.is_bound else {}
     qs = selectors.audit_list_for(user, **filters)
     profile = permissions.staff_profile(user)

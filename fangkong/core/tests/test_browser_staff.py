@@ -1,0 +1,190 @@
+"""One walk through the staff pages in headless Chromium (Playwright, sync API).
+
+A user signs in, switches language, searches a person, opens the person page,
+sees the masked ID and the timeline, and unmasks the numbers with a reason.
+Screenshots go to ``test-artifacts/`` (git-ignored) for a human look.
+"""
+
+import re
+from pathlib import Path
+
+import pytest
+from django.db import transaction
+
+from fangkong.conftest import PASSWORD, City, _chain, make_person
+from fangkong.core import services
+from fangkong.core.crypto import decrypt
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"
+    ),
+]
+
+
+@pytest.fixture
+def city(transactional_db) -> City:
+    """The shared test city, built inside a transaction: building a node locks its
+    parent row (select_for_update), which PostgreSQL allows only in a transaction,
+    and a transactional test has none around its fixtures."""
+    from fangkong.core.services import jurisdiction_build
+
+    with transaction.atomic():
+        province = jurisdiction_build(
+            parent=None, level="province", name_zh="山西省", name_en="Shanxi", code="140000"
+        )
+        taiyuan = jurisdiction_build(
+            parent=province, level="city", name_zh="太原市", name_en="Taiyuan", code="140100"
+        )
+        xiaodian = jurisdiction_build(
+            parent=taiyuan, level="district", name_zh="小店区", name_en="Xiaodian", code="140105"
+        )
+        yingze = jurisdiction_build(
+            parent=taiyuan, level="district", name_zh="迎泽区", name_en="Yingze", code="140106"
+        )
+        xd_grid, xd_b1, xd_b2 = _chain(xiaodian, "Pingyang", "坞城")
+        yz_grid, yz_b1, _yz_b2 = _chain(yingze, "Liuxiang", "柳巷")
+    return City(province, taiyuan, xiaodian, yingze, xd_grid, yz_grid, xd_b1, xd_b2, yz_b1)
+
+
+@pytest.fixture
+def audit_rows_removed_after(transactional_db):
+    """Let the flush after this test empty the database.
+
+    The audit table refuses DELETE (append-only triggers, migration 0003), and on
+    SQLite the flush that ends a transactional test deletes row by row. Remove
+    this test's audit rows with the triggers briefly off, then put them back.
+    """
+    yield
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        return  # PostgreSQL flushes with TRUNCATE, which the row triggers allow
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+        triggers = [(n, sql) for n, sql in cursor.fetchall() if n.startswith("core_audit_")]
+        for name, _sql in triggers:
+            cursor.execute(f'DROP TRIGGER "{name}"')
+        cursor.execute("DELETE FROM core_auditentry")
+        for _name, sql in triggers:
+            cursor.execute(sql)
+
+
+@pytest.fixture
+def browser_page(monkeypatch, audit_rows_removed_after):
+    # Sync Playwright runs an event loop in this thread; the ORM calls the test
+    # itself makes are still synchronous.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="zh-CN")
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        yield page
+        context.close()
+        browser.close()
+
+
+@pytest.fixture
+def scene(city, commander, investigator):
+    """People to find, with some history. Made before the browser starts: once
+    Playwright's event loop runs, ORM calls from this thread would go to a
+    connection the test database teardown cannot see."""
+    person = make_person(
+        city.xd_building, name="王芳", phone="13812345678", key_groups=["medical_staff"]
+    )
+    make_person(city.xd_building2, name="王建国")
+    make_person(city.xd_building2, name="李明")
+    services.person_update(
+        actor=commander, person_id=person.pk, data={"home_unit": "3-201"}, reason="moved flat"
+    )
+    services.jurisdiction_recount()
+    return person
+
+
+def test_staff_sign_in_switch_language_find_a_person_and_open_their_page(
+    live_server, scene, browser_page
+):
+    from playwright.sync_api import expect
+
+    person = scene
+    page = browser_page
+
+    # Sign in (the default language is Simplified Chinese).
+    page.goto(f"{live_server.url}/people/")
+    expect(page).to_have_url(re.compile(r"/login/\?next="))
+    expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
+    expect(page.locator("label[for=id_username]")).to_have_text("用户名")
+    page.fill("#id_username", "investigator")
+    page.fill("#id_password", PASSWORD)
+    page.locator("form[action='/login/'] button[type=submit]").click()
+    expect(page).to_have_url(f"{live_server.url}/people/")
+    expect(page.get_by_role("button", name="搜索", exact=True)).to_be_visible()
+
+    # Switch to English: the page comes back in English.
+    page.get_by_role("button", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_role("button", name="Search", exact=True)).to_be_visible()
+    expect(page.get_by_role("navigation", name="Modules")).to_contain_text("People")
+
+    # Search: htmx updates the results table as the user types.
+    page.fill("#id_q", "王")
+    results = page.locator("#people-results")
+    expect(results.get_by_role("link", name="王芳")).to_be_visible()
+    expect(results.get_by_role("link", name="王建国")).to_be_visible()
+    expect(results).not_to_contain_text("李明")
+    expect(page).to_have_url(re.compile(r"/people/\?q="))
+    page.screenshot(path=ARTIFACTS / "people-list-en.png", full_page=True)
+
+    # The person page: masked ID, timeline, breadcrumb.
+    results.get_by_role("link", name="王芳").click()
+    expect(page).to_have_url(f"{live_server.url}/people/{person.pk}/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("王芳")
+    expect(page.get_by_test_id("doc-masked")).to_have_text(person.doc_masked)
+    assert "*" in person.doc_masked
+    full_doc = decrypt(person.doc_number_encrypted)
+    expect(page.locator("main")).not_to_contain_text(full_doc)
+    timeline = page.locator("#timeline")
+    expect(timeline).to_contain_text("moved flat")
+    expect(timeline).to_contain_text("3-201")
+    expect(page.get_by_role("navigation", name="Jurisdiction")).to_contain_text("Building 1")
+    page.screenshot(path=ARTIFACTS / "person-en.png", full_page=True)
+
+    # Unmask in place, with a reason.
+    page.get_by_role("link", name="Unmask").click()
+    page.get_by_label("Why do you need the full numbers?").fill("calling about a test result")
+    page.get_by_role("button", name="Show full numbers").click()
+    expect(page.get_by_test_id("doc-full")).to_have_text(full_doc)
+    expect(page).to_have_url(f"{live_server.url}/people/{person.pk}/")
+    page.screenshot(path=ARTIFACTS / "person-unmasked-en.png", full_page=True)
+    page.reload()
+    expect(page.locator("#timeline")).to_contain_text("calling about a test result")
+
+    # Back to Chinese; the same page in Chinese, also on a phone-sized screen.
+    page.get_by_role("button", name="中文").click()
+    expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
+    page.screenshot(path=ARTIFACTS / "person-zh.png", full_page=True)
+    page.goto(f"{live_server.url}/people/?q=%E7%8E%8B")
+    expect(page.get_by_role("button", name="搜索", exact=True)).to_be_visible()
+    page.screenshot(path=ARTIFACTS / "people-list-zh.png", full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/people/{person.pk}/")
+    page.screenshot(path=ARTIFACTS / "person-zh-phone.png", full_page=True)
