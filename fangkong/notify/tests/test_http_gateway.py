@@ -7,6 +7,7 @@ import socket
 import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 from django.test import override_settings
@@ -144,7 +145,11 @@ def test_a_missing_url_is_a_permanent_misconfiguration():
         HttpGatewayBackend(url="").send(SMS)
 
 
-NOTICE = {"purpose": "registry", "template_code": "registry_notice", "context": {"text": "x"}}
+NOTICE: dict[str, Any] = {
+    "purpose": "registry",
+    "template_code": "registry_notice",
+    "context": {"text": "x"},
+}
 
 
 @pytest.mark.django_db

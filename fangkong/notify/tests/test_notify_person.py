@@ -1,3 +1,5 @@
+from typing import Any
+
 import pytest
 from django.db import transaction
 
@@ -9,7 +11,7 @@ from fangkong.notify.tests.helpers import resident
 
 pytestmark = pytest.mark.django_db
 
-NOTICE = {"purpose": "registry", "template_code": "registry_notice"}
+NOTICE: dict[str, Any] = {"purpose": "registry", "template_code": "registry_notice"}
 
 
 def test_it_sends_in_the_persons_language(

@@ -1,4 +1,5 @@
 import datetime as dt
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,7 +14,11 @@ pytestmark = pytest.mark.django_db
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NIGHT = dt.datetime(2026, 3, 10, 23, 30, tzinfo=SHANGHAI)
 MORNING = dt.datetime(2026, 3, 11, 7, 0, tzinfo=SHANGHAI)
-NOTICE = {"purpose": "registry", "template_code": "registry_notice", "context": {"text": "x"}}
+NOTICE: dict[str, Any] = {
+    "purpose": "registry",
+    "template_code": "registry_notice",
+    "context": {"text": "x"},
+}
 
 
 def test_a_notice_at_night_waits_until_quiet_hours_end(

@@ -1,4 +1,5 @@
 import datetime as dt
+from typing import Any
 
 import pytest
 from django.test import override_settings
@@ -12,7 +13,11 @@ from fangkong.notify.tests.helpers import resident, run_due_tasks, scheduled_eta
 
 pytestmark = pytest.mark.django_db
 
-NOTICE = {"purpose": "registry", "template_code": "registry_notice", "context": {"text": "x"}}
+NOTICE: dict[str, Any] = {
+    "purpose": "registry",
+    "template_code": "registry_notice",
+    "context": {"text": "x"},
+}
 
 
 class FlakyBackend(backends.BaseBackend):
