@@ -42,6 +42,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from fangkong.core import permissions
 from fangkong.core.audit import audit_record, current_request, diff
@@ -72,6 +73,9 @@ class RowError(NamedTuple):
 
     def as_dict(self) -> dict[str, Any]:
         return {"row": self.row, "column": self.column, "message": self.message}
+
+    def __str__(self) -> str:
+        return _("row %(row)s, %(column)s: %(message)s") % self.as_dict()
 
 
 @dataclass
@@ -121,9 +125,12 @@ class ImportRejected(ValidationFailed):
         shown = errors[:MAX_REPORTED_ERRORS]
         rows = len({e.row for e in errors})
         super().__init__(
-            _(
+            ngettext(
+                "%(count)s row of the file is not valid; nothing was imported. "
+                "Correct it and import the file again.",
                 "%(count)s rows of the file are not valid; nothing was imported. "
-                "Correct them and import the file again."
+                "Correct them and import the file again.",
+                rows,
             )
             % {"count": rows},
             extra={
@@ -376,6 +383,7 @@ class _Source:
             ws = wb.worksheets[0] if wb.worksheets else None
             if ws is None:
                 raise FileRejected(_("The workbook has no sheet."))
+            ws.reset_dimensions()  # some writers record wrong sheet dimensions
             for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
                 cells = list(values)
                 if any(_text(c) for c in cells):

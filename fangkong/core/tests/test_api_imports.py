@@ -203,3 +203,23 @@ def test_export_bad_input_and_another_district(city, xiaodian_officer):
     assert r.status_code == 400 and "format" in r.json()["error"]["fields"]
     r = client.get("/api/v1/jurisdictions/export", {"root_id": city.yingze.pk})
     assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+
+
+def test_it_imports_an_xlsx_upload(city, xiaodian_officer):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.append(["证件号码", "姓名", "手机号", "楼栋ID"])
+    wb.active.append([doc(7), "张伟", 13800138000, city.xd_building.pk])
+    buf = io.BytesIO()
+    wb.save(buf)
+    r = upload(client_for(xiaodian_officer), "/api/v1/people/import", buf.getvalue(), "p.xlsx")
+    assert r.status_code == 200, r.content
+    assert r.json()["created"] == 1
+    assert Person.objects.get().name == "张伟"
+
+
+def test_a_tree_import_without_a_file_names_the_field(city, xiaodian_officer):
+    r = client_for(xiaodian_officer).post("/api/v1/jurisdictions/import", {"dry_run": "true"})
+    assert r.status_code == 400
+    assert "file" in r.json()["error"]["fields"]

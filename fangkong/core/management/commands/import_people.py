@@ -54,7 +54,7 @@ class Command(BaseCommand):
         except ImportRejected as exc:
             rejected = exc.result
             for e in rejected.errors:
-                self.stderr.write(f"row {e.row}, {e.column}: {e.message}")
+                self.stderr.write(str(e))
             if rejected.error_file:
                 errors_path.write_bytes(rejected.error_file)
                 self.stderr.write(_("The rejected rows are in %(path)s.") % {"path": errors_path})
@@ -63,7 +63,7 @@ class Command(BaseCommand):
             detail = "; ".join(f"{k}: {v}" for k, v in exc.fields.items())
             raise CommandError(f"{exc.message} {detail}".strip()) from None
         for e in result.errors:
-            self.stderr.write(f"row {e.row}, {e.column}: {e.message}")
+            self.stderr.write(str(e))
         if result.error_file:
             errors_path.write_bytes(result.error_file)
             self.stderr.write(_("The rejected rows are in %(path)s.") % {"path": errors_path})

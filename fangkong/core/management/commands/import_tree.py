@@ -52,7 +52,7 @@ class Command(BaseCommand):
                 )
         except ImportRejected as exc:
             for e in exc.result.errors:
-                self.stderr.write(f"row {e.row}, {e.column}: {e.message}")
+                self.stderr.write(str(e))
             raise CommandError(str(exc.message)) from None
         except ApplicationError as exc:
             detail = "; ".join(f"{k}: {v}" for k, v in exc.fields.items())
