@@ -265,8 +265,18 @@ FANGKONG_SMS_GATEWAY = {
     "username": os.environ.get("FANGKONG_SMS_GATEWAY_USER", ""),
     "password": os.environ.get("FANGKONG_SMS_GATEWAY_PASSWORD", ""),
     "timeout": float(os.environ.get("FANGKONG_SMS_GATEWAY_TIMEOUT", 10)),
+    "token": os.environ.get("FANGKONG_SMS_GATEWAY_TOKEN", ""),  # Bearer, instead of user/password
+    "encoding": os.environ.get("FANGKONG_SMS_GATEWAY_ENCODING", "json"),  # or "form"
+    # JSON object whose strings may hold {phone}, {text}, {message_id}; empty: the default.
+    "request_template": os.environ.get("FANGKONG_SMS_GATEWAY_TEMPLATE", ""),
+    "response_id_field": os.environ.get("FANGKONG_SMS_GATEWAY_ID_FIELD", "id"),
 }
 FANGKONG_SMS_CALLBACK_TOKEN = os.environ.get("FANGKONG_SMS_CALLBACK_TOKEN", "")
+FANGKONG_SMS_RATE_PER_MINUTE = int(os.environ.get("FANGKONG_SMS_RATE_PER_MINUTE", 600))
+FANGKONG_SMS_MAX_ATTEMPTS = int(os.environ.get("FANGKONG_SMS_MAX_ATTEMPTS", 5))
+FANGKONG_SMS_RETRY_BASE_SECONDS = float(os.environ.get("FANGKONG_SMS_RETRY_BASE_SECONDS", 30))
+# Default quiet hours (local time, TIME_ZONE); per-jurisdiction rows override. Empty: none.
+FANGKONG_SMS_QUIET_HOURS = os.environ.get("FANGKONG_SMS_QUIET_HOURS", "22:00-07:00")
 
 LOGGING = {
     "version": 1,

@@ -6,3 +6,6 @@ class NotifyConfig(AppConfig):
     name = "fangkong.notify"
     label = "notify"
     verbose_name = _("Notifications")
+
+    def ready(self) -> None:
+        from fangkong.notify import checks, jobs  # noqa: F401  (register checks and tasks)

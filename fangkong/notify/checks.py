@@ -1,0 +1,57 @@
+"""Start-up checks of the notification settings (``fangkong check``; run on start)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import Error, Warning, register
+from django.utils.module_loading import import_string
+
+from fangkong.notify import conf
+
+
+@register()
+def sms_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+    problems: list[Any] = []
+    path = settings.FANGKONG_SMS_BACKEND
+    try:
+        backend = import_string(path)
+    except ImportError:
+        return [Error(f"FANGKONG_SMS_BACKEND {path!r} cannot be imported.", id="notify.E001")]
+    try:
+        conf.default_quiet_hours()
+    except ValueError:
+        problems.append(
+            Error(
+                "FANGKONG_SMS_QUIET_HOURS must look like 22:00-07:00 (or be empty).",
+                id="notify.E002",
+            )
+        )
+    if backend.__name__ == "HttpGatewayBackend":
+        gateway = getattr(settings, "FANGKONG_SMS_GATEWAY", {})
+        if not str(gateway.get("url", "")).startswith(("http://", "https://")):
+            problems.append(
+                Error(
+                    "FANGKONG_SMS_GATEWAY_URL must be an http(s) URL for the HTTP gateway.",
+                    id="notify.E003",
+                )
+            )
+        template = gateway.get("request_template")
+        if isinstance(template, str) and template:
+            try:
+                if not isinstance(json.loads(template), dict):
+                    raise ValueError
+            except ValueError:
+                problems.append(
+                    Error("FANGKONG_SMS_GATEWAY_TEMPLATE must be a JSON object.", id="notify.E004")
+                )
+        if not settings.FANGKONG_SMS_CALLBACK_TOKEN:
+            problems.append(
+                Warning(
+                    "FANGKONG_SMS_CALLBACK_TOKEN is empty: delivery reports will be refused.",
+                    id="notify.W001",
+                )
+            )
+    return problems
