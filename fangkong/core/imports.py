@@ -33,7 +33,6 @@ import io
 import re
 import tempfile
 import uuid
-import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any, NamedTuple
@@ -374,7 +373,7 @@ class _Source:
         self.f.seek(0)
         try:
             wb = openpyxl.load_workbook(self.f, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+        except Exception as exc:  # any failure to open means: not a readable workbook
             raise FileRejected(
                 _("This file is not an Excel workbook that can be read (%(detail)s).")
                 % {"detail": type(exc).__name__}
@@ -384,7 +383,17 @@ class _Source:
             if ws is None:
                 raise FileRejected(_("The workbook has no sheet."))
             ws.reset_dimensions()  # some writers record wrong sheet dimensions
-            for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
+            rows = enumerate(ws.iter_rows(values_only=True), start=1)
+            while True:
+                try:
+                    number, values = next(rows)
+                except StopIteration:
+                    break
+                except Exception as exc:  # a damaged sheet
+                    raise FileRejected(
+                        _("The workbook is damaged and cannot be read (%(detail)s).")
+                        % {"detail": type(exc).__name__}
+                    ) from None
                 cells = list(values)
                 if any(_text(c) for c in cells):
                     yield number, cells
@@ -412,10 +421,10 @@ class _Source:
             raise FileRejected(
                 _(
                     "Required columns are missing: %(columns)s. The first row must name "
-                    "the columns (see the import template)."
+                    "the columns; these are read: %(known)s."
                 )
-                % {"columns": ", ".join(missing)},
-                extra={"missing_columns": missing},
+                % {"columns": ", ".join(missing), "known": ", ".join(COLUMNS)},
+                extra={"missing_columns": missing, "known_columns": list(COLUMNS)},
             )
         if next(rows, None) is None:
             raise FileRejected(_("The file has a header row but no data rows."))

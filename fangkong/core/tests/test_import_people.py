@@ -336,3 +336,20 @@ def test_only_staff_who_may_import_can(city, grid_worker):
     with pytest.raises(PermissionDenied):
         run(grid_worker, csv_bytes([row(1, city.xd_building)]))
     assert Person.objects.count() == 0
+
+
+def test_a_damaged_workbook_is_refused_with_a_clear_message(city, xiaodian_officer):
+    wb = openpyxl.Workbook()
+    wb.active.append(["doc_number", "name", "building_id"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    damaged = io.BytesIO()
+    with zipfile.ZipFile(buf) as src, zipfile.ZipFile(damaged, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data[: len(data) // 2]  # truncated XML
+            dst.writestr(item, data)
+    with pytest.raises(FileRejected) as exc:
+        run(xiaodian_officer, damaged.getvalue(), name="people.xlsx")
+    assert "workbook" in str(exc.value.message)
