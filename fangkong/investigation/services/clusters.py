@@ -1,0 +1,371 @@
+"""Clusters: connected components of the case–contact graph.
+
+Nodes are the cases of a disease that are not excluded. Two cases are linked
+when one became a case from a contact link of the other (``Case.source_contact``
+→ ``Contact.source_case``). A case pinned to a named cluster (``Case.named_cluster``,
+a common exposure event such as "Itaewon Clubs") is linked to that cluster too.
+Only components of two or more cases, or holding a pin, get a ``Cluster`` row;
+a lone case has none.
+
+Kept up to date incrementally (``cluster_link_case``: union of the clusters a
+new link joins) and rebuilt in batch by ``cluster_recompute`` (an in-memory
+union-find over one ``values_list`` query, then only the changed rows written
+with ``executemany``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from django.utils.translation import gettext as _
+
+from fangkong.core import permissions
+from fangkong.core.audit import audit_record, diff
+from fangkong.core.errors import ValidationFailed
+from fangkong.core.models import PATH_SEGMENT
+from fangkong.investigation.models import Case, Cluster, Disease
+from fangkong.investigation.selectors.cases import access_case_by_id
+from fangkong.investigation.selectors.clusters import access_cluster_by_id
+
+EXCLUDED = Case.Classification.EXCLUDED
+
+
+def common_scope(paths: Iterable[str]) -> str:
+    """The deepest tree node containing every path (a prefix of whole segments)."""
+    it = iter(paths)
+    try:
+        prefix = next(it)
+    except StopIteration:
+        return ""
+    for p in it:
+        if not p.startswith(prefix):
+            n = 0
+            limit = min(len(p), len(prefix))
+            while n < limit and p[n] == prefix[n]:
+                n += 1
+            prefix = prefix[: n - n % PATH_SEGMENT]
+            if not prefix:
+                return ""
+    return prefix
+
+
+class UnionFind:
+    """Union-find over hashable ids, with path halving and union by size."""
+
+    def __init__(self) -> None:
+        self.parent: dict[int, int] = {}
+        self.size: dict[int, int] = {}
+
+    def add(self, x: int) -> None:
+        if x not in self.parent:
+            self.parent[x] = x
+            self.size[x] = 1
+
+    def find(self, x: int) -> int:
+        parent = self.parent
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return
+        if self.size[ra] < self.size[rb]:
+            ra, rb = rb, ra
+        self.parent[rb] = ra
+        self.size[ra] += self.size[rb]
+
+
+def _write_case_clusters(pairs: list[tuple[int | None, int]]) -> None:
+    """Set ``cluster_id`` of many cases: one prepared UPDATE, many parameter rows."""
+    table = Case._meta.db_table
+    sql = f"UPDATE {connection.ops.quote_name(table)} SET cluster_id = %s WHERE id = %s"  # noqa: S608
+    with connection.cursor() as cursor:
+        for i in range(0, len(pairs), 20000):
+            cursor.executemany(sql, pairs[i : i + 20000])
+
+
+def cluster_recompute(disease: Disease | str) -> dict[str, int]:
+    """Rebuild every cluster of a disease from the links. Existing clusters keep
+    their identity (named ones first, then the cluster most members were in).
+    Returns counts: clusters, changed (cases moved), largest."""
+    if isinstance(disease, str):
+        disease = Disease.objects.get(code=disease)
+    with transaction.atomic():
+        rows = list(
+            Case.objects.filter(disease=disease)
+            .exclude(classification=EXCLUDED)
+            .values_list(
+                "id",
+                "cluster_id",
+                "named_cluster_id",
+                "source_contact__source_case_id",
+                "scope_path",
+                "report_date",
+            )
+        )
+        uf = UnionFind()
+        info: dict[int, tuple[int | None, int | None, str, dt.date]] = {}
+        for cid, cluster_id, named_id, _src, path, day in rows:
+            uf.add(cid)
+            info[cid] = (cluster_id, named_id, path, day)
+        for cid, _cl, named_id, src, _p, _d in rows:
+            if src is not None and src in info and src != cid:
+                uf.union(cid, src)
+            if named_id is not None:
+                node = -named_id  # named clusters are nodes too (negative ids)
+                uf.add(node)
+                uf.union(cid, node)
+        components: dict[int, list[int]] = defaultdict(list)
+        pinned: dict[int, Counter[int]] = defaultdict(Counter)
+        for case_id, (_c, pin, _p, _d) in info.items():
+            root = uf.find(case_id)
+            components[root].append(case_id)
+            if pin is not None:
+                pinned[root][pin] += 1
+        existing = {c.pk: c for c in Cluster.objects.filter(disease=disease)}
+        taken: set[int] = set()
+        wanted: dict[int, int | None] = {}
+        stats: dict[int, tuple[int, dt.date, str]] = {}
+        new_components: list[list[int]] = []
+        for root, members in sorted(components.items(), key=lambda kv: -len(kv[1])):
+            if len(members) < 2 and root not in pinned:
+                continue
+            target: int | None = None
+            for named_id, _n in sorted(pinned[root].items(), key=lambda kv: (-kv[1], kv[0])):
+                if named_id in existing and named_id not in taken:
+                    target = named_id
+                    break
+            if target is None:
+                votes = Counter(info[m][0] for m in members if info[m][0] is not None)
+                for cl, _n in sorted(votes.items(), key=lambda kv: (-kv[1], kv[0])):
+                    if cl in existing and cl not in taken:
+                        target = cl
+                        break
+            if target is None:
+                new_components.append(members)
+                continue
+            taken.add(target)
+            for m in members:
+                wanted[m] = target
+            stats[target] = (
+                len(members),
+                max(info[m][3] for m in members),
+                common_scope(info[m][2] for m in members),
+            )
+        if new_components:
+            created = Cluster.objects.bulk_create(
+                [Cluster(disease=disease) for _m in new_components], batch_size=1000
+            )
+            for cluster, members in zip(created, new_components, strict=True):
+                existing[cluster.pk] = cluster
+                taken.add(cluster.pk)
+                for m in members:
+                    wanted[m] = cluster.pk
+                stats[cluster.pk] = (
+                    len(members),
+                    max(info[m][3] for m in members),
+                    common_scope(info[m][2] for m in members),
+                )
+        changes = [(wanted.get(cid), cid) for cid, v in info.items() if v[0] != wanted.get(cid)]
+        changes += [
+            (None, cid)
+            for cid in Case.objects.filter(
+                disease=disease, classification=EXCLUDED, cluster__isnull=False
+            ).values_list("id", flat=True)
+        ]
+        _write_case_clusters(changes)
+        # Cluster rows: refresh stats, empty the unused named ones, drop the others.
+        to_update = []
+        unused_unnamed = []
+        for pk, cluster in existing.items():
+            count, last, scope = stats.get(pk, (0, None, cluster.scope_path))
+            if pk not in taken and not cluster.named:
+                unused_unnamed.append(pk)
+                continue
+            if (cluster.case_count, cluster.last_case_at, cluster.scope_path) != (
+                count,
+                last,
+                scope,
+            ):
+                cluster.case_count, cluster.last_case_at, cluster.scope_path = count, last, scope
+                to_update.append(cluster)
+        Cluster.objects.bulk_update(
+            to_update, ["case_count", "last_case_at", "scope_path"], batch_size=2000
+        )
+        if unused_unnamed:
+            for i in range(0, len(unused_unnamed), 5000):
+                Cluster.objects.filter(pk__in=unused_unnamed[i : i + 5000]).delete()
+    largest = max((s[0] for s in stats.values()), default=0)
+    return {"clusters": len(taken), "changed": len(changes), "largest": largest}
+
+
+def cluster_link_case(case: Case) -> Cluster | None:
+    """Incremental update after ``case`` was created, got a source link or a pin:
+    union of the clusters (and lone cases) the new links join. Call inside the
+    writing transaction."""
+    if case.classification == EXCLUDED:
+        return None
+    neighbour_ids: list[int] = []
+    if case.source_contact_id is not None:
+        src = (
+            Case.objects.filter(contacts__pk=case.source_contact_id)
+            .exclude(classification=EXCLUDED)
+            .values_list("id", flat=True)
+            .first()
+        )
+        if src is not None and src != case.pk:
+            neighbour_ids.append(src)
+    if not neighbour_ids and case.named_cluster_id is None:
+        return None
+    members = list(
+        Case.objects.filter(pk__in=[case.pk, *neighbour_ids]).values_list(
+            "id", "cluster_id", "scope_path", "report_date"
+        )
+    )
+    cluster_ids = {m[1] for m in members if m[1] is not None}
+    if case.named_cluster_id is not None:
+        cluster_ids.add(case.named_cluster_id)
+    clusters = list(Cluster.objects.select_for_update().filter(pk__in=cluster_ids))
+    if clusters:
+        target = max(
+            clusters, key=lambda c: (c.named, c.pk == case.named_cluster_id, c.case_count, -c.pk)
+        )
+    else:
+        target = Cluster.objects.create(disease_id=case.disease_id)
+    others = [c for c in clusters if c.pk != target.pk]
+    lone = [m for m in members if m[1] is None]
+    count = target.case_count + sum(c.case_count for c in others) + len(lone)
+    days = [d for d in [target.last_case_at, *(c.last_case_at for c in others)] if d]
+    days += [m[3] for m in lone]
+    scopes = [c.scope_path for c in [target, *others] if c.case_count] + [m[2] for m in lone]
+    if others:
+        Case.objects.filter(cluster_id__in=[c.pk for c in others]).update(cluster=target)
+        for c in others:
+            if c.named:
+                c.case_count = 0
+                c.save(update_fields=["case_count", "updated_at"])
+            else:
+                c.delete()
+    if lone:
+        Case.objects.filter(pk__in=[m[0] for m in lone]).update(cluster=target)
+    target.case_count = count
+    target.last_case_at = max(days) if days else None
+    target.scope_path = common_scope(scopes)
+    target.save(update_fields=["case_count", "last_case_at", "scope_path", "updated_at"])
+    case.cluster_id = target.pk
+    return target
+
+
+# --- Named clusters ----------------------------------------------------------------
+
+
+def cluster_create_named(*, actor: Any, disease_code: str, name: str) -> Cluster:
+    """A named cluster (a common exposure event) to which cases can be pinned."""
+    from fangkong.investigation.services.rules import disease_by_code
+
+    permissions.require(actor, "cluster.manage")
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed(fields={"name": _("A name is required.")})
+    prefix = permissions.scope_path(actor)
+    if prefix is None:
+        raise ValidationFailed(fields={"name": _("You have no jurisdiction.")})
+    with transaction.atomic():
+        cluster = Cluster.objects.create(
+            disease=disease_by_code(disease_code), name=name[:200], named=True, scope_path=prefix
+        )
+        audit_record(
+            actor=actor,
+            action="cluster.create",
+            obj=cluster,
+            scope_path=cluster.scope_path,
+            changes=diff({}, {"name": cluster.name, "disease": disease_code}),
+        )
+    return cluster
+
+
+def cluster_name(*, actor: Any, cluster_id: int, name: str) -> Cluster:
+    permissions.require(actor, "cluster.manage")
+    name = (name or "").strip()
+    with transaction.atomic():
+        cluster = access_cluster_by_id(actor, cluster_id, for_update=True)
+        before = {"name": cluster.name, "named": cluster.named}
+        cluster.name = name[:200]
+        cluster.named = bool(name)
+        cluster.save(update_fields=["name", "named", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="cluster.name",
+            obj=cluster,
+            scope_path=cluster.scope_path,
+            changes=diff(before, {"name": cluster.name, "named": cluster.named}),
+        )
+    return cluster
+
+
+def cluster_assign(*, actor: Any, cluster_id: int, investigator_id: int | None) -> Cluster:
+    """Give a cluster to an investigator (staff who can see it and manage cases)."""
+    permissions.require(actor, "cluster.manage")
+    with transaction.atomic():
+        cluster = access_cluster_by_id(actor, cluster_id, for_update=True)
+        user = None
+        if investigator_id is not None:
+            user = get_user_model().objects.filter(pk=investigator_id, is_active=True).first()
+            profile = permissions.staff_profile(user) if user else None
+            if (
+                user is None
+                or profile is None
+                or not permissions.in_scope(actor, profile.jurisdiction.path)
+                or not permissions.has_capability(user, "case.manage")
+                or not permissions.in_scope(user, cluster.scope_path)
+            ):
+                raise ValidationFailed(
+                    fields={"investigator_id": _("No such investigator for this cluster.")}
+                )
+        before = {"assigned_to": cluster.assigned_to_id}
+        cluster.assigned_to = user
+        cluster.save(update_fields=["assigned_to", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="cluster.assign",
+            obj=cluster,
+            scope_path=cluster.scope_path,
+            changes=diff(before, {"assigned_to": user.pk if user else None}),
+        )
+    return cluster
+
+
+def cluster_add_case(*, actor: Any, cluster_id: int, case_id: int) -> Case:
+    """Pin a case to a named cluster (it shares that exposure event)."""
+    permissions.require(actor, "cluster.manage")
+    with transaction.atomic():
+        cluster = access_cluster_by_id(actor, cluster_id, for_update=True)
+        case = access_case_by_id(actor, case_id, for_update=True)
+        if not cluster.named:
+            raise ValidationFailed(fields={"cluster_id": _("Name the cluster first.")})
+        if cluster.disease_id != case.disease_id:
+            raise ValidationFailed(fields={"case_id": _("This case is of another disease.")})
+        before = {"named_cluster_id": case.named_cluster_id}
+        case.named_cluster = cluster
+        case.save(update_fields=["named_cluster", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="case.pin_cluster",
+            obj=case,
+            scope_path=case.scope_path,
+            person_id=case.person_id,
+            changes=diff(before, {"named_cluster_id": cluster.pk}),
+        )
+        if before["named_cluster_id"] not in (None, cluster.pk):
+            transaction.on_commit(lambda: cluster_recompute(case.disease))
+        else:
+            cluster_link_case(case)
+    return case
