@@ -72,7 +72,7 @@ class UnmaskForm(forms.Form):
     reason = forms.CharField(
         label=_("Why do you need the full numbers?"),
         max_length=500,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=forms.Textarea(attrs={"rows": 2, "autofocus": True}),
         help_text=_("Recorded in the audit trail with your name."),
     )
 
@@ -116,8 +116,7 @@ class AuditFilterForm(forms.Form):
         """Keyword arguments for ``selectors.audit_list_for``."""
         data = self.cleaned_data
         out: dict[str, Any] = {
-            k: (data.get(k) or "").strip()
-            for k in ("actor", "object_type", "object_id", "action")
+            k: (data.get(k) or "").strip() for k in ("actor", "object_type", "object_id", "action")
         }
         out["person_id"] = data.get("person_id")
         for k in ("since", "until"):

@@ -331,9 +331,11 @@ def people(request: HttpRequest) -> HttpResponse:
     raw_area = request.GET.get("jurisdiction", "")
     if raw_area.isdigit():
         selected = selectors.access_jurisdiction_by_id(user, int(raw_area))
+    # A live-search request re-renders only the table: it needs no list of areas.
+    nodes = ([selected] if selected else []) if is_htmx(request) else _area_choices(user, selected)
     form = PeopleFilterForm(
         request.GET or None,
-        nodes=_area_choices(user, selected),
+        nodes=nodes,
         key_groups=list(selectors.key_group_list()),
     )
     results: Page | None = None

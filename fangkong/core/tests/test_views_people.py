@@ -53,6 +53,10 @@ def test_htmx_gets_only_the_results_table(city, commander):
     assert "赵六" in body
     assert "<html" not in body
     assert "HX-Request" in r["Vary"]
+    r = client_for(commander).get(
+        "/people/", {"q": "赵", "jurisdiction": city.xd_building2.pk}, HTTP_HX_REQUEST="true"
+    )
+    assert r.status_code == 200 and "赵六" not in r.content.decode()
 
 
 def test_the_people_list_pages_without_counting(city, commander):
