@@ -36,6 +36,8 @@ def test_it_creates_a_batch_from_a_list_and_shows_its_counts(
     assert detail["status"] == "completed"
     assert detail["sent"] == 2 and detail["progress"]["sent"] == 2
     assert detail["percent_done"] == 100.0
+    listed = client_for(xiaodian_officer).get(BATCHES).json()["items"][0]
+    assert (listed["sent"], listed["delivered"], listed["failed"]) == (2, 0, 0)
 
 
 def test_the_request_only_queues_the_sending_happens_after_commit_in_the_worker(
