@@ -385,6 +385,7 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
         "breadcrumb": (
             selectors.jurisdiction_breadcrumb(person.home, user=user) if person.home else []
         ),
+        "crumb_tail": person.name,
         "members": members,
         "kept": kept,
         "timeline": timeline,

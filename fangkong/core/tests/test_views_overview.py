@@ -88,3 +88,10 @@ def test_static_files_of_the_layout_are_served(db):
     c = Client()
     assert c.get("/static/fangkong/app.css").status_code == 200
     assert c.get("/static/vendor/htmx/htmx.min.js").status_code == 200
+
+
+def test_the_500_page_renders_without_a_request(db):
+    from django.template.loader import render_to_string
+
+    html = render_to_string("500.html")
+    assert "500" in html and "<html lang=" in html

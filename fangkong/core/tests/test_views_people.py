@@ -175,3 +175,20 @@ def test_unmask_works_without_javascript(city, investigator):
     assert "<html" in page and 'name="reason"' in page
     r = c.post(f"/people/{p.pk}/unmask/", {"reason": "calling the family"})
     assert r.status_code == 200 and "<html" in r.content.decode()
+
+
+def test_the_timeline_includes_the_history_of_merged_records(city, commander):
+    keep = make_person(city.xd_building, name="合并甲")
+    dup = make_person(city.xd_building, name="合并乙")
+    services.person_update(
+        actor=commander, person_id=dup.pk, data={"home_unit": "9-909"}, reason="before merge"
+    )
+    services.person_merge(
+        actor=commander, keep_id=keep.pk, duplicate_id=dup.pk, reason="same person twice"
+    )
+    page = client_for(commander).get(f"/people/{keep.pk}/").content.decode()
+    assert "before merge" in page and "same person twice" in page
+    assert "9-909" in page
+    # The merged record still opens, pointing at the record kept.
+    page = client_for(commander).get(f"/people/{dup.pk}/").content.decode()
+    assert f'href="/people/{keep.pk}/"' in page
