@@ -142,7 +142,8 @@ def test_it_imports_a_tree_file_and_previews_with_dry_run(city, xiaodian_officer
     assert not Jurisdiction.objects.filter(name_zh="黄陵街道").exists()
     r = upload(client, "/api/v1/jurisdictions/import", data, name="t.csv")
     assert r.status_code == 200 and r.json()["created"] == 2
-    assert Jurisdiction.objects.get(name_zh="黄陵社区").parent.name_zh == "黄陵街道"
+    sub = Jurisdiction.objects.get(name_zh="黄陵街道")
+    assert Jurisdiction.objects.get(name_zh="黄陵社区").parent_id == sub.pk
     renamed = data.replace(b"Huangling", b"Huangling Subdistrict")
     r = upload(client, "/api/v1/jurisdictions/import", renamed, name="t.csv")
     (change,) = r.json()["overwrites"]
@@ -184,7 +185,7 @@ def test_it_streams_the_tree_as_csv_and_geojson(city, xiaodian_officer):
     r = client.get("/api/v1/jurisdictions/export", {"format": "csv"})
     assert r.status_code == 200 and r["Content-Type"].startswith("text/csv")
     assert r.streaming and "attachment" in r["Content-Disposition"]
-    text = b"".join(r.streaming_content).decode("utf-8-sig")
+    text = r.getvalue().decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert rows[0]["code"] == "140105" and rows[0]["parent_code"] == "140100"
     assert {r["name_zh"] for r in rows} >= {"坞城街道", "1号楼"}
@@ -193,7 +194,7 @@ def test_it_streams_the_tree_as_csv_and_geojson(city, xiaodian_officer):
         "/api/v1/jurisdictions/export", {"format": "geojson", "root_id": city.xd_grid.pk}
     )
     assert r.status_code == 200
-    doc = json.loads(b"".join(r.streaming_content))
+    doc = json.loads(r.getvalue())
     assert doc["type"] == "FeatureCollection" and len(doc["features"]) == 3
 
 
