@@ -26,8 +26,8 @@ compilemessages: $(STAMP)
 	cd fangkong && ../$(BIN)/fangkong compilemessages --ignore=.venv --ignore=node_modules -v 0
 
 messages: $(STAMP)
-	cd fangkong && ../$(BIN)/fangkong makemessages -l zh_Hans -l en --ignore=tests --no-obsolete
-	cd fangkong && ../$(BIN)/fangkong makemessages -d djangojs -l zh_Hans -l en --ignore=tests --no-obsolete
+	cd fangkong && ../$(BIN)/fangkong makemessages -l zh_Hans -l en --ignore=tests --ignore=conftest.py --no-obsolete
+	cd fangkong && ../$(BIN)/fangkong makemessages -d djangojs -l zh_Hans -l en --ignore=tests --ignore=conftest.py --no-obsolete
 
 # Build the demo city (about 20,000 residents) and serve it at http://127.0.0.1:8000
 demo: install
