@@ -19,10 +19,12 @@ from ninja.security import django_auth
 from fangkong.api import BearerToken, HeaderToken
 from fangkong.core.errors import ValidationFailed
 from fangkong.core.pagination import PageNumber
-from fangkong.investigation.models import CheckIn, Venue, VenueCode
+from fangkong.investigation.models import CheckIn, Contact, ExposureMatch, Venue, VenueCode
 from fangkong.investigation.selectors import checkins as checkin_selectors
+from fangkong.investigation.selectors import matching as matching_selectors
 from fangkong.investigation.selectors import venues as venue_selectors
 from fangkong.investigation.services import checkins as checkin_services
+from fangkong.investigation.services import matching as matching_services
 from fangkong.investigation.services import venues as venue_services
 
 router = Router(tags=["check-ins"])
@@ -261,3 +263,99 @@ def person_checkins(request: HttpRequest, person_id: int, filters: Query[CheckIn
     return checkin_selectors.checkin_list_for_person(
         request.user, person_id, since=filters.since, until=filters.until
     )
+
+
+# --- Co-presence matching --------------------------------------------------------
+
+
+class MatchRunOut(Schema):
+    case_id: int
+    stops_examined: int
+    found: int
+    created: int
+
+
+class MatchOut(Schema):
+    id: int
+    case_id: int
+    stop_id: int
+    kind: str
+    person_id: int
+    person_name: str
+    person_doc_masked: str
+    venue_id: int | None
+    venue_name: str | None
+    window_start: dt.datetime
+    window_end: dt.datetime
+    overlap_minutes: int
+    status: str
+    decided_at: dt.datetime | None
+
+    @staticmethod
+    def resolve_person_name(obj: ExposureMatch) -> str:
+        return obj.person.name
+
+    @staticmethod
+    def resolve_person_doc_masked(obj: ExposureMatch) -> str:
+        return obj.person.doc_masked
+
+    @staticmethod
+    def resolve_venue_name(obj: ExposureMatch) -> str | None:
+        return obj.venue.name if obj.venue else None
+
+
+class MatchFilter(Schema):
+    status: ExposureMatch.Status | None = None
+
+
+class ConfirmIn(Schema):
+    category: Contact.Category | None = None
+
+
+class ConfirmOut(Schema):
+    match_id: int
+    contact_id: int
+    category: str
+    monitoring_end: dt.date | None
+
+
+class DismissIn(Schema):
+    reason: str = Field(..., min_length=1, max_length=500)
+
+
+@router.post("/cases/{int:case_id}/match", response=MatchRunOut)
+def case_match(request: HttpRequest, case_id: int) -> dict[str, Any]:
+    result = matching_services.match_case(actor=request.user, case_id=case_id)
+    return {
+        "case_id": case_id,
+        "stops_examined": result.stops_examined,
+        "found": result.found,
+        "created": result.created,
+    }
+
+
+@router.get("/cases/{int:case_id}/matches", response=list[MatchOut])
+@paginate(PageNumber)
+def case_matches(request: HttpRequest, case_id: int, filters: Query[MatchFilter]) -> Any:
+    return matching_selectors.match_list_for(request.user, case_id, status=filters.status)
+
+
+@router.post("/matches/{int:match_id}/confirm", response=ConfirmOut)
+def match_confirm(request: HttpRequest, match_id: int, payload: ConfirmIn) -> dict[str, Any]:
+    contact = matching_services.match_confirm(
+        actor=request.user, match_id=match_id, category=payload.category
+    )
+    return {
+        "match_id": match_id,
+        "contact_id": contact.pk,
+        "category": contact.category,
+        "monitoring_end": contact.monitoring_end,
+    }
+
+
+@router.post("/matches/{int:match_id}/dismiss", response=MatchOut)
+def match_dismiss(request: HttpRequest, match_id: int, payload: DismissIn) -> ExposureMatch:
+    match = matching_services.match_dismiss(
+        actor=request.user, match_id=match_id, reason=payload.reason
+    )
+    return matching_selectors.access_match_by_id(request.user, match.pk)

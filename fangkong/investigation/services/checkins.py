@@ -35,8 +35,11 @@ from fangkong.investigation.services.venues import venue_from_token
 
 # Repeated scans of one person at one venue within this many minutes are one visit.
 DEDUP_MINUTES = 10
-# A visit extended by repeated scans is looked for among visits begun this long ago.
-DEDUP_LOOKBACK = dt.timedelta(hours=24)
+# The longest a visit can be: repeated scans extend a visit begun at most this long
+# ago, and imported visits may not be longer. Matching relies on it to bound
+# its index range scans.
+MAX_VISIT_LENGTH = dt.timedelta(hours=12)
+DEDUP_LOOKBACK = MAX_VISIT_LENGTH
 # Scanner clocks may run this far ahead of the server.
 CLOCK_SKEW = dt.timedelta(seconds=60)
 # Live scans may be sent late (a phone offline) by at most this much; older

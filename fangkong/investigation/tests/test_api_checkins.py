@@ -7,9 +7,16 @@ from fangkong.conftest import client_for, make_person, make_staff
 from fangkong.core import signing
 from fangkong.core.crypto import decrypt
 from fangkong.core.services import api_token_create
-from fangkong.investigation.models import CheckIn, Venue, VenueCode
+from fangkong.investigation.models import CheckIn, Contact, ExposureMatch, Venue, VenueCode
 from fangkong.investigation.services.venues import venue_code_issue
-from fangkong.investigation.tests.checkins_support import make_checkin, make_venue, patch, post
+from fangkong.investigation.tests.checkins_support import (
+    make_case,
+    make_checkin,
+    make_stop,
+    make_venue,
+    patch,
+    post,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -240,3 +247,81 @@ def test_staff_without_checkin_view_cannot_list_check_ins(city, xiaodian_officer
     person = make_person(city.xd_building)
     r = client_for(xiaodian_officer).get(f"/api/v1/people/{person.pk}/checkins")
     assert r.status_code == 403
+
+
+# --- Matching ----------------------------------------------------------------------
+
+STOP_START = dt.datetime(2022, 10, 5, 10, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def matched_case(city, venue):
+    case = make_case(make_person(city.xd_building, name="病例"))
+    make_stop(case, venue, STOP_START, STOP_START + dt.timedelta(hours=1))
+    for name, stay in (("短暂", 5), ("久留", 50)):
+        make_checkin(
+            venue,
+            make_person(city.xd_building, name=name),
+            STOP_START,
+            left_at=STOP_START + dt.timedelta(minutes=stay),
+        )
+    return case
+
+
+def test_an_investigator_runs_matching_and_sees_the_ranked_list(matched_case, investigator):
+    c = client_for(investigator)
+    r = post(c, f"/api/v1/cases/{matched_case.pk}/match", {})
+    assert r.status_code == 200, r.content
+    assert r.json()["created"] == 2
+    r = c.get(f"/api/v1/cases/{matched_case.pk}/matches", {"page_size": 1})
+    body = r.json()
+    assert body["count"] == 2 and body["has_next"] is True
+    top = body["items"][0]
+    assert top["person_name"] == "久留" and top["overlap_minutes"] == 50
+    assert top["venue_name"] == "老鼠仓超市" and top["window_start"].startswith("2022-10-05T")
+    r = c.get(f"/api/v1/cases/{matched_case.pk}/matches", {"status": "confirmed"})
+    assert r.json()["count"] == 0
+
+
+def test_listing_matches_with_a_bad_status_names_the_field(matched_case, investigator):
+    r = client_for(investigator).get(f"/api/v1/cases/{matched_case.pk}/matches", {"status": "x"})
+    assert r.status_code == 400
+    assert "status" in r.json()["error"]["fields"]
+
+
+def test_an_investigator_confirms_and_dismisses_matches(matched_case, investigator):
+    c = client_for(investigator)
+    post(c, f"/api/v1/cases/{matched_case.pk}/match", {})
+    first, second = ExposureMatch.objects.order_by("-overlap_minutes")
+    r = post(c, f"/api/v1/matches/{first.pk}/confirm", {})
+    assert r.status_code == 200, r.content
+    assert Contact.objects.get(pk=r.json()["contact_id"]).match_id == first.pk
+    r = post(c, f"/api/v1/matches/{second.pk}/dismiss", {"reason": "只在门口"})
+    assert r.status_code == 200
+    assert r.json()["status"] == "dismissed"
+    r = post(c, f"/api/v1/matches/{second.pk}/confirm", {})
+    assert r.status_code == 409
+
+
+def test_deciding_a_match_with_bad_input_names_the_field(matched_case, investigator):
+    c = client_for(investigator)
+    post(c, f"/api/v1/cases/{matched_case.pk}/match", {})
+    m = ExposureMatch.objects.order_by("id")[0]
+    r = post(c, f"/api/v1/matches/{m.pk}/dismiss", {})
+    assert r.status_code == 400 and "reason" in r.json()["error"]["fields"]
+    r = post(c, f"/api/v1/matches/{m.pk}/confirm", {"category": "best_friend"})
+    assert r.status_code == 400 and "category" in r.json()["error"]["fields"]
+    m.refresh_from_db()
+    assert m.status == "pending" and not Contact.objects.exists()
+
+
+def test_matches_of_a_case_of_another_district_do_not_exist(city, matched_case, investigator):
+    post(client_for(investigator), f"/api/v1/cases/{matched_case.pk}/match", {})
+    m = ExposureMatch.objects.order_by("id")[0]
+    c = client_for(make_staff("yz_inv", city.yingze, "investigator"))
+    assert post(c, f"/api/v1/cases/{matched_case.pk}/match", {}).status_code == 404
+    assert c.get(f"/api/v1/cases/{matched_case.pk}/matches").status_code == 404
+    assert post(c, f"/api/v1/matches/{m.pk}/confirm", {}).status_code == 404
+    assert post(c, f"/api/v1/matches/{m.pk}/dismiss", {"reason": "x"}).status_code == 404
+    m.refresh_from_db()
+    assert m.status == "pending"

@@ -2,6 +2,7 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.utils import translation
 
 from fangkong.conftest import make_person
 from fangkong.core import signing
@@ -17,6 +18,13 @@ from fangkong.investigation.services.venues import venue_code_issue, venue_code_
 from fangkong.investigation.tests.checkins_support import make_checkin, make_venue
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    with translation.override("en"):
+        yield
+
 
 T0 = dt.datetime(2022, 10, 6, 9, 0, tzinfo=dt.UTC)
 

@@ -1,4 +1,5 @@
 import pytest
+from django.utils import translation
 
 from fangkong.core import signing
 from fangkong.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -16,6 +17,12 @@ from fangkong.investigation.services.venues import (
 )
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
