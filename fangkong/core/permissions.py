@@ -34,7 +34,7 @@ CAPABILITIES: dict[str, Any] = {
     "venue.view": _("See the venues of their area and their venue codes"),
     "venue.manage": _("Register and edit venues; issue, revoke and print venue codes"),
     "checkin.assist": _("Check people in at a venue by their ID document (staff-assisted scan)"),
-    "checkin.import": _("Import check-in logs of external scanning systems for venues of their area"),
+    "checkin.import": _("Import check-in logs of scanning systems for venues of their area"),
     "checkin.view": _("See where a person of their area checked in"),
     "match.run": _("Run co-presence and shared-transport matching for a case"),
     "match.decide": _("Confirm or dismiss the matches of a case (confirmed ones become contacts)"),
