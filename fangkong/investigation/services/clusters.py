@@ -223,7 +223,22 @@ def cluster_link_case(case: Case) -> Cluster | None:
         )
         if src is not None and src != case.pk:
             neighbour_ids.append(src)
-    if not neighbour_ids and case.named_cluster_id is None:
+    first_pin = False
+    if case.named_cluster_id is not None:
+        # The pin joins the component of the cases already pinned to that
+        # cluster (which may since have been merged into another cluster).
+        pinned = (
+            Case.objects.filter(named_cluster_id=case.named_cluster_id)
+            .exclude(pk=case.pk)
+            .exclude(classification=EXCLUDED)
+            .values_list("id", flat=True)
+            .first()
+        )
+        if pinned is None:
+            first_pin = True
+        else:
+            neighbour_ids.append(pinned)
+    if not neighbour_ids and not first_pin:
         return None
     members = list(
         Case.objects.filter(pk__in=[case.pk, *neighbour_ids]).values_list(
@@ -231,7 +246,7 @@ def cluster_link_case(case: Case) -> Cluster | None:
         )
     )
     cluster_ids = {m[1] for m in members if m[1] is not None}
-    if case.named_cluster_id is not None:
+    if first_pin and case.named_cluster_id is not None:
         cluster_ids.add(case.named_cluster_id)
     clusters = list(Cluster.objects.select_for_update().filter(pk__in=cluster_ids))
     if clusters:
