@@ -1,0 +1,1 @@
+"""Benchmarks of Fangkong: ``fangkong bench [--quick] [--only NAME]`` (see bench/runner.py)."""

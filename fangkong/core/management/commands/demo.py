@@ -1,0 +1,204 @@
+"""``fangkong demo``: migrate, build the demo city once, one login per role, serve.
+
+Running it again reuses what is there (no duplicate city, users or crash). With
+``--no-serve`` it only prepares the database and logins (scripts, CI).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import transaction
+
+from fangkong import envfile
+from fangkong.core.audit import audit_record
+from fangkong.core.models import Jurisdiction, Role, StaffProfile
+from fangkong.core.synth import synthetic_city_build
+
+DEMO_SEED = 2022
+DEMO_DISTRICT = "140105"  # 小店区: district-level demo logins work here
+
+# Where each role's demo login sits in the tree; roles not listed sit at the city.
+DISTRICT_ROLES = {
+    "district_officer",
+    "investigator",
+    "sampler",
+    "checkpoint_officer",
+    "quarantine_manager",
+}
+GRID_ROLES = {"grid_worker"}
+STAFF_ROLES = {"sysadmin"}  # may open the Django admin
+
+
+def demo_password(env_path: Path) -> str:
+    """The demo password: from the environment, else from var/demo.env (created if needed)."""
+    password = os.environ.get("FANGKONG_DEMO_PASSWORD")
+    if password:
+        return password
+    path, _created = envfile.ensure(env_path)
+    values = envfile.parse(path.read_text(encoding="utf-8"))
+    password = values.get("FANGKONG_DEMO_PASSWORD", "")
+    if not password:
+        password = envfile.generate()["FANGKONG_DEMO_PASSWORD"]
+        envfile.append(path, "FANGKONG_DEMO_PASSWORD", password)
+    return password
+
+
+def demo_city_present() -> bool:
+    return Jurisdiction.objects.filter(level="district", parent__code="140100").exists()
+
+
+def demo_node_for(role: str) -> Jurisdiction:
+    city = Jurisdiction.objects.get(code="140100")
+    if role in GRID_ROLES:
+        district = Jurisdiction.objects.get(code=DEMO_DISTRICT)
+        grid = Jurisdiction.objects.subtree_of(district.path).filter(level="grid").first()
+        return grid or district
+    if role in DISTRICT_ROLES:
+        return Jurisdiction.objects.filter(code=DEMO_DISTRICT).first() or city
+    return city
+
+
+def demo_logins_ensure(password: str) -> list[tuple[str, str, str]]:
+    """One login per role (username = role code); returns (username, role, node) rows."""
+    User = get_user_model()
+    rows = []
+    created = []
+    with transaction.atomic():
+        for role in Role.objects.order_by("code"):
+            node = demo_node_for(role.code)
+            user = User.objects.filter(username=role.code).first()
+            if user is None:
+                user = User.objects.create_user(username=role.code, password=password)
+                created.append(role.code)
+            else:
+                user.set_password(password)
+            user.is_staff = role.code in STAFF_ROLES
+            user.is_active = True
+            user.save()
+            profile = StaffProfile.objects.filter(user=user).first()
+            if profile is None:
+                profile = StaffProfile.objects.create(
+                    user=user, jurisdiction=node, display_name=f"{role.name_zh} (demo)"
+                )
+            profile.roles.set([role])
+            rows.append((role.code, role.name_en or role.name_zh, profile.jurisdiction.name_zh))
+        if created:
+            city = Jurisdiction.objects.get(code="140100")
+            audit_record(
+                actor=None,
+                action="demo.logins",
+                obj=city,
+                scope_path=city.path,
+                changes={"usernames": [None, created]},
+            )
+    return rows
+
+
+class Command(BaseCommand):
+    help = "Prepare the demo (database, synthetic city, one login per role) and serve it."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--no-serve", action="store_true", help="prepare only")
+        parser.add_argument("--residents", type=int, default=20_000)
+        parser.add_argument("--port", type=int, default=8000)
+
+    def say(self, msg: str) -> None:
+        self.stdout.write(msg)
+        self.stdout.flush()
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        env_path = Path(settings.VAR_DIR) / envfile.FILE_NAME
+        if not envfile.is_production():
+            path, created = envfile.ensure(env_path)
+            self.say(
+                f"Demo settings {'written to' if created else 'read from'} {path} "
+                "(random keys; keep this file with the database)."
+            )
+        call_command("migrate", interactive=False, verbosity=0)
+        if demo_city_present():
+            self.say("The demo city is already there; not building it again.")
+        else:
+            self.say(f"Building the demo city ({options['residents']:,} residents)...")
+            result = synthetic_city_build(
+                residents=options["residents"],
+                seed=DEMO_SEED,
+                progress=lambda m: None,
+            )
+            self.say(
+                f"Built {result.residents:,} residents, {result.households:,} households, "
+                f"{result.venues:,} venues in {result.seconds:.1f} s."
+            )
+        password = demo_password(env_path)
+        rows = demo_logins_ensure(password)
+        url = f"http://127.0.0.1:{options['port']}"
+        self.say("")
+        self.say(f"Demo logins (password for all: {password}):")
+        width = max(len(r[0]) for r in rows) if rows else 10
+        for username, role, node in rows:
+            self.say(f"  {username:<{width}}  {role} — {node}")
+        self.say(f"Open {url}  (the Django admin at {url}/admin/ with the sysadmin login)")
+        if options["no_serve"]:
+            return
+        call_command("collectstatic", interactive=False, verbosity=0)
+        self.serve(options["port"])
+
+    def serve(self, port: int) -> None:
+        """gunicorn and the Huey consumer as children; Ctrl-C or SIGTERM stops both."""
+        python = sys.executable
+        children = [
+            subprocess.Popen(  # noqa: S603 - fixed arguments
+                [
+                    python,
+                    "-m",
+                    "gunicorn",
+                    "fangkong.wsgi",
+                    "--bind",
+                    f"127.0.0.1:{port}",
+                    "--workers",
+                    "2",
+                    "--worker-class",
+                    "gthread",
+                    "--threads",
+                    "4",
+                    "--timeout",
+                    "120",
+                    "--access-logfile",
+                    "-",
+                ]  # fmt: skip
+            ),
+            subprocess.Popen([python, "-m", "fangkong", "run_huey"]),  # noqa: S603
+        ]
+        self.say(f"Serving at http://127.0.0.1:{port} with the Huey worker. Ctrl-C stops.")
+        stopping = {"flag": False}
+
+        def stop(signum: int, _frame: Any) -> None:
+            stopping["flag"] = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            while not stopping["flag"] and all(c.poll() is None for c in children):
+                time.sleep(0.5)
+        finally:
+            for child in children:
+                if child.poll() is None:
+                    child.terminate()
+            deadline = time.monotonic() + 15
+            for child in children:
+                try:
+                    child.wait(timeout=max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    child.kill()
+                    child.wait()
+        self.say("Stopped.")
