@@ -17,7 +17,7 @@ through Django's cursor, no ORM model instances.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
@@ -306,3 +306,465 @@ def parse_db_datetime(value: Any) -> dt.datetime:
     if timezone.is_naive(result):
         result = result.replace(tzinfo=dt.UTC)
     return result
+
+
+# --- Bulk ingestion of scan logs ------------------------------------------------
+
+INGEST_COLUMNS = {
+    "venue",
+    "venue_id",
+    "venue_token",
+    "person_id",
+    "doc_type",
+    "doc_number",
+    "time",
+    "left_at",
+    "external_ref",
+}
+LOOKUP_CHUNK = 1000
+PERSON_LOOKUP_LIMIT = 20_000
+
+
+@dataclass(frozen=True)
+class IngestError:
+    """One problem in a log; ``row`` is 1-based with the header as row 1 (CSV) or
+    the line number (JSON lines)."""
+
+    row: int
+    column: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "column": self.column, "message": self.message}
+
+
+@dataclass
+class IngestReport:
+    rows: int = 0
+    inserted: int = 0
+    duplicates: int = 0
+    extended: int = 0
+    errors: list[IngestError] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rows": self.rows,
+            "inserted": self.inserted,
+            "duplicates": self.duplicates,
+            "extended": self.extended,
+            "errors": [e.as_dict() for e in self.errors],
+        }
+
+
+class IngestRejected(ValidationFailed):
+    code = "import_rejected"
+
+    def __init__(self, report: IngestReport) -> None:
+        errors = report.errors
+        super().__init__(
+            _("The log was not imported: %(n)s problems found.") % {"n": len(errors)},
+            extra={"errors": [e.as_dict() for e in errors[:1000]], "rows": report.rows},
+        )
+        self.report = report
+
+
+def _parse_time(value: Any) -> dt.datetime | None:
+    if isinstance(value, dt.datetime):
+        return value
+    text = str(value or "").strip()
+    if not text:
+        return None
+    try:
+        return dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+@dataclass
+class _Row:
+    line: int
+    venue_id: int
+    person_id: int
+    time: dt.datetime
+    last_scan_at: dt.datetime
+    left_at: dt.datetime | None
+    external_ref: str
+
+
+def _resolve_venues(
+    actor: Any, refs: set[str], errors_for: dict[str, str]
+) -> dict[str, tuple[int, str]]:
+    """Venue references (ids or tokens) → (venue id, scope path)."""
+    from fangkong.investigation.models import Venue
+
+    out: dict[str, tuple[int, str]] = {}
+    ids = {r: int(r) for r in refs if r.isdigit()}
+    found = dict(Venue.objects.filter(pk__in=set(ids.values())).values_list("pk", "scope_path"))
+    for ref, vid in ids.items():
+        if vid in found:
+            out[ref] = (vid, found[vid])
+        else:
+            errors_for[ref] = _("Unknown venue.")
+    for ref in refs - set(ids):
+        try:
+            scanned = venue_from_token(ref, field="venue")
+        except ValidationFailed as exc:
+            errors_for[ref] = exc.fields.get("venue", _("This code is not valid."))
+            continue
+        out[ref] = (scanned.venue_id, scanned.scope_path)
+    prefix = permissions.scope_path(actor) if actor is not None else ""
+    for ref, (_vid, path) in list(out.items()):
+        if prefix is None or not path.startswith(prefix):
+            del out[ref]
+            errors_for[ref] = _("Unknown venue.")
+    return out
+
+
+def checkins_ingest(
+    rows: Any,
+    *,
+    actor: Any = None,
+    valid_only: bool = False,
+    source_name: str = "",
+    first_line: int = 2,
+) -> IngestReport:
+    """Validate and load a check-in log (an iterable of dicts with the columns of
+    ``INGEST_COLUMNS``).
+
+    Every row is checked and every problem reported as (row, column, message);
+    unless ``valid_only``, nothing is written when any row is bad
+    (``IngestRejected``). Scans of one person at one venue within 10 minutes
+    of each other, in the file or against visits already stored, are one visit.
+    Rows are written in bulk: ``COPY`` on PostgreSQL, one ``executemany`` in one
+    transaction on SQLite. With ``actor`` (``checkin.import``) only venues of
+    their area are accepted; without, the caller is the system.
+    """
+    from fangkong.core.crypto import lookup_hash
+    from fangkong.core.identity import normalise_document
+
+    if actor is not None:
+        permissions.require(actor, "checkin.import")
+    report = IngestReport()
+    errors: list[IngestError] = []
+    now = timezone.now()
+    oldest = now - dt.timedelta(days=checkin_retention_days(timezone.localdate(now)))
+    window = dt.timedelta(minutes=DEDUP_MINUTES)
+
+    # Pass 1: parse, collect references to resolve in bulk.
+    parsed: list[tuple[int, str, Any, tuple[str, str] | None, dt.datetime, Any, str]] = []
+    venue_refs: set[str] = set()
+    person_ids: set[int] = set()
+    docs: dict[tuple[str, str], str] = {}  # (doc_type, number) -> hash
+    line = first_line - 1
+    for raw in rows:
+        line += 1
+        report.rows += 1
+        row_errors: list[IngestError] = []
+        unknown = [k for k in raw if k not in INGEST_COLUMNS and k is not None and k != ""]
+        for col in unknown:
+            row_errors.append(IngestError(line, str(col), _("Unknown column.")))
+        venue_ref = str(
+            raw.get("venue") or raw.get("venue_id") or raw.get("venue_token") or ""
+        ).strip()
+        if not venue_ref:
+            row_errors.append(
+                IngestError(line, "venue", _("A venue id or venue code is required."))
+            )
+        person: Any = None
+        doc: tuple[str, str] | None = None
+        pid_text = str(raw.get("person_id") or "").strip()
+        if pid_text:
+            if pid_text.isdigit():
+                person = int(pid_text)
+            else:
+                row_errors.append(IngestError(line, "person_id", _("Give a number.")))
+        elif raw.get("doc_type") or raw.get("doc_number"):
+            try:
+                d = normalise_document(
+                    str(raw.get("doc_type") or "").strip(), str(raw.get("doc_number") or "")
+                )
+            except ValidationFailed as exc:
+                for col, msg in exc.fields.items():
+                    row_errors.append(IngestError(line, col, msg))
+            else:
+                doc = (d.doc_type, d.number)
+        else:
+            row_errors.append(
+                IngestError(
+                    line, "person_id", _("Give a person id, or a document type and number.")
+                )
+            )
+        when = _parse_time(raw.get("time"))
+        if when is None:
+            row_errors.append(
+                IngestError(
+                    line, "time", _("Give the time as ISO 8601, e.g. 2022-10-05T09:30:00+08:00.")
+                )
+            )
+        elif timezone.is_naive(when):
+            row_errors.append(IngestError(line, "time", _("Give the time with its time zone.")))
+            when = None
+        elif when > now + CLOCK_SKEW:
+            row_errors.append(IngestError(line, "time", _("A check-in cannot be in the future.")))
+        elif when < oldest:
+            row_errors.append(
+                IngestError(line, "time", _("Older than the retention period: not kept."))
+            )
+        left_text = raw.get("left_at")
+        left: dt.datetime | None = None
+        if left_text not in (None, ""):
+            left = _parse_time(left_text)
+            if left is None or timezone.is_naive(left):
+                row_errors.append(
+                    IngestError(line, "left_at", _("Give the time as ISO 8601 with its time zone."))
+                )
+                left = None
+            elif when is not None and not timezone.is_naive(when):
+                if left < when:
+                    row_errors.append(
+                        IngestError(line, "left_at", _("The visit ends before it starts."))
+                    )
+                elif left - when > MAX_VISIT_LENGTH:
+                    row_errors.append(
+                        IngestError(
+                            line,
+                            "left_at",
+                            _("A visit lasts at most %(hours)s hours.")
+                            % {"hours": int(MAX_VISIT_LENGTH.total_seconds() // 3600)},
+                        )
+                    )
+        ref = str(raw.get("external_ref") or "").strip()
+        if len(ref) > 64:
+            row_errors.append(IngestError(line, "external_ref", _("At most 64 characters.")))
+        if row_errors:
+            errors.extend(row_errors)
+            continue
+        assert when is not None
+        venue_refs.add(venue_ref)
+        if person is not None:
+            person_ids.add(person)
+        if doc is not None and doc not in docs:
+            docs[doc] = lookup_hash("doc", doc[1])
+        parsed.append((line, venue_ref, person, doc, when, left, ref))
+
+    # Pass 2: resolve venues, people and documents in bulk.
+    venue_errors: dict[str, str] = {}
+    venues = _resolve_venues(actor, venue_refs, venue_errors)
+    known_people: set[int] = set()
+    ids = sorted(person_ids)
+    for i in range(0, len(ids), LOOKUP_CHUNK):
+        known_people.update(
+            Person.objects.filter(pk__in=ids[i : i + LOOKUP_CHUNK]).values_list("pk", flat=True)
+        )
+    by_doc: dict[tuple[str, str], int] = {}
+    hashes = {h: key for key, h in docs.items()}
+    hash_list = list(hashes)
+    for i in range(0, len(hash_list), LOOKUP_CHUNK):
+        for doc_type, doc_hash, pk in (
+            Person.objects.active()
+            .filter(doc_hash__in=hash_list[i : i + LOOKUP_CHUNK])
+            .values_list("doc_type", "doc_hash", "pk")
+        ):
+            key = hashes[doc_hash]
+            if key[0] == doc_type:
+                by_doc[key] = pk
+    good: list[_Row] = []
+    for line, venue_ref, person, doc, when, left, ref in parsed:
+        bad = False
+        if venue_ref not in venues:
+            errors.append(
+                IngestError(line, "venue", venue_errors.get(venue_ref, _("Unknown venue.")))
+            )
+            bad = True
+        if person is not None and person not in known_people:
+            errors.append(IngestError(line, "person_id", _("No one is registered with this id.")))
+            bad = True
+        if doc is not None:
+            person = by_doc.get(doc)
+            if person is None:
+                errors.append(
+                    IngestError(line, "doc_number", _("No one is registered with this document."))
+                )
+                bad = True
+        if bad:
+            continue
+        good.append(_Row(line, venues[venue_ref][0], person, when, when, left, ref))
+
+    errors.sort(key=lambda e: (e.row, e.column))
+    report.errors = errors
+    if errors and not valid_only:
+        raise IngestRejected(report)
+    if not good:
+        return report
+
+    # Pass 3: one visit per person and venue within the dedup window, in the file...
+    good.sort(key=lambda r: (r.person_id, r.venue_id, r.time))
+    visits: list[_Row] = []
+    for r in good:
+        prev = visits[-1] if visits else None
+        if (
+            prev is not None
+            and prev.person_id == r.person_id
+            and prev.venue_id == r.venue_id
+            and r.time <= prev.last_scan_at + window
+        ):
+            prev.last_scan_at = max(prev.last_scan_at, r.time)
+            if r.left_at is not None and (prev.left_at is None or r.left_at > prev.left_at):
+                prev.left_at = r.left_at
+            report.duplicates += 1
+            continue
+        visits.append(r)
+
+    # ... and against the visits already stored.
+    lo = min(r.time for r in visits) - MAX_VISIT_LENGTH - window
+    hi = max(r.time for r in visits) + window
+    pairs: dict[tuple[int, int], list[_Row]] = {}
+    for r in visits:
+        pairs.setdefault((r.person_id, r.venue_id), []).append(r)
+    existing: dict[tuple[int, int], list[tuple[int, dt.datetime, dt.datetime]]] = {}
+    people = sorted({p for p, _v in pairs})
+    # Few people: their visits through the (person, time) index; many (a city's
+    # daily log): one range scan of the time index over the log's span.
+    if len(people) <= PERSON_LOOKUP_LIMIT:
+        queries = [
+            CheckIn.objects.filter(
+                person_id__in=people[i : i + LOOKUP_CHUNK], time__gte=lo, time__lte=hi
+            )
+            for i in range(0, len(people), LOOKUP_CHUNK)
+        ]
+    else:
+        queries = [CheckIn.objects.filter(time__gte=lo, time__lte=hi)]
+    for qs in queries:
+        for pk, person_id, venue_id, time, last in qs.values_list(
+            "pk", "person_id", "venue_id", "time", "last_scan_at"
+        ).iterator(chunk_size=5000):
+            if (person_id, venue_id) in pairs:
+                existing.setdefault((person_id, venue_id), []).append((pk, time, last))
+    extend: dict[int, dt.datetime] = {}
+    to_insert: list[_Row] = []
+    for r in visits:
+        hit = None
+        for pk, time, last in existing.get((r.person_id, r.venue_id), ()):
+            if time - window <= r.time <= last + window:
+                hit = (pk, last)
+                break
+        if hit is None:
+            to_insert.append(r)
+            continue
+        report.duplicates += 1
+        if r.last_scan_at > hit[1]:
+            extend[hit[0]] = max(extend.get(hit[0], r.last_scan_at), r.last_scan_at)
+
+    with transaction.atomic():
+        report.inserted = _bulk_insert(to_insert)
+        for pk, last in extend.items():
+            CheckIn.objects.filter(pk=pk, last_scan_at__lt=last).update(last_scan_at=last)
+        report.extended = len(extend)
+        audit_record(
+            actor=actor,
+            action="checkin.import",
+            object_type="investigation.checkin",
+            changes={
+                "rows": [None, report.rows],
+                "inserted": [None, report.inserted],
+                "duplicates": [None, report.duplicates],
+                "rejected": [None, len(errors)],
+            },
+            reason=source_name,
+        )
+    return report
+
+
+COPY_COLUMNS = "venue_id, person_id, time, last_scan_at, left_at, source, external_ref"
+
+
+def _bulk_insert(rows: list[_Row]) -> int:
+    """COPY on PostgreSQL, executemany on SQLite (inside the caller's transaction)."""
+    source = CheckIn.Source.IMPORT.value
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            raw = cur.cursor
+            with raw.copy(f"COPY {_TABLE} ({COPY_COLUMNS}) FROM STDIN") as copy:
+                for r in rows:
+                    copy.write_row(
+                        (
+                            r.venue_id,
+                            r.person_id,
+                            r.time,
+                            r.last_scan_at,
+                            r.left_at,
+                            source,
+                            r.external_ref,
+                        )
+                    )
+        return len(rows)
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cur:
+        cur.executemany(
+            f"INSERT INTO {_TABLE} ({COPY_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s)",  # noqa: S608
+            [
+                (
+                    r.venue_id,
+                    r.person_id,
+                    adapt(r.time),
+                    adapt(r.last_scan_at),
+                    adapt(r.left_at) if r.left_at else None,
+                    source,
+                    r.external_ref,
+                )
+                for r in rows
+            ],
+        )
+    return len(rows)
+
+
+def read_checkin_log(data: bytes, *, fmt: str) -> tuple[list[dict[str, Any]], int]:
+    """Decode a log file (UTF-8 with or without BOM, or GBK/GB18030) into rows.
+
+    Returns (rows, number of the first data row). Raises ValidationFailed on
+    ``file`` for an undecodable file or a bad JSON line."""
+    import csv
+    import io
+    import json
+
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = data.decode("gb18030")
+        except UnicodeDecodeError:
+            raise ValidationFailed(
+                fields={"file": _("The file is neither UTF-8 nor GBK text.")}
+            ) from None
+    if fmt == "csv":
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        header = [h.strip() for h in reader.fieldnames or []]
+        reader.fieldnames = header
+        unknown = [h for h in header if h not in INGEST_COLUMNS]
+        if unknown:
+            raise ValidationFailed(
+                fields={
+                    "file": _("Unknown columns: %(cols)s. Known columns: %(known)s.")
+                    % {"cols": ", ".join(unknown), "known": ", ".join(sorted(INGEST_COLUMNS))}
+                },
+                code="unknown_columns",
+            )
+        return list(reader), 2
+    if fmt == "jsonl":
+        rows: list[dict[str, Any]] = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except ValueError:
+                raise ValidationFailed(
+                    fields={"file": _("Line %(n)s is not valid JSON.") % {"n": number}}
+                ) from None
+            if not isinstance(obj, dict):
+                raise ValidationFailed(
+                    fields={"file": _("Line %(n)s is not a JSON object.") % {"n": number}}
+                )
+            rows.append(obj)
+        return rows, 1
+    raise ValidationFailed(fields={"format": _("Use csv or jsonl.")})
