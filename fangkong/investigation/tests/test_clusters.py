@@ -198,7 +198,7 @@ def test_only_named_clusters_take_pinned_cases(city: Any, investigator: Any) -> 
     )
     b.refresh_from_db()
     with pytest.raises(ValidationFailed):
-        cluster_add_case(actor=investigator, cluster_id=b.cluster_id, case_id=a.pk)
+        cluster_add_case(actor=investigator, cluster_id=b.cluster_id or 0, case_id=a.pk)
 
 
 def test_a_cluster_of_another_district_does_not_exist(city: Any, investigator: Any) -> None:
