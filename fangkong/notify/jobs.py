@@ -20,6 +20,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable
 
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from huey import crontab
@@ -29,6 +30,7 @@ from fangkong.core.crypto import decrypt, mask
 from fangkong.notify import conf
 from fangkong.notify.backends import BaseBackend, PermanentError, Sms, get_backend
 from fangkong.notify.models import Batch, Message
+from fangkong.notify.sql import update_many
 
 logger = logging.getLogger(__name__)
 
@@ -97,62 +99,110 @@ def _scrub(text: str, phone: str) -> str:
     return text[:500]
 
 
-def _fail(message_id: int, error: str) -> None:
-    now = timezone.now()
-    Message.objects.filter(pk=message_id, status=Message.Status.SENDING).update(
-        status=Message.Status.FAILED, error=error[:500], failed_at=now, updated_at=now
-    )
+FLUSH_EVERY = 200  # record outcomes this often within a chunk
 
 
-def send_one(message_id: int, backend: BaseBackend) -> str | None:
-    """Send one queued message; returns its new status (None if not ours to send)."""
-    now = timezone.now()
-    claimed = Message.objects.filter(
-        pk=message_id,
-        status=Message.Status.QUEUED,
-        not_before__lte=now + dt.timedelta(seconds=1),
-    ).update(status=Message.Status.SENDING, attempts=F("attempts") + 1, updated_at=now)
-    if not claimed:
-        return None
-    message = Message.objects.select_related("person").get(pk=message_id)
-    person = message.person
-    phone = decrypt(person.phone_encrypted) if person.phone_encrypted else ""
-    if not phone:
-        _fail(message_id, "no phone number")
-        return Message.Status.FAILED
-    try:
-        provider_id = backend.send(Sms(to=phone, body=message.body, reference=message.reference))
-    except PermanentError as exc:
-        _fail(message_id, _scrub(str(exc), phone))
-        return Message.Status.FAILED
-    except Exception as exc:  # TransientError, or a backend bug: try again later
-        error = _scrub(f"{type(exc).__name__}: {exc}", phone)
-        if message.attempts >= conf.max_attempts():
-            _fail(message_id, error)
-            return Message.Status.FAILED
-        delay = dt.timedelta(seconds=conf.retry_base_seconds() * 2 ** (message.attempts - 1))
-        retry_at = timezone.now() + delay
-        Message.objects.filter(pk=message_id, status=Message.Status.SENDING).update(
-            status=Message.Status.QUEUED, not_before=retry_at, error=error, updated_at=now
+def _claim(message_ids: list[int], now: dt.datetime) -> list[int]:
+    """Mark the due, queued messages among ``message_ids`` as ours (queued → sending).
+
+    Rows another worker holds are skipped (PostgreSQL ``SKIP LOCKED``; SQLite
+    serialises writers), so a message scheduled twice is sent once.
+    """
+    with transaction.atomic():
+        ids = list(
+            Message.objects.select_for_update(skip_locked=True)
+            .filter(
+                pk__in=message_ids,
+                status=Message.Status.QUEUED,
+                not_before__lte=now + dt.timedelta(seconds=1),
+            )
+            .values_list("pk", flat=True)
         )
-        logger.info(
-            "message %s: attempt %s failed, retry at %s", message_id, message.attempts, retry_at
+        Message.objects.filter(pk__in=ids).update(
+            status=Message.Status.SENDING, attempts=F("attempts") + 1, updated_at=now
         )
-        send_messages.schedule(kwargs={"message_ids": [message_id]}, eta=retry_at)
-        return Message.Status.QUEUED
-    sent_at = timezone.now()
-    updated = Message.objects.filter(pk=message_id, status=Message.Status.SENDING).update(
-        status=Message.Status.SENT,
-        provider_message_id=provider_id[:128],
-        sent_at=sent_at,
-        error="",
-        updated_at=sent_at,
+    return ids
+
+
+class _Outcomes:
+    """Collects what happened to each claimed message and writes it in bulk."""
+
+    def __init__(self) -> None:
+        self.sent: list[Message] = []
+        self.failed: list[Message] = []
+        self.retry: list[Message] = []
+        self.counts: dict[str, int] = defaultdict(int)
+
+    def add(self, kind: str, message: Message) -> None:
+        getattr(self, kind).append(message)
+        self.counts[kind] += 1
+
+    def flush(self) -> None:
+        # Only rows still "sending" change: a delivery report that overtook us wins.
+        _update_sending(self.sent, ["status", "provider_message_id", "sent_at", "error"])
+        _update_sending(self.failed, ["status", "error", "failed_at"])
+        _update_sending(self.retry, ["status", "not_before", "error"])
+        if self.retry:
+            by_eta: dict[dt.datetime, list[int]] = defaultdict(list)
+            for m in self.retry:
+                assert m.not_before is not None
+                by_eta[m.not_before.replace(microsecond=0)].append(m.pk)
+            for eta, ids in sorted(by_eta.items()):
+                send_messages.schedule(kwargs={"message_ids": ids}, eta=eta)
+        self.sent, self.failed, self.retry = [], [], []
+
+
+def _update_sending(messages: list[Message], fields: list[str]) -> None:
+    rows = [{"id": m.pk, **{f: getattr(m, f) for f in [*fields, "updated_at"]}} for m in messages]
+    update_many(Message, rows, where={"status": Message.Status.SENDING})
+
+
+def send_chunk(message_ids: list[int], backend: BaseBackend) -> dict[str, int]:
+    """Send the due, queued messages among ``message_ids``; returns counts by outcome
+    (``sent``, ``failed``, ``retry``)."""
+    claimed = _claim(message_ids, timezone.now())
+    rows = (
+        Message.objects.filter(pk__in=claimed)
+        .order_by("pk")
+        .values_list("pk", "body", "reference", "attempts", "person__phone_encrypted")
     )
-    if not updated:  # a delivery report overtook us
-        Message.objects.filter(pk=message_id).update(
-            provider_message_id=provider_id[:128], sent_at=sent_at
-        )
-    return Message.Status.SENT
+    outcomes = _Outcomes()
+    max_attempts, base = conf.max_attempts(), conf.retry_base_seconds()
+    for n, (pk, body, reference, attempts, phone_encrypted) in enumerate(list(rows), 1):
+        message = Message(pk=pk, attempts=attempts)
+        phone = decrypt(phone_encrypted) if phone_encrypted else ""
+        try:
+            if not phone:
+                raise PermanentError("no phone number")
+            provider_id = backend.send(Sms(to=phone, body=body, reference=reference))
+        except PermanentError as exc:
+            message.error = _scrub(str(exc), phone)
+            kind = "failed"
+        except Exception as exc:  # TransientError, or a backend bug: try again later
+            message.error = _scrub(f"{type(exc).__name__}: {exc}", phone)
+            kind = "failed" if attempts >= max_attempts else "retry"
+        else:
+            message.provider_message_id = provider_id[:128]
+            message.sent_at = timezone.now()
+            message.error = ""
+            kind = "sent"
+        now = timezone.now()
+        message.updated_at = now
+        if kind == "sent":
+            message.status = Message.Status.SENT
+        elif kind == "failed":
+            message.status, message.failed_at = Message.Status.FAILED, now
+        else:
+            message.status = Message.Status.QUEUED
+            message.not_before = now + dt.timedelta(seconds=base * 2 ** (attempts - 1))
+            logger.info(
+                "message %s: attempt %s failed, retry at %s", pk, attempts, message.not_before
+            )
+        outcomes.add(kind, message)
+        if n % FLUSH_EVERY == 0:
+            outcomes.flush()
+    outcomes.flush()
+    return dict(outcomes.counts)
 
 
 def batch_refresh_status(batch_id: int) -> None:
@@ -171,19 +221,16 @@ def batch_refresh_status(batch_id: int) -> None:
 
 @db_task()
 def send_messages(message_ids: list[int]) -> dict[str, int]:
-    backend = get_backend()
-    outcome: dict[str, int] = defaultdict(int)
-    for message_id in message_ids:
-        status = send_one(message_id, backend)
-        outcome[str(status or "skipped")] += 1
+    outcome = send_chunk(message_ids, get_backend())
     batch_ids: Iterable[int] = (
         Message.objects.filter(pk__in=message_ids, batch__isnull=False)
+        .order_by()
         .values_list("batch_id", flat=True)
         .distinct()
     )
     for batch_id in list(batch_ids):
         batch_refresh_status(batch_id)
-    return dict(outcome)
+    return outcome
 
 
 def release_due(now: dt.datetime | None = None) -> int:

@@ -17,14 +17,14 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangkong.core import permissions
 from fangkong.core.audit import audit_record, diff
-from fangkong.core.errors import NotFound, ValidationFailed
+from fangkong.core.errors import Conflict, NotFound, ValidationFailed
 from fangkong.core.models import PATH_SEGMENT, Person
 from fangkong.core.selectors import access_person_by_id, person_list_for
 from fangkong.notify import conf
@@ -36,6 +36,7 @@ from fangkong.notify.models import (
     OptOut,
     QuietHours,
 )
+from fangkong.notify.sql import insert_many
 from fangkong.notify.templating import missing_placeholders, render, validate_body
 
 FALLBACK_LANGUAGE = "zh-hans"
@@ -550,6 +551,20 @@ def batch_create(
             deduplicated=duplicates,
         )
         key = dedup_key or f"batch-{batch.pk}"
+        fixed: dict[str, Any] = {
+            "batch": batch.pk,
+            "purpose": purpose,
+            "dedup_key": key,
+            "legally_required": legally_required,
+            "attempts": 0,
+            "provider_message_id": "",
+            "error": "",
+            "sent_at": None,
+            "delivered_at": None,
+            "failed_at": None,
+            "created_at": now,
+            "updated_at": now,
+        }
         counts = {"queued": 0, "deferred": 0, "no_phone": 0, "opt_out": 0, "dup": duplicates}
         scope: str | None = None
         for part in _chunks(wanted, _CHUNK):
@@ -559,7 +574,7 @@ def batch_create(
                 ).values_list("person_id", flat=True)
             )
             opted = _opted_out(part, purpose)
-            new: list[Message] = []
+            new: list[dict[str, Any]] = []
             people_rows = rows(part)
             scope = _common_scope((r["scope_path"] for r in people_rows), scope)
             for r in people_rows:
@@ -581,22 +596,25 @@ def batch_create(
                     counts[plan.status] += 1
                     body = render(tpl.body, {**clean_context, "person_name": r["name"]})
                 new.append(
-                    Message(
-                        batch=batch,
-                        person_id=r["pk"],
-                        purpose=purpose,
-                        dedup_key=key,
-                        template=tpl,
-                        template_version=tpl.version,
-                        language=tpl.language,
-                        body=body,
-                        legally_required=legally_required,
-                        status=plan.status,
-                        skip_reason=plan.skip_reason,
-                        not_before=plan.not_before,
-                    )
+                    {
+                        **fixed,
+                        "person": r["pk"],
+                        "reference": uuid.uuid4().hex,
+                        "template": tpl.pk,
+                        "template_version": tpl.version,
+                        "language": tpl.language,
+                        "body": body,
+                        "status": plan.status,
+                        "skip_reason": plan.skip_reason,
+                        "not_before": plan.not_before,
+                    }
                 )
-            Message.objects.bulk_create(new, batch_size=500)
+            try:
+                insert_many(Message, new)
+            except IntegrityError as exc:  # a concurrent batch with the same key won
+                raise Conflict(
+                    fields={"dedup_key": _("Another batch with this key is being created.")}
+                ) from exc
         batch.scope_path = scope or ""
         batch.deduplicated = counts["dup"]
         batch.queued = counts["queued"] + counts["deferred"]
