@@ -9,13 +9,14 @@ For each trajectory stop of a case, inside the case's infectious period:
   day (same carriage for trains), seated within ``transport_seat_rows`` rows of
   the case when both seats are known.
 
-Periods come from the disease rule version in force on the case's report date,
+Periods come from the rule version recorded on the case (in force on its report date),
 recorded on every match. One match per (stop, person): re-running after new
 stops adds only the new matches (the unique constraint does the work).
 
-Speed: all stops of a case (or of a batch of cases) are looked up in one
-``UNION ALL`` query, each arm a small range scan on the (venue, time) index:
-``venue_id = X AND time >= widened_start - longest visit AND time < widened_end``.
+Speed: the stops of a case (or of a batch of cases) and the check-ins around
+them come from one join, each stop a small range scan on the (venue, time)
+index: ``venue_id = X AND time >= start - buffer - longest visit AND time < end +
+buffer``.
 A visit is at most ``MAX_VISIT_LENGTH`` + the assumed stay long (live scans are
 extended only within that look-back; imports refuse longer ones), so the
 bounded range loses nothing. Overlaps are computed in Python on the few rows found.
@@ -27,7 +28,7 @@ import datetime as dt
 import math
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,13 +50,12 @@ from fangkong.investigation.models import (
 from fangkong.investigation.selectors.cases import access_case_by_id
 from fangkong.investigation.selectors.matching import access_match_by_id
 from fangkong.investigation.services.checkins import MAX_VISIT_LENGTH, parse_db_datetime
-from fangkong.investigation.services.rules import infectious_period_start, rules_in_force
-
-# Stops looked up per query (SQLite allows 500 arms in a compound SELECT).
-STOPS_PER_QUERY = 200
+from fangkong.investigation.services.rules import infectious_period_start
 
 _CHECKIN = CheckIn._meta.db_table
 _TRAVEL = TravelRecord._meta.db_table
+_STOP = TrajectoryStop._meta.db_table
+_MATCH = ExposureMatch._meta.db_table
 
 
 @dataclass(frozen=True)
@@ -67,15 +67,36 @@ class MatchResult:
 
 
 @dataclass(frozen=True)
+class _Stop:
+    id: int
+    case_id: int
+    kind: str
+    venue_id: int | None
+    start: dt.datetime
+    end: dt.datetime
+    transport_mode: str
+    transport_number: str
+    carriage: str
+    seat: str
+
+
+@dataclass(frozen=True)
 class _Window:
     """A stop clipped to the infectious period, widened by the buffer."""
 
-    key: int
     case: Case
-    stop: TrajectoryStop
+    stop: _Stop
     rules: DiseaseRules
     lo: dt.datetime
     hi: dt.datetime
+
+
+@dataclass(frozen=True)
+class _Hit:
+    window: _Window
+    person_id: int
+    start: dt.datetime
+    end: dt.datetime
 
 
 def _local_midnight(day: dt.date) -> dt.datetime:
@@ -93,28 +114,16 @@ def infectious_window(case: Case, rules: DiseaseRules) -> tuple[dt.datetime, dt.
     return _local_midnight(start), _local_midnight(case.report_date + dt.timedelta(days=1))
 
 
-def _windows(cases: Sequence[Case], stops: Iterable[TrajectoryStop]) -> list[_Window]:
-    by_case = {c.pk: c for c in cases}
-    rules_cache: dict[tuple[int, dt.date], DiseaseRules] = {}
-    periods: dict[int, tuple[DiseaseRules, dt.datetime, dt.datetime]] = {}
-    for case in cases:
-        key = (case.disease_id, case.report_date)
-        if key not in rules_cache:
-            rules_cache[key] = rules_in_force(case.disease_id, case.report_date)
-        rules = rules_cache[key]
-        periods[case.pk] = (rules, *infectious_window(case, rules))
-    out: list[_Window] = []
-    for stop in stops:
-        case = by_case[stop.case_id]
-        rules, inf_start, inf_end = periods[case.pk]
-        start, end = max(stop.start, inf_start), min(stop.end, inf_end)
-        if end < start:
-            continue
-        buffer = dt.timedelta(minutes=rules.copresence_buffer_minutes)
-        if stop.kind == TrajectoryStop.Kind.TRANSPORT:
-            buffer = dt.timedelta(0)
-        out.append(_Window(len(out), case, stop, rules, start - buffer, end + buffer))
-    return out
+def _window(case: Case, stop: _Stop) -> _Window | None:
+    rules = case.rules
+    inf_start, inf_end = infectious_window(case, rules)
+    start, end = max(stop.start, inf_start), min(stop.end, inf_end)
+    if end < start:
+        return None
+    buffer = dt.timedelta(minutes=rules.copresence_buffer_minutes)
+    if stop.kind == TrajectoryStop.Kind.TRANSPORT:
+        buffer = dt.timedelta(0)
+    return _Window(case, stop, rules, start - buffer, end + buffer)
 
 
 def _minutes(delta: dt.timedelta) -> int:
@@ -137,45 +146,87 @@ def _union_length(intervals: list[tuple[dt.datetime, dt.datetime]]) -> dt.timede
     return total
 
 
-def _venue_sql(windows: list[_Window]) -> tuple[str, list[Any]]:
-    """One UNION ALL query over the (venue, time) index for many stop windows."""
-    arms, params = [], []
-    db = connection.ops.adapt_datetimefield_value
-    for w in windows:
-        longest = MAX_VISIT_LENGTH + dt.timedelta(minutes=w.rules.assumed_stay_minutes)
-        arms.append(
-            f"SELECT %s, person_id, time, last_scan_at, left_at FROM {_CHECKIN} "  # noqa: S608
-            "WHERE venue_id = %s AND time >= %s AND time < %s AND person_id <> %s"
-        )
-        params += [w.key, w.stop.venue_id, db(w.lo - longest), db(w.hi), w.case.person_id]
-    return " UNION ALL ".join(arms), params
+def _pads(cases: Sequence[Case]) -> tuple[dt.timedelta, dt.timedelta]:
+    """How far before a stop's start and after its end check-ins are looked for:
+    the buffer plus the longest possible visit before, the buffer after (the
+    widest over the cases' rules; Python keeps only true overlaps)."""
+    before = max(
+        dt.timedelta(minutes=c.rules.copresence_buffer_minutes + c.rules.assumed_stay_minutes)
+        for c in cases
+    )
+    after = max(dt.timedelta(minutes=c.rules.copresence_buffer_minutes) for c in cases)
+    # One minute more: SQLite's datetime() drops fractions of a second.
+    return before + MAX_VISIT_LENGTH + dt.timedelta(minutes=1), after + dt.timedelta(minutes=1)
 
 
-def venue_candidates_sql(windows: list[_Window]) -> tuple[str, list[Any]]:
-    """The bare query (for the benchmark's floor)."""
-    return _venue_sql(windows)
+def stops_join_sql(
+    case_ids: Sequence[int], before: dt.timedelta, after: dt.timedelta
+) -> tuple[str, list[Any]]:
+    """The bare SQL join of a case's (or cases') stops with the check-ins at the
+    same venue around them: each stop is a small range scan on the (venue, time)
+    index. Transport stops come back once, with no check-in."""
+    marks = ", ".join(["%s"] * len(case_ids))
+    if connection.vendor == "postgresql":
+        lower, upper = "s.start - %s::interval", 's."end" + %s::interval'
+        pads: list[Any] = [before, after]
+    else:
+        lower, upper = "datetime(s.start, %s)", 'datetime(s."end", %s)'
+        pads = [
+            f"-{int(before.total_seconds() // 60)} minutes",
+            f"+{int(after.total_seconds() // 60)} minutes",
+        ]
+    columns = (
+        's.id, s.case_id, s.kind, s.venue_id, s.start, s."end", s.transport_mode, '
+        "s.transport_number, s.carriage, s.seat, c.person_id, c.time, c.last_scan_at, c.left_at"
+    )
+    sql = (
+        f"SELECT {columns} FROM {_STOP} s LEFT JOIN {_CHECKIN} c "  # noqa: S608
+        f"ON s.kind = 'venue' AND c.venue_id = s.venue_id "
+        f"AND c.time >= {lower} AND c.time < {upper} "
+        f"WHERE s.case_id IN ({marks}) AND s.kind IN ('venue', 'transport')"
+    )
+    return sql, [*pads, *case_ids]
 
 
-def _venue_matches(windows: list[_Window]) -> list[ExposureMatch]:
-    by_key = {w.key: w for w in windows}
-    hits: dict[tuple[int, int], list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)
+def _candidates(cases: Sequence[Case]) -> tuple[list[_Window], list[_Hit]]:
+    """One query: the cases' stops and the check-ins around them."""
+    by_case = {c.pk: c for c in cases}
+    before, after = _pads(cases)
+    sql, params = stops_join_sql(list(by_case), before, after)
+    windows: dict[int, _Window | None] = {}
+    hits: list[_Hit] = []
     with connection.cursor() as cur:
-        for i in range(0, len(windows), STOPS_PER_QUERY):
-            sql, params = _venue_sql(windows[i : i + STOPS_PER_QUERY])
-            cur.execute(sql, params)
-            for key, person_id, time, last_scan, left in cur.fetchall():
-                w = by_key[key]
-                start = parse_db_datetime(time)
-                if left is not None:
-                    end = parse_db_datetime(left)
-                else:
-                    end = parse_db_datetime(last_scan) + dt.timedelta(
-                        minutes=w.rules.assumed_stay_minutes
-                    )
-                s, e = max(start, w.lo), min(end, w.hi)
-                if e > s:
-                    hits[(key, person_id)].append((s, e))
-    return [_match(by_key[key], person_id, spans) for (key, person_id), spans in hits.items()]
+        cur.execute(sql, params)
+        rows = cur.fetchall()
+    for row in rows:
+        stop_id = row[0]
+        if stop_id not in windows:
+            stop = _Stop(
+                stop_id,
+                row[1],
+                row[2],
+                row[3],
+                parse_db_datetime(row[4]),
+                parse_db_datetime(row[5]),
+                row[6] or "",
+                row[7] or "",
+                row[8] or "",
+                row[9] or "",
+            )
+            windows[stop_id] = _window(by_case[stop.case_id], stop)
+        w = windows[stop_id]
+        person_id = row[10]
+        if w is None or person_id is None or person_id == w.case.person_id:
+            continue
+        start = parse_db_datetime(row[11])
+        if row[13] is not None:
+            end = parse_db_datetime(row[13])
+        else:
+            end = parse_db_datetime(row[12]) + dt.timedelta(minutes=w.rules.assumed_stay_minutes)
+        s, e = max(start, w.lo), min(end, w.hi)
+        if e > s:
+            hits.append(_Hit(w, person_id, s, e))
+    return [w for w in windows.values() if w is not None], hits
 
 
 _ROW = re.compile(r"(\d+)")
@@ -187,20 +238,19 @@ def seat_row(seat: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def _transport_matches(windows: list[_Window]) -> list[ExposureMatch]:
-    by_key = {w.key: w for w in windows}
+def _transport_hits(windows: list[_Window]) -> list[_Hit]:
     arms, params = [], []
     db = connection.ops.adapt_datetimefield_value
-    for w in windows:
+    for key, w in enumerate(windows):
         stop = w.stop
         day = timezone.localdate(stop.start)
         sql = (
-            f"SELECT %s, person_id, departure, arrival, carriage, seat_row FROM {_TRAVEL} "  # noqa: S608
+            f"SELECT %s, person_id, departure, arrival, seat_row FROM {_TRAVEL} "  # noqa: S608
             "WHERE mode = %s AND number = %s AND departure >= %s AND departure < %s "
             "AND person_id <> %s"
         )
         p: list[Any] = [
-            w.key,
+            key,
             stop.transport_mode,
             stop.transport_number.strip().upper(),
             db(_local_midnight(day)),
@@ -214,86 +264,119 @@ def _transport_matches(windows: list[_Window]) -> list[ExposureMatch]:
         params += p
     if not arms:
         return []
-    out: list[ExposureMatch] = []
-    seen: set[tuple[int, int]] = set()
     with connection.cursor() as cur:
         cur.execute(" UNION ALL ".join(arms), params)
         rows = cur.fetchall()
-    for key, person_id, departure, arrival, _carriage, row in rows:
-        w = by_key[key]
+    out: list[_Hit] = []
+    for key, person_id, departure, arrival, row in rows:
+        w = windows[key]
         case_row = seat_row(w.stop.seat)
         if case_row is not None and row is not None:
             if abs(row - case_row) > w.rules.transport_seat_rows:
                 continue
-        if (key, person_id) in seen:
-            continue
-        seen.add((key, person_id))
         dep = parse_db_datetime(departure)
         arr = parse_db_datetime(arrival) if arrival is not None else w.hi
         s, e = max(dep, w.lo), min(arr, w.hi)
         if e <= s:  # times on the manifest disagree with the trajectory: the whole trip
             s, e = w.lo, w.hi
-        out.append(_match(w, person_id, [(s, e)]))
+        out.append(_Hit(w, person_id, s, e))
     return out
 
 
-def _match(
-    w: _Window, person_id: int, spans: list[tuple[dt.datetime, dt.datetime]]
-) -> ExposureMatch:
-    return ExposureMatch(
-        case=w.case,
-        stop=w.stop,
-        person_id=person_id,
-        kind=w.stop.kind,
-        venue_id=w.stop.venue_id,
-        window_start=min(s for s, _e in spans),
-        window_end=max(e for _s, e in spans),
-        overlap_minutes=_minutes(_union_length(spans)),
-        rules=w.rules,
-    )
-
-
-def _compute(cases: Sequence[Case]) -> tuple[int, list[ExposureMatch]]:
-    stops = TrajectoryStop.objects.filter(
-        case__in=[c.pk for c in cases],
-        kind__in=[TrajectoryStop.Kind.VENUE, TrajectoryStop.Kind.TRANSPORT],
-    ).order_by("case_id", "start", "id")
-    windows = _windows(cases, stops)
-    venue_windows = [
-        w for w in windows if w.stop.kind == TrajectoryStop.Kind.VENUE and w.stop.venue_id
-    ]
-    transport_windows = [
+def _compute(
+    cases: Sequence[Case],
+) -> tuple[int, list[tuple[_Window, int, dt.datetime, dt.datetime, int]]]:
+    """(stops examined, matches as (window, person, window start, end, overlap minutes))."""
+    windows, hits = _candidates(cases)
+    transport = [
         w
         for w in windows
         if w.stop.kind == TrajectoryStop.Kind.TRANSPORT and w.stop.transport_number
     ]
-    matches = _venue_matches(venue_windows) if venue_windows else []
-    matches += _transport_matches(transport_windows) if transport_windows else []
+    if transport:
+        hits += _transport_hits(transport)
+    grouped: dict[tuple[int, int], list[_Hit]] = defaultdict(list)
+    for h in hits:
+        grouped[(h.window.stop.id, h.person_id)].append(h)
+    matches = []
+    for group in grouped.values():
+        spans = [(h.start, h.end) for h in group]
+        matches.append(
+            (
+                group[0].window,
+                group[0].person_id,
+                min(s for s, _e in spans),
+                max(e for _s, e in spans),
+                _minutes(_union_length(spans)),
+            )
+        )
     return len(windows), matches
 
 
-def _store(matches: list[ExposureMatch], stop_ids: Iterable[int]) -> int:
-    """Insert the matches not recorded yet; return how many were new."""
+_INSERT_COLUMNS = (
+    "created_at, updated_at, case_id, stop_id, person_id, kind, venue_id, window_start, "
+    "window_end, overlap_minutes, status, rules_id"
+)
+
+
+def _store(matches: list[tuple[_Window, int, dt.datetime, dt.datetime, int]]) -> int:
+    """Insert the matches not recorded yet (one per stop and person); return how
+    many were new. One multi-row INSERT ... ON CONFLICT DO NOTHING per 500."""
     if not matches:
         return 0
-    before = ExposureMatch.objects.filter(stop_id__in=list(stop_ids)).count()
-    ExposureMatch.objects.bulk_create(matches, batch_size=1000, ignore_conflicts=True)
-    after = ExposureMatch.objects.filter(stop_id__in=list(stop_ids)).count()
-    return after - before
+    db = connection.ops.adapt_datetimefield_value
+    now = db(timezone.now())
+    created = 0
+    with connection.cursor() as cur:
+        for i in range(0, len(matches), 500):
+            chunk = matches[i : i + 500]
+            values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
+            params: list[Any] = []
+            for w, person_id, start, end, minutes in chunk:
+                params += [
+                    now,
+                    now,
+                    w.case.pk,
+                    w.stop.id,
+                    person_id,
+                    w.stop.kind,
+                    w.stop.venue_id,
+                    db(start),
+                    db(end),
+                    minutes,
+                    ExposureMatch.Status.PENDING.value,
+                    w.rules.pk,
+                ]
+            cur.execute(
+                f"INSERT INTO {_MATCH} ({_INSERT_COLUMNS}) VALUES {values} "  # noqa: S608
+                "ON CONFLICT DO NOTHING RETURNING id",
+                params,
+            )
+            created += len(cur.fetchall())
+    return created
+
+
+def _mark_matched(case_ids: Sequence[int]) -> None:
+    marks = ", ".join(["%s"] * len(case_ids))
+    with connection.cursor() as cur:
+        cur.execute(
+            f"UPDATE {_STOP} SET matched_at = %s WHERE case_id IN ({marks}) "  # noqa: S608
+            "AND kind IN ('venue', 'transport')",
+            [connection.ops.adapt_datetimefield_value(timezone.now()), *case_ids],
+        )
 
 
 def match_case(*, actor: Any, case_id: int) -> MatchResult:
-    """Match one case's venue and transport stops; store the new matches."""
+    """Match one case's venue and transport stops; store the new matches.
+
+    Uses the rule version recorded on the case (the one in force on its report
+    date) and records it on every match."""
     permissions.require(actor, "match.run")
     case = access_case_by_id(actor, case_id)
     with transaction.atomic():
         examined, matches = _compute([case])
-        stop_ids = {m.stop_id for m in matches}
-        created = _store(matches, stop_ids)
-        now = timezone.now()
-        TrajectoryStop.objects.filter(
-            case=case, kind__in=[TrajectoryStop.Kind.VENUE, TrajectoryStop.Kind.TRANSPORT]
-        ).update(matched_at=now)
+        created = _store(matches)
+        _mark_matched([case.pk])
         audit_record(
             actor=actor,
             action="match.run",
@@ -305,28 +388,25 @@ def match_case(*, actor: Any, case_id: int) -> MatchResult:
     return MatchResult([case.pk], examined, len(matches), created)
 
 
-def match_cases(case_ids: Sequence[int], *, actor: Any = None) -> MatchResult:
+def match_cases(case_ids: Sequence[int], *, actor: Any = None, chunk: int = 250) -> MatchResult:
     """Batch job: match many cases at once (one audit row for the batch).
 
     Run by the system (no permission check) or on behalf of ``actor``
     (``match.run``; cases outside their area are skipped)."""
     if actor is not None:
         permissions.require(actor, "match.run")
-    qs = Case.objects.filter(pk__in=list(case_ids))
+    qs = Case.objects.select_related("rules").filter(pk__in=list(case_ids))
     prefix = permissions.scope_path(actor) if actor is not None else ""
     cases = [c for c in qs if prefix is not None and c.scope_path.startswith(prefix)]
     total_examined = total_found = total_created = 0
     with transaction.atomic():
-        for i in range(0, len(cases), 250):
-            chunk = cases[i : i + 250]
-            examined, matches = _compute(chunk)
+        for i in range(0, len(cases), chunk):
+            part = cases[i : i + chunk]
+            examined, matches = _compute(part)
             total_examined += examined
             total_found += len(matches)
-            total_created += _store(matches, {m.stop_id for m in matches})
-        TrajectoryStop.objects.filter(
-            case__in=[c.pk for c in cases],
-            kind__in=[TrajectoryStop.Kind.VENUE, TrajectoryStop.Kind.TRANSPORT],
-        ).update(matched_at=timezone.now())
+            total_created += _store(matches)
+            _mark_matched([c.pk for c in part])
         audit_record(
             actor=actor,
             action="match.batch",

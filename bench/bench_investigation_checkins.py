@@ -1,0 +1,728 @@
+"""Figures of issue 3 for venue check-ins and co-presence matching.
+
+The data: 14 days of check-ins of a city of 2,000,000 people at 50,000 venues,
+10,000,000 check-ins (quick: 200,000 people, 1,000,000 check-ins). People are
+minimal rows inserted directly (no encryption: benchmark database only); the
+check-in table is loaded without its indexes, which are built afterwards.
+
+(a) ``checkin_match_one``: matching one case with 20 venue stops through
+    ``match_case`` (median over many cases); floor = the bare SQL join of the
+    same stop windows (the ``UNION ALL`` of range scans on (venue, time)) on a
+    raw cursor, measured on the same cases. Targets: < 50 ms, ratio <= 3.
+(b) ``checkin_match_batch``: ``match_cases`` for 1,000 cases of 20 stops;
+    floor = the bare SQL for all their windows. Target: < 5 s (PostgreSQL).
+(c) ``checkin_ingest``: ``checkins_ingest`` of a day's log (1,000,000 rows; quick
+    100,000) given as the dicts a CSV reader yields; floor = COPY (PostgreSQL) or
+    executemany in one transaction (SQLite) of the same, already resolved rows
+    into a copy of the table (same indexes, no foreign keys). Target: >= 50 % of
+    the floor's rate.
+(d) ``checkin_api``: ``POST /api/v1/checkins`` (self scans) through gunicorn on
+    127.0.0.1, driven by a load generator in a separate process (asyncio, raw
+    HTTP/1.1, bounded in requests and time): requests/s and p99. PostgreSQL only.
+    Target: >= 1,000 requests/s.
+
+Run: ``fangkong bench --only checkin_match_one ...`` (``--quick`` for reduced sizes).
+The load generator is this module run as a script (``python -m
+bench.bench_investigation_checkins loadgen ...``); it needs no Django.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.runner import Context, Figure, benchmark
+
+SEED = 1006
+BASE_DIR = Path(__file__).resolve().parent.parent
+STOPS_PER_CASE = 20
+
+
+# --- The data --------------------------------------------------------------------
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def _buildings() -> list[tuple[int, str]]:
+    """Up to 2,000 buildings to put venues in: the synthetic city's, or a small tree."""
+    from fangkong.core.models import Jurisdiction
+    from fangkong.core.services import jurisdiction_build
+
+    found = list(Jurisdiction.objects.filter(level="building").values_list("id", "path")[:2000])
+    if found:
+        return found
+    node = None
+    for level, name in (
+        ("province", "基准省"),
+        ("city", "基准市"),
+        ("district", "基准区"),
+        ("subdistrict", "基准街道"),
+        ("community", "基准社区"),
+        ("grid", "基准网格"),
+    ):
+        node = jurisdiction_build(parent=node, level=level, name_zh=name)
+    out = []
+    for i in range(200):
+        b = jurisdiction_build(parent=node, level="building", name_zh=f"{i + 1}号楼")
+        out.append((b.pk, b.path))
+    return out
+
+
+def _copy_rows(table: str, columns: list[str], rows: Any, *, fk_off: bool = False) -> None:
+    """Bulk load: COPY (PostgreSQL) or executemany in one transaction (SQLite)."""
+    from django.db import connection, transaction
+
+    cols = ", ".join(columns)
+    if fk_off and connection.vendor == "sqlite":
+        with connection.cursor() as cur:
+            cur.execute("PRAGMA foreign_keys = OFF")
+    with transaction.atomic(), connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            if fk_off:
+                cur.execute("SET LOCAL session_replication_role = replica")
+            with cur.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join(["%s"] * len(columns))
+            batch: list[Any] = []
+            for row in rows:
+                batch.append(row)
+                if len(batch) >= 50_000:
+                    cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", batch)
+                    batch = []
+            if batch:
+                cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", batch)
+    if fk_off and connection.vendor == "sqlite":
+        with connection.cursor() as cur:
+            cur.execute("PRAGMA foreign_keys = ON")
+
+
+def _index_ddl(table: str) -> list[tuple[str, str]]:
+    """(name, CREATE INDEX statement) of the table's non-unique secondary indexes."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s "
+                "AND indexname NOT LIKE '%%pkey'",
+                [table],
+            )
+        else:
+            cur.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s "
+                "AND sql IS NOT NULL",
+                [table],
+            )
+        return [(name, ddl) for name, ddl in cur.fetchall()]
+
+
+def ensure_checkins(ctx: Context) -> dict[str, Any]:
+    """People, venues and 14 days of check-ins (built once per run)."""
+    if "checkins" in ctx.state:
+        return dict(ctx.state["checkins"])
+    from django.db import connection
+    from django.utils import timezone
+
+    from fangkong.core.models import Person
+    from fangkong.investigation.models import CheckIn, Venue
+
+    rng = random.Random(SEED)
+    n_people = ctx.size(2_000_000, 200_000)
+    n_venues = 50_000
+    n_checkins = ctx.size(10_000_000, 1_000_000)
+    end = _now() - dt.timedelta(days=1)
+    start = end - dt.timedelta(days=14)
+    started = time.perf_counter()
+
+    buildings = _buildings()
+    created = connection.ops.adapt_datetimefield_value(timezone.now())
+    first_pid = int(Person.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
+    ctx.say(f"  {n_people:,} people (minimal rows, no encryption)")
+    person_cols = [
+        "id",
+        "created_at",
+        "updated_at",
+        "doc_type",
+        "doc_number_encrypted",
+        "doc_hash",
+        "doc_masked",
+        "name",
+        "sex",
+        "phone_encrypted",
+        "phone_hash",
+        "phone_masked",
+        "scope_path",
+        "home_unit",
+        "limited_mobility",
+        "language",
+    ]
+    _copy_rows(
+        Person._meta.db_table,
+        person_cols,
+        (
+            (
+                first_pid + i,
+                created,
+                created,
+                "other",
+                "-",
+                f"bench{i:08d}",
+                "B*****",
+                "居民",
+                "U",
+                "",
+                "",
+                "",
+                buildings[i % len(buildings)][1],
+                "",
+                False,
+                "zh-hans",
+            )
+            for i in range(n_people)
+        ),
+    )
+    ctx.say(f"  {n_venues:,} venues")
+    first_vid = int(Venue.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
+    categories = [c.value for c in Venue.Category]
+    _copy_rows(
+        Venue._meta.db_table,
+        [
+            "id",
+            "created_at",
+            "updated_at",
+            "name",
+            "name_en",
+            "category",
+            "address",
+            "building_id",
+            "scope_path",
+            "capacity",
+        ],
+        (
+            (
+                first_vid + i,
+                created,
+                created,
+                f"场所{i}",
+                "",
+                categories[i % len(categories)],
+                "",
+                buildings[i % len(buildings)][0],
+                buildings[i % len(buildings)][1],
+                50,
+            )
+            for i in range(n_venues)
+        ),
+    )
+    _reset_sequences()
+
+    ctx.say(f"  {n_checkins:,} check-ins over 14 days (indexes built afterwards)")
+    table = CheckIn._meta.db_table
+    indexes = _index_ddl(table)
+    with connection.cursor() as cur:
+        for name, _ddl in indexes:
+            cur.execute(f'DROP INDEX "{name}"')
+    # One timestamp string per minute of the period: rows are cheap to make.
+    minutes = 14 * 24 * 60 + 24 * 60
+    if connection.vendor == "postgresql":
+        stamps = [(start + dt.timedelta(minutes=m)).isoformat() for m in range(minutes)]
+    else:
+        stamps = [
+            (start + dt.timedelta(minutes=m)).strftime("%Y-%m-%d %H:%M:%S") for m in range(minutes)
+        ]
+
+    def rows() -> Any:
+        r = rng.random
+        for _i in range(n_checkins):
+            day = int(r() * 14)
+            # Visits spread over 15 hours of each day.
+            minute = day * 1440 + int(r() * 15 * 60)
+            scans = int(r() * 20) if r() < 0.3 else 0
+            left = stamps[minute + 10 + int(r() * 110)] if r() < 0.3 else None
+            yield (
+                first_vid + int(r() * n_venues),
+                first_pid + int(r() * n_people),
+                stamps[minute],
+                stamps[minute + scans],
+                left,
+                "scan",
+                "",
+            )
+
+    t0 = time.perf_counter()
+    _copy_rows(
+        table,
+        ["venue_id", "person_id", "time", "last_scan_at", "left_at", "source", "external_ref"],
+        rows(),
+        fk_off=True,
+    )
+    ctx.say(f"    loaded in {time.perf_counter() - t0:.0f} s; building indexes")
+    with connection.cursor() as cur:
+        for _name, ddl in indexes:
+            cur.execute(ddl)
+        if connection.vendor == "sqlite":
+            cur.execute("PRAGMA analysis_limit = 1000")
+        cur.execute(f"ANALYZE {table}")
+    state = {
+        "people": n_people,
+        "first_pid": first_pid,
+        "venues": n_venues,
+        "first_vid": first_vid,
+        "checkins": n_checkins,
+        "start": start,
+        "end": end,
+        "seconds": time.perf_counter() - started,
+    }
+    ctx.say(f"  data ready in {state['seconds']:.0f} s")
+    ctx.state["checkins"] = state
+    return dict(state)
+
+
+def _reset_sequences() -> None:
+    from django.core.management.color import no_style
+    from django.db import connection
+
+    from fangkong.core.models import Person
+    from fangkong.investigation.models import Venue
+
+    with connection.cursor() as cur:
+        for sql in connection.ops.sequence_reset_sql(no_style(), [Person, Venue]):
+            cur.execute(sql)
+
+
+def _actor() -> Any:
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    user = User.objects.filter(username="bench_matcher").first()
+    if user is None:
+        user = User.objects.create_superuser(username="bench_matcher", email="", password=None)
+    return user
+
+
+def _make_cases(ctx: Context, data: dict[str, Any], count: int, tag: str) -> list[int]:
+    """Cases with 20 venue stops each in their infectious period (last days of data)."""
+    from fangkong.investigation.models import Case, Disease, TrajectoryStop
+    from fangkong.investigation.services.rules import rules_in_force
+
+    rng = random.Random(f"{SEED}-{tag}")
+    disease = Disease.objects.get(code="covid19")
+    report = data["end"].date()
+    rules = rules_in_force(disease, report)
+    cases = Case.objects.bulk_create(
+        [
+            Case(
+                number=f"BENCH-{tag}-{i:05d}",
+                person_id=data["first_pid"] + rng.randrange(data["people"]),
+                disease=disease,
+                rules=rules,
+                classification="confirmed",
+                onset_date=report - dt.timedelta(days=2),
+                report_date=report,
+                found_by="screening",
+                scope_path="",
+            )
+            for i in range(count)
+        ]
+    )
+    if cases[0].pk is None:  # SQLite before returning ids: read them back
+        cases = list(Case.objects.filter(number__startswith=f"BENCH-{tag}-").order_by("id"))
+    stops = []
+    base = data["end"] - dt.timedelta(days=4)
+    for case in cases:
+        for _s in range(STOPS_PER_CASE):
+            begin = base + dt.timedelta(minutes=rng.randrange(4 * 1440 - 180))
+            stops.append(
+                TrajectoryStop(
+                    case=case,
+                    kind="venue",
+                    venue_id=data["first_vid"] + rng.randrange(data["venues"]),
+                    start=begin,
+                    end=begin + dt.timedelta(minutes=30 + rng.randrange(90)),
+                )
+            )
+    TrajectoryStop.objects.bulk_create(stops, batch_size=5000)
+    return [c.pk for c in cases]
+
+
+def _floor_seconds(case_ids: list[int]) -> tuple[float, int]:
+    """The bare SQL join of the cases' stops with the check-ins around them, on a
+    raw cursor (the same statement the service sends): (seconds, rows)."""
+    from django.db import connection
+
+    from fangkong.investigation.models import Case
+    from fangkong.investigation.services.matching import _pads, stops_join_sql
+
+    cases = list(Case.objects.select_related("rules").filter(pk__in=case_ids))
+    rows = 0
+    before, after = _pads(cases)
+    queries = [
+        stops_join_sql(case_ids[i : i + 250], before, after) for i in range(0, len(case_ids), 250)
+    ]
+    started = time.perf_counter()
+    with connection.cursor() as cur:
+        for sql, params in queries:
+            cur.execute(sql, params)
+            rows += len(cur.fetchall())
+    return time.perf_counter() - started, rows
+
+
+@benchmark("checkin_match_one")
+def bench_match_one(ctx: Context) -> list[Figure]:
+    from fangkong.investigation.models import ExposureMatch
+    from fangkong.investigation.services.matching import match_case
+
+    data = ensure_checkins(ctx)
+    actor = _actor()
+    runs = ctx.size(40, 20)
+    case_ids = _make_cases(ctx, data, runs + 3, "one")
+    service, floor, found = [], [], []
+    for i, case_id in enumerate(case_ids):
+        f1, rows = _floor_seconds([case_id])
+        t0 = time.perf_counter()
+        match_case(actor=actor, case_id=case_id)
+        s = time.perf_counter() - t0
+        f2, _rows = _floor_seconds([case_id])
+        if i >= 3:  # the first ones warm up
+            service.append(s)
+            floor.append(min(f1, f2))
+            found.append(rows)
+    matches = ExposureMatch.objects.filter(case_id__in=case_ids).count()
+    ms = statistics.median(service) * 1000
+    floor_ms = statistics.median(floor) * 1000
+    ctx.say(
+        f"  {runs} cases: service {ms:.1f} ms, floor {floor_ms:.1f} ms; "
+        f"{statistics.median(found):.0f} candidate rows, {matches / len(case_ids):.0f} matches/case"
+    )
+    return [
+        Figure(
+            f"match one case ({STOPS_PER_CASE} stops, {data['checkins']:,} check-ins)",
+            ms,
+            "ms",
+            floor=floor_ms,
+            target=50.0,
+            note=f"median of {runs} cases; ratio target <= 3",
+        ),
+        Figure("match one case: service / floor", ms / floor_ms, "x", target=3.0),
+    ]
+
+
+@benchmark("checkin_match_batch")
+def bench_match_batch(ctx: Context) -> list[Figure]:
+    from fangkong.investigation.services.matching import match_cases
+
+    data = ensure_checkins(ctx)
+    count = 1000
+    case_ids = _make_cases(ctx, data, count, "batch")
+    floor, rows = _floor_seconds(case_ids)
+    t0 = time.perf_counter()
+    result = match_cases(case_ids)
+    seconds = time.perf_counter() - t0
+    ctx.say(
+        f"  {count} cases, {result.stops_examined:,} stops: {seconds:.2f} s "
+        f"(floor {floor:.2f} s, {rows:,} rows), {result.created:,} matches"
+    )
+    from django.db import connection
+
+    return [
+        Figure(
+            f"match {count:,} cases at once ({STOPS_PER_CASE} stops each)",
+            seconds,
+            "s",
+            floor=floor,
+            target=5.0 if connection.vendor == "postgresql" else None,
+            note="target on PostgreSQL",
+        )
+    ]
+
+
+@benchmark("checkin_ingest")
+def bench_ingest(ctx: Context) -> list[Figure]:
+    from django.db import connection
+
+    from fangkong.investigation.models import CheckIn
+    from fangkong.investigation.services.checkins import checkins_ingest
+
+    data = ensure_checkins(ctx)
+    n = ctx.size(1_000_000, 100_000)
+    rng = random.Random(f"{SEED}-ingest")
+    # A day's log of an external scanning system: the hours after the data ends.
+    base = data["end"]
+    rows = []
+    for i in range(n):
+        t = base + dt.timedelta(seconds=rng.randrange(20 * 3600))
+        rows.append(
+            {
+                "venue": str(data["first_vid"] + rng.randrange(data["venues"])),
+                "person_id": str(data["first_pid"] + rng.randrange(data["people"])),
+                "time": t.isoformat(),
+                "external_ref": f"s{i}",
+            }
+        )
+    ctx.say(f"  ingesting {n:,} rows through checkins_ingest")
+    t0 = time.perf_counter()
+    report = checkins_ingest(rows, source_name="bench")
+    seconds = time.perf_counter() - t0
+    ctx.say(
+        f"    {seconds:.1f} s: {report.inserted:,} inserted, {report.duplicates:,} merged, "
+        f"{len(report.errors):,} errors"
+    )
+    # Floor: the same rows, already resolved, bulk loaded into the same table
+    # after the service's rows are deleted again (so both meet the same indexes,
+    # constraints and table size; the floor runs second, with a warm cache).
+    src = CheckIn._meta.db_table
+    CheckIn.objects.filter(source="import", external_ref__startswith="s").delete()
+    adapt = connection.ops.adapt_datetimefield_value
+    resolved = [
+        (
+            int(r["venue"]),
+            int(r["person_id"]),
+            adapt(dt.datetime.fromisoformat(r["time"])),
+            adapt(dt.datetime.fromisoformat(r["time"])),
+            None,
+            "import",
+            r["external_ref"],
+        )
+        for r in rows
+    ]
+    t0 = time.perf_counter()
+    _copy_rows(
+        src,
+        ["venue_id", "person_id", "time", "last_scan_at", "left_at", "source", "external_ref"],
+        resolved,
+    )
+    floor = time.perf_counter() - t0
+    rate, floor_rate = n / seconds, n / floor
+    how = "COPY" if connection.vendor == "postgresql" else "executemany"
+    return [
+        Figure(
+            f"ingest {n:,} check-ins",
+            rate,
+            "rows/s",
+            floor=floor_rate,
+            target=floor_rate * 0.5,
+            higher_is_better=True,
+            note=f"floor: {how} of the resolved rows into the same table; target 50 % of it",
+        )
+    ]
+
+
+# --- The check-in API through gunicorn ------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_for(port: int, seconds: float = 30) -> None:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("gunicorn did not start")
+
+
+@benchmark("checkin_api")
+def bench_api(ctx: Context) -> list[Figure]:
+    from django.db import connection
+
+    from bench.bench_core import child_env
+    from fangkong.core import signing
+    from fangkong.investigation.models import CheckIn, VenueCode
+
+    if connection.vendor != "postgresql":
+        ctx.say("  skipped: the API figure is measured on PostgreSQL")
+        return []
+    data = ensure_checkins(ctx)
+    rng = random.Random(f"{SEED}-api")
+    n_requests = ctx.size(40_000, 15_000)
+    venue_ids = sorted({data["first_vid"] + rng.randrange(data["venues"]) for _i in range(5000)})
+    version = signing.current_key_version()
+    VenueCode.objects.bulk_create(
+        [VenueCode(venue_id=v, serial=1, key_version=version) for v in venue_ids],
+        ignore_conflicts=True,
+    )
+    venue_tokens = [signing.sign("v", {"v": v, "s": 1}) for v in venue_ids]
+    bodies = []
+    for _i in range(n_requests):
+        pid = data["first_pid"] + rng.randrange(data["people"])
+        bodies.append(
+            json.dumps(
+                {"venue_token": rng.choice(venue_tokens), "person_token": signing.person_token(pid)}
+            )
+        )
+    before = CheckIn.objects.count()
+    workers = int(os.environ.get("FANGKONG_BENCH_GUNICORN_WORKERS", "3"))
+    port = _free_port()
+    env = child_env()
+    env["FANGKONG_AXES_DISABLED"] = "1"
+    env["LOG_LEVEL"] = "WARNING"
+    server = subprocess.Popen(  # noqa: S603 - our own server
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "fangkong.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--worker-class",
+            "gthread",
+            "--threads",
+            "2",
+            "--keep-alive",
+            "30",
+            "--log-level",
+            "warning",
+        ],
+        cwd=BASE_DIR,
+        env=env,
+    )
+    try:
+        _wait_for(port)
+        with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as fh:
+            fh.write("\n".join(bodies))
+            bodies_path = fh.name
+        ctx.say(f"  gunicorn: {workers} workers; {n_requests:,} requests, 32 connections")
+        out = subprocess.run(  # noqa: S603 - our own module
+            [
+                sys.executable,
+                "-m",
+                "bench.bench_investigation_checkins",
+                "loadgen",
+                str(port),
+                bodies_path,
+                "32",
+                "90",
+            ],
+            cwd=BASE_DIR,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=180,
+        )
+        os.unlink(bodies_path)
+        if out.returncode != 0:
+            raise RuntimeError(f"load generator failed:\n{out.stderr[-3000:]}")
+        result = json.loads(out.stdout.strip().splitlines()[-1])
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    stored = CheckIn.objects.count() - before
+    ctx.say(
+        f"  {result['done']:,} requests in {result['seconds']:.1f} s: "
+        f"{result['rps']:.0f}/s, p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms; "
+        f"statuses {result['statuses']}; {stored:,} rows stored"
+    )
+    return [
+        Figure(
+            "check-in API (self scans)",
+            result["rps"],
+            "req/s",
+            target=1000.0,
+            higher_is_better=True,
+            note=f"gunicorn {workers} gthread workers, 32 connections",
+        ),
+        Figure("check-in API p99", result["p99_ms"], "ms", note="same run"),
+    ]
+
+
+# --- The load generator (a separate process; no Django) -------------------------------
+
+
+async def _load(port: int, bodies: list[bytes], connections: int, limit: float) -> dict[str, Any]:
+    latencies: list[float] = []
+    statuses: dict[str, int] = {}
+    queue = list(reversed(bodies))
+    deadline = time.perf_counter() + limit
+
+    async def client() -> None:
+        reader = writer = None
+        while queue and time.perf_counter() < deadline:
+            if writer is None:
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            body = queue.pop()
+            request = (
+                b"POST /api/v1/checkins HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                b"Content-Type: application/json\r\nConnection: keep-alive\r\n"
+                b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+            )
+            t0 = time.perf_counter()
+            assert reader is not None
+            try:
+                writer.write(request)
+                head = await reader.readuntil(b"\r\n\r\n")
+            except (ConnectionError, asyncio.IncompleteReadError):
+                writer.close()
+                reader = writer = None
+                queue.append(body)
+                continue
+            lines = head.decode("latin-1").split("\r\n")
+            status = lines[0].split(" ")[1]
+            length, close = 0, False
+            for line in lines[1:]:
+                key, _sep, value = line.partition(":")
+                if key.lower() == "content-length":
+                    length = int(value.strip())
+                elif key.lower() == "connection" and value.strip().lower() == "close":
+                    close = True
+            if length:
+                await reader.readexactly(length)
+            latencies.append(time.perf_counter() - t0)
+            statuses[status] = statuses.get(status, 0) + 1
+            if close:
+                writer.close()
+                reader = writer = None
+        if writer is not None:
+            writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _i in range(connections)))
+    seconds = time.perf_counter() - started
+    latencies.sort()
+    done = len(latencies)
+    return {
+        "done": done,
+        "seconds": seconds,
+        "rps": done / seconds if seconds else 0.0,
+        "p50_ms": latencies[done // 2] * 1000 if done else None,
+        "p99_ms": latencies[min(done - 1, int(done * 0.99))] * 1000 if done else None,
+        "statuses": statuses,
+    }
+
+
+def loadgen_main(argv: list[str]) -> None:
+    port, path, connections, limit = int(argv[0]), argv[1], int(argv[2]), float(argv[3])
+    bodies = [line.encode() for line in Path(path).read_text().splitlines() if line]
+    # Warm-up: a few requests so every worker has loaded the app.
+    warm = bodies[:200]
+    asyncio.run(_load(port, [*warm], 8, 30))
+    result = asyncio.run(_load(port, bodies[200:], connections, limit))
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "loadgen":
+        loadgen_main(sys.argv[2:])
