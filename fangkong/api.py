@@ -67,15 +67,21 @@ def _application_error(request: HttpRequest, exc: ApplicationError) -> HttpRespo
     return api.create_response(request, exc.as_dict(), status=exc.status)
 
 
+_SOURCES = {"body", "query", "path", "form", "file", "header", "cookie"}
+_WRAPPERS = {"payload", "filters", "data"}
+
+
 @api.exception_handler(NinjaValidationError)
 def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     fields: dict[str, str] = {}
     for err in exc.errors:
-        loc = [
-            str(p)
-            for p in err.get("loc", [])
-            if p not in ("body", "query", "path", "payload", "form", "file")
-        ]
+        loc = [str(p) for p in err.get("loc", [])]
+        # Drop where the value came from (body, query, file ...) and the name of
+        # the schema parameter that wraps the fields, keeping the field's own name.
+        if len(loc) > 1 and loc[0] in _SOURCES:
+            loc = loc[1:]
+        if len(loc) > 1 and loc[0] in _WRAPPERS:
+            loc = loc[1:]
         key = ".".join(loc) or "__all__"
         fields.setdefault(key, str(err.get("msg", _("Invalid value."))))
     return error_response(request, 400, "invalid", _("Some fields are not valid."), fields)

@@ -90,6 +90,7 @@ def _prc_id(raw: str, field: str) -> Document:
     raise ValidationFailed(fields={field: msg})
 
 
+@lru_cache(maxsize=8192)
 def _known_region(code: str) -> bool:
     return bool(_region_db().info(code)[-1][1])
 
