@@ -9,9 +9,10 @@ and a web request never waits for an SMS gateway.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -38,6 +39,8 @@ from fangkong.notify.models import (
 )
 from fangkong.notify.sql import insert_many
 from fangkong.notify.templating import missing_placeholders, render, validate_body
+
+logger = logging.getLogger(__name__)
 
 FALLBACK_LANGUAGE = "zh-hans"
 _PURPOSE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,59}$")
@@ -296,13 +299,27 @@ def _opted_out(person_ids: Iterable[int], purpose: str) -> set[int]:
     )
 
 
+def _after_commit(enqueue: Callable[[], Any]) -> None:
+    """Hand work to the queue once the transaction commits. If the queue is down the
+    request still succeeds: the rows stay queued and ``release_deferred`` (every
+    minute) schedules queued messages that waited too long."""
+
+    def run() -> None:
+        try:
+            enqueue()
+        except Exception:
+            logger.exception("could not enqueue notifications; the periodic sweep will")
+
+    transaction.on_commit(run)
+
+
 def _enqueue_message_on_commit(message: Message) -> None:
     if message.status != Message.Status.QUEUED:
         return
     from fangkong.notify import jobs
 
     message_id = message.pk
-    transaction.on_commit(lambda: jobs.send_messages(message_ids=[message_id]))
+    _after_commit(lambda: jobs.send_messages(message_ids=[message_id]))
 
 
 def _queue_one(
@@ -662,7 +679,7 @@ def batch_create(
             from fangkong.notify import jobs
 
             batch_id = batch.pk
-            transaction.on_commit(lambda: jobs.dispatch_batch(batch_id=batch_id))
+            _after_commit(lambda: jobs.dispatch_batch(batch_id=batch_id))
     return batch
 
 

@@ -135,3 +135,24 @@ def test_a_message_whose_task_was_lost_is_sent_by_the_periodic_sweep(
     assert release_due() == 1
     message.refresh_from_db()
     assert message.status == Message.Status.SENT and len(outbox) == 1
+
+
+def test_a_queue_outage_does_not_fail_the_request_and_the_sweep_catches_up(
+    city, xiaodian_officer, outbox, time_machine, monkeypatch, django_capture_on_commit_callbacks
+):
+    from fangkong.notify import jobs
+
+    def queue_down(**kwargs: object) -> None:
+        raise ConnectionError("redis is down")
+
+    person = resident(city.xd_building)
+    with monkeypatch.context() as patch:
+        patch.setattr(jobs, "send_messages", queue_down)
+        with django_capture_on_commit_callbacks(execute=True):
+            message = notify_person(actor=xiaodian_officer, person_id=person.pk, **NOTICE)
+    message.refresh_from_db()
+    assert message.status == Message.Status.QUEUED and outbox == []
+    time_machine.shift(dt.timedelta(minutes=6))
+    jobs.release_due()
+    message.refresh_from_db()
+    assert message.status == Message.Status.SENT and len(outbox) == 1
