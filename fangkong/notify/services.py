@@ -532,7 +532,7 @@ def batch_create(
         total = len(wanted)
         duplicates = 0
     if not wanted:
-        raise ValidationFailed(fields={"person_ids": _("No one matches this filter.")})
+        raise ValidationFailed(fields={"filter": _("No one matches this filter.")})
 
     def rows(ids: list[int]) -> list[dict[str, Any]]:
         qs = (
@@ -544,12 +544,15 @@ def batch_create(
 
     # Every language the recipients read must have its placeholders filled.
     if selection is not None:
-        languages = set(selection.values_list("language", flat=True).distinct())
+        languages = set(selection.order_by().values_list("language", flat=True).distinct())
     else:
         languages = set()
         for part in _chunks(wanted, _CHUNK):
             languages.update(
-                Person.objects.filter(pk__in=part).values_list("language", flat=True).distinct()
+                Person.objects.filter(pk__in=part)
+                .order_by()
+                .values_list("language", flat=True)
+                .distinct()
             )
     _check_context(templates, languages, clean_context)
 

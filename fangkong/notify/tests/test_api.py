@@ -75,6 +75,7 @@ def test_it_creates_a_batch_from_a_filter(
         ({"purpose": "Bad Purpose"}, "purpose"),
         ({"person_ids": None}, "person_ids"),
         ({"filter": {"key_group": "astronauts"}}, "filter.key_group"),
+        ({"filter": {"key_group": "teachers"}}, "filter"),  # matches no one
         ({"rate_per_minute": 0}, "rate_per_minute"),
         ({"person_ids": "1,2"}, "person_ids"),
     ],
