@@ -28,7 +28,7 @@ ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(
         not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"
     ),
@@ -36,7 +36,21 @@ pytestmark = [
 
 
 @pytest.fixture
-def city(transactional_db) -> City:
+def default_roles(transactional_db):
+    """The shipped roles and key groups. Migration 0002 loads them, but the flush
+    that ends any earlier transactional test in this process removed them."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module(
+        "fangkong.core.migrations.0002_default_roles_and_key_groups"
+    )
+    migration.load_defaults(apps, None)
+
+
+@pytest.fixture
+def city(default_roles) -> City:
     """The shared test city, built inside a transaction: building a node locks its
     parent row (select_for_update), which PostgreSQL allows only in a transaction,
     and a transactional test has none around its fixtures."""
