@@ -64,6 +64,13 @@ def _buildings() -> list[tuple[int, str]]:
     found = list(Jurisdiction.objects.filter(level="building").values_list("id", "path")[:2000])
     if found:
         return found
+    from django.db import transaction
+
+    with transaction.atomic():
+        return _small_tree(jurisdiction_build)
+
+
+def _small_tree(jurisdiction_build: Any) -> list[tuple[int, str]]:
     node = None
     for level, name in (
         ("province", "基准省"),

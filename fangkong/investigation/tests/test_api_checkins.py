@@ -140,6 +140,30 @@ def test_a_resident_checks_in_with_their_phone_without_signing_in(city, issued):
     assert CheckIn.objects.get().person_id == person.pk
 
 
+def test_a_self_scan_needs_no_csrf_token_but_a_staff_session_does(city, issued, grid_worker):
+    person = make_person(city.xd_building)
+    phone = Client(enforce_csrf_checks=True)
+    r = post(
+        phone,
+        "/api/v1/checkins",
+        {"venue_token": issued[1], "person_token": signing.person_token(person.pk)},
+    )
+    assert r.status_code == 201, r.content
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(grid_worker, backend="django.contrib.auth.backends.ModelBackend")
+    r = post(
+        browser,
+        "/api/v1/checkins",
+        {
+            "venue_token": issued[1],
+            "doc_type": "prc_id",
+            "doc_number": decrypt(person.doc_number_encrypted),
+        },
+    )
+    assert r.status_code == 403
+    assert CheckIn.objects.count() == 1
+
+
 def test_bad_check_ins_name_the_field_and_store_nothing(city, issued):
     person = make_person(city.xd_building)
     c = Client()
