@@ -101,6 +101,8 @@ def table(figures: list[Figure]) -> str:
     rows = []
     for f in figures:
         verdict = {True: "pass", False: "SHORT", None: "-"}[f.passed]
+        if f.value is None:
+            verdict = "FAILED"
         target = (
             "-" if f.target is None else (">= " if f.higher_is_better else "< ") + _fmt(f.target)
         )
@@ -131,9 +133,22 @@ def write_results(
     folder: Path = RESULTS_DIR,
     today: dt.date | None = None,
 ) -> Path:
+    """Write (or update) the day's file: figures of this run replace those of the
+    same name, figures of other benchmarks run earlier that day are kept."""
     folder.mkdir(parents=True, exist_ok=True)
     day = today or dt.date.today()
     path = folder / f"{day.isoformat()}.json"
+    try:
+        earlier = json.loads(path.read_text(encoding="utf-8")).get("figures", [])
+    except (OSError, ValueError):
+        earlier = []
+    mine = [{**f.as_dict(), "quick": quick, "database": database} for f in figures]
+    names = {f["name"] for f in mine}
+    kept = [f for f in earlier if isinstance(f, dict) and f.get("name") not in names]
+    try:
+        load = "/".join(f"{x:.1f}" for x in os.getloadavg())
+    except OSError:
+        load = "?"
     payload = {
         "date": day.isoformat(),
         "quick": quick,
@@ -143,15 +158,20 @@ def write_results(
             "python": platform.python_version(),
             "platform": platform.platform(),
             "cpus": os.cpu_count(),
+            "load_average_at_end": load,
         },
-        "figures": [f.as_dict() for f in figures],
+        "figures": kept + mine,
     }
     path.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return path
 
 
 def run(
-    names: list[str] | None = None, *, quick: bool = False, say: Callable[[str], None] = print
+    names: list[str] | None = None,
+    *,
+    quick: bool = False,
+    say: Callable[[str], None] = print,
+    on_result: Callable[[list[Figure], float], None] | None = None,
 ) -> tuple[list[Figure], float]:
     """Run the chosen benchmarks (all by default) in registration order."""
     available = discover() if not REGISTRY else list(REGISTRY)
@@ -163,7 +183,16 @@ def run(
     started = time.perf_counter()
     figures: list[Figure] = []
     for name in available:
-        if name in chosen:
-            say(f"== {name}")
-            figures.extend(REGISTRY[name](ctx))
+        if name not in chosen:
+            continue
+        say(f"== {name}")
+        try:
+            got = REGISTRY[name](ctx)
+        except Exception as exc:  # one broken benchmark must not lose the others' figures
+            say(f"   {name} failed: {exc!r}")
+            got = [Figure(f"{name}: failed", None, "", note=repr(exc)[:300])]
+        figures.extend(got)
+        say(table(got))
+        if on_result is not None:
+            on_result(figures, time.perf_counter() - started)
     return figures, time.perf_counter() - started

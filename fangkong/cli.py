@@ -29,7 +29,9 @@ def main() -> None:
     argv = sys.argv
     command = argv[1] if len(argv) > 1 else ""
     if command == "demo" and not envfile.is_production():
-        envfile.ensure()
+        _path, created = envfile.ensure()  # before settings load, so they use its keys
+        if created:
+            os.environ["FANGKONG_DEMO_ENV_CREATED"] = "1"
     if command == "bench":
         _bench_database(argv)
     envfile.load()

@@ -82,6 +82,7 @@ class SynthResult:
     jurisdictions: int
     venues: int
     seconds: float
+    cpu_seconds: float = 0.0  # user + system time of this process (load-independent)
 
     @property
     def per_second(self) -> float:
@@ -602,6 +603,7 @@ def synthetic_city_build(
         )
     say = progress or (lambda _msg: None)
     started = time.perf_counter()
+    cpu_started = time.process_time()
     chosen = data.DISTRICTS[:districts]
     taken = list(
         Jurisdiction.objects.filter(code__in=[d[0] for d in chosen]).values_list("code", flat=True)
@@ -670,7 +672,8 @@ def synthetic_city_build(
     analyze_tables()
     say(f"table statistics refreshed ({time.perf_counter() - started:.1f} s)")
     seconds = time.perf_counter() - started
-    return SynthResult(city.pk, people, households, n_nodes, venues, seconds)
+    cpu = time.process_time() - cpu_started
+    return SynthResult(city.pk, people, households, n_nodes, venues, seconds, cpu)
 
 
 def _ensure_city() -> Jurisdiction:

@@ -57,9 +57,16 @@ class Command(BaseCommand):
         database = f"{connection.vendor} {connection.settings_dict['NAME']}"
         self.say(f"Benchmark database: {database}")
         started = time.perf_counter()
+
+        def save(figures: list[runner.Figure], seconds: float) -> None:
+            # After every benchmark, so an interrupted run keeps what it measured.
+            runner.write_results(
+                figures, quick=options["quick"], database=connection.vendor, seconds=seconds
+            )
+
         try:
             figures, seconds = runner.run(
-                options["only"] or None, quick=options["quick"], say=self.say
+                options["only"] or None, quick=options["quick"], say=self.say, on_result=save
             )
         except KeyError as exc:
             raise CommandError(str(exc.args[0])) from exc

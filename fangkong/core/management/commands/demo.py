@@ -54,6 +54,21 @@ def demo_password(env_path: Path) -> str:
     return password
 
 
+def static_files_stale() -> bool:
+    """Whether collectstatic must run: no manifest yet, or a source file is newer."""
+    from django.contrib.staticfiles import finders
+
+    manifest = Path(settings.STATIC_ROOT) / "staticfiles.json"
+    if not manifest.is_file():
+        return True
+    built = manifest.stat().st_mtime
+    for finder in finders.get_finders():
+        for path, storage in finder.list([]):
+            if storage.get_modified_time(path).timestamp() > built:
+                return True
+    return False
+
+
 def demo_city_present() -> bool:
     return Jurisdiction.objects.filter(level="district", parent__code="140100").exists()
 
@@ -121,6 +136,7 @@ class Command(BaseCommand):
         env_path = Path(settings.VAR_DIR) / envfile.FILE_NAME
         if not envfile.is_production():
             path, created = envfile.ensure(env_path)
+            created = created or os.environ.pop("FANGKONG_DEMO_ENV_CREATED", "") == "1"
             self.say(
                 f"Demo settings {'written to' if created else 'read from'} {path} "
                 "(random keys; keep this file with the database)."
@@ -150,7 +166,9 @@ class Command(BaseCommand):
         self.say(f"Open {url}  (the Django admin at {url}/admin/ with the sysadmin login)")
         if options["no_serve"]:
             return
-        call_command("collectstatic", interactive=False, verbosity=0)
+        if static_files_stale():
+            self.say("Collecting static files (compressed once; later runs skip this)...")
+            call_command("collectstatic", interactive=False, verbosity=0)
         self.serve(options["port"])
 
     def serve(self, port: int) -> None:

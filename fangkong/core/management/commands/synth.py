@@ -39,6 +39,6 @@ class Command(BaseCommand):
                 f"Synthetic city built: {result.residents:,} residents in "
                 f"{result.households:,} households, {result.jurisdictions:,} nodes, "
                 f"{result.venues:,} venues in {result.seconds:.1f} s "
-                f"({result.per_second:,.0f} residents/s)."
+                f"({result.per_second:,.0f} residents/s; {result.cpu_seconds:.1f} s of CPU)."
             )
         )
