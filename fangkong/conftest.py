@@ -127,6 +127,64 @@ def nobody(db: Any) -> Any:
     return get_user_model().objects.create_user(username="nobody", password=PASSWORD)
 
 
+# --- Transactional tests -----------------------------------------------------------
+# A transactional test (live server, concurrency) ends with a flush that empties
+# every table, including the defaults our data migrations ship (roles, key groups,
+# diseases, message templates) and that other tests rely on. And on SQLite the
+# flush is a DELETE, which the audit table's append-only triggers refuse. So the
+# flush runs with the audit triggers lifted (SQLite) and the shipped defaults are
+# loaded again right after it. Apps that ship defaults list their loader here.
+SHIPPED_DEFAULTS = [
+    ("fangkong.core.migrations.0002_default_roles_and_key_groups", "load_defaults"),
+    ("fangkong.notify.migrations.0002_default_templates", "load_defaults"),
+    ("fangkong.investigation.migrations.0003_default_diseases", "load"),
+]
+_AUDIT_TRIGGERS = "fangkong.core.migrations.0003_audit_append_only_triggers"
+
+
+def load_shipped_defaults() -> None:
+    import importlib
+
+    from django.apps import apps
+
+    for module, func in SHIPPED_DEFAULTS:
+        getattr(importlib.import_module(module), func)(apps, None)
+
+
+def _patch_transactional_teardown() -> None:
+    import importlib
+
+    from django.db import connections
+    from django.test import TransactionTestCase
+
+    original = getattr(TransactionTestCase, "_fixture_teardown")  # noqa: B009 - private hook
+    if getattr(original, "_fangkong", False):
+        return
+    triggers = importlib.import_module(_AUDIT_TRIGGERS)
+
+    def teardown(self: TransactionTestCase) -> None:
+        sqlite = [c for c in connections.all() if c.vendor == "sqlite"]
+        for conn in sqlite:
+            with conn.cursor() as cur:
+                for sql in triggers.SQLITE_DOWN:
+                    cur.execute(sql)
+        try:
+            original(self)
+        finally:
+            for conn in sqlite:
+                with conn.cursor() as cur:
+                    for sql in triggers.SQLITE_UP:
+                        cur.execute(sql)
+            load_shipped_defaults()
+
+    teardown._fangkong = True  # type: ignore[attr-defined]
+    setattr(TransactionTestCase, "_fixture_teardown", teardown)  # noqa: B010 - private hook
+
+
+def pytest_configure(config: Any) -> None:
+    _patch_transactional_teardown()
+
+
 _seq = {"n": 0}
 
 

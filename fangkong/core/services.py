@@ -84,19 +84,20 @@ def jurisdiction_build(
         raise Conflict(
             fields={"code": _("Code %(code)s is already used by another node.") % {"code": code}}
         )
-    path, depth = _next_path(parent)
-    if parent is None:
-        depth = 1
-    return Jurisdiction.objects.create(
-        parent=parent,
-        level=level,
-        name_zh=name_zh,
-        name_en=(name_en or "").strip(),
-        code=code,
-        boundary=boundary,
-        path=path,
-        depth=depth,
-    )
+    with transaction.atomic():  # the parent row stays locked until the child exists
+        path, depth = _next_path(parent)
+        if parent is None:
+            depth = 1
+        return Jurisdiction.objects.create(
+            parent=parent,
+            level=level,
+            name_zh=name_zh,
+            name_en=(name_en or "").strip(),
+            code=code,
+            boundary=boundary,
+            path=path,
+            depth=depth,
+        )
 
 
 def jurisdiction_create(
