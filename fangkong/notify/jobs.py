@@ -3,7 +3,8 @@
 - ``dispatch_batch``: cut a batch's queued messages into chunks that respect its
   rate limit and schedule each chunk (``eta``).
 - ``send_messages``: send a chunk. Each message is claimed (queued → sending)
-  with a conditional UPDATE, so a message scheduled twice is sent once.
+  under a row lock, so a message scheduled twice is sent once; one that reaches
+  its slot inside quiet hours is deferred to their end.
   Transient failures are retried with exponential backoff
   (``FANGKONG_SMS_RETRY_BASE_SECONDS`` × 2ⁿ) up to ``FANGKONG_SMS_MAX_ATTEMPTS``;
   permanent ones fail at once.
@@ -131,6 +132,7 @@ class _Outcomes:
         self.sent: list[Message] = []
         self.failed: list[Message] = []
         self.retry: list[Message] = []
+        self.deferred: list[Message] = []
         self.counts: dict[str, int] = defaultdict(int)
 
     def add(self, kind: str, message: Message) -> None:
@@ -142,6 +144,7 @@ class _Outcomes:
         _update_sending(self.sent, ["status", "provider_message_id", "sent_at", "error"])
         _update_sending(self.failed, ["status", "error", "failed_at"])
         _update_sending(self.retry, ["status", "not_before", "error"])
+        _update_sending(self.deferred, ["status", "not_before", "attempts"])
         if self.retry:
             by_eta: dict[dt.datetime, list[int]] = defaultdict(list)
             for m in self.retry:
@@ -149,7 +152,7 @@ class _Outcomes:
                 by_eta[m.not_before.replace(microsecond=0)].append(m.pk)
             for eta, ids in sorted(by_eta.items()):
                 send_messages.schedule(kwargs={"message_ids": ids}, eta=eta)
-        self.sent, self.failed, self.retry = [], [], []
+        self.sent, self.failed, self.retry, self.deferred = [], [], [], []
 
 
 def _update_sending(messages: list[Message], fields: list[str]) -> None:
@@ -159,17 +162,42 @@ def _update_sending(messages: list[Message], fields: list[str]) -> None:
 
 def send_chunk(message_ids: list[int], backend: BaseBackend) -> dict[str, int]:
     """Send the due, queued messages among ``message_ids``; returns counts by outcome
-    (``sent``, ``failed``, ``retry``)."""
+    (``sent``, ``failed``, ``retry``, ``deferred``).
+
+    Quiet hours are checked again here: a batch whose rate-limited tail runs into
+    the night waits for the morning like any other non-urgent message.
+    """
+    from fangkong.notify.services import QuietHoursResolver
+
     claimed = _claim(message_ids, timezone.now())
     rows = (
         Message.objects.filter(pk__in=claimed)
         .order_by("pk")
-        .values_list("pk", "body", "reference", "attempts", "person__phone_encrypted")
+        .values_list(
+            "pk",
+            "body",
+            "reference",
+            "attempts",
+            "legally_required",
+            "template__transactional",
+            "person__scope_path",
+            "person__phone_encrypted",
+        )
     )
     outcomes = _Outcomes()
+    quiet = QuietHoursResolver()
     max_attempts, base = conf.max_attempts(), conf.retry_base_seconds()
-    for n, (pk, body, reference, attempts, phone_encrypted) in enumerate(list(rows), 1):
+    for n, row in enumerate(list(rows), 1):
+        pk, body, reference, attempts, legal, transactional, path, phone_encrypted = row
         message = Message(pk=pk, attempts=attempts)
+        release = (
+            None if legal or transactional else quiet.for_path(path).release_time(timezone.now())
+        )
+        if release is not None:
+            message.status, message.not_before = Message.Status.DEFERRED, release
+            message.attempts, message.updated_at = attempts - 1, timezone.now()
+            outcomes.add("deferred", message)
+            continue
         phone = decrypt(phone_encrypted) if phone_encrypted else ""
         try:
             if not phone:

@@ -7,7 +7,7 @@ import pytest
 from fangkong.notify.jobs import release_deferred, release_due
 from fangkong.notify.models import Batch, Message, QuietHours
 from fangkong.notify.services import QuietWindow, batch_create, notify_person, notify_system
-from fangkong.notify.tests.helpers import resident
+from fangkong.notify.tests.helpers import resident, run_due_tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -120,3 +120,31 @@ def test_quiet_hours_span_midnight(local, release):
     now = dt.datetime(2026, 3, 10, hour, minute, tzinfo=SHANGHAI).astimezone(dt.UTC)
     expected = dt.datetime.fromisoformat(release).replace(tzinfo=SHANGHAI) if release else None
     assert window.release_time(now) == expected
+
+
+def test_a_batch_whose_tail_runs_into_the_night_waits_for_the_morning(
+    city, xiaodian_officer, outbox, time_machine, django_capture_on_commit_callbacks
+):
+    time_machine.move_to(dt.datetime(2026, 3, 10, 21, 59, 30, tzinfo=SHANGHAI), tick=False)
+    people = [resident(city.xd_building) for _ in range(5)]
+    with django_capture_on_commit_callbacks(execute=True):
+        batch = batch_create(
+            actor=xiaodian_officer, person_ids=[p.pk for p in people], rate_per_minute=6, **NOTICE
+        )
+    assert len(outbox) == 1  # slots at :30, :40, :50, 22:00:00 and 22:00:10
+    time_machine.shift(dt.timedelta(seconds=25))  # 21:59:55
+    run_due_tasks()
+    assert len(outbox) == 3
+    time_machine.shift(dt.timedelta(seconds=20))  # 22:00:15, quiet
+    run_due_tasks()
+    assert len(outbox) == 3
+    waiting = Message.objects.filter(batch=batch, status=Message.Status.DEFERRED)
+    assert waiting.count() == 2
+    assert {m.not_before for m in waiting} == {MORNING}
+    assert {m.attempts for m in waiting} == {0}
+    time_machine.move_to(MORNING, tick=False)
+    release_due()
+    assert len(outbox) == 4  # still at the batch's rate: the next one 10 s later
+    time_machine.shift(dt.timedelta(seconds=10))
+    run_due_tasks()
+    assert len(outbox) == 5
