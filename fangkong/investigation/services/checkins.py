@@ -93,41 +93,55 @@ def _scan_time(when: dt.datetime | None) -> dt.datetime:
 def _record_visit(*, venue_id: int, person_id: int, when: dt.datetime, source: str) -> Visit:
     """Extend the person's open visit at the venue, or start a new one.
 
-    Two statements at most. Two scans of one person arriving in the same
+    One statement on PostgreSQL, two at most on SQLite. Two scans of one person arriving in the same
     millisecond may both insert; the visits then overlap and matching, which
     works on time windows, counts the person once per trajectory stop anyway.
     """
     window = dt.timedelta(minutes=DEDUP_MINUTES)
     at = _db_dt(when)
+    update = (
+        f"UPDATE {_TABLE} SET last_scan_at = CASE WHEN last_scan_at < %s THEN %s "  # noqa: S608
+        "ELSE last_scan_at END WHERE id = (SELECT id FROM "
+        f"{_TABLE} WHERE person_id = %s AND time >= %s AND time <= %s "
+        "AND venue_id = %s AND last_scan_at >= %s ORDER BY time DESC LIMIT 1) RETURNING id"
+    )
+    update_params = [
+        at,
+        at,
+        person_id,
+        _db_dt(when - DEDUP_LOOKBACK),
+        _db_dt(when + window),
+        venue_id,
+        _db_dt(when - window),
+    ]
+    # INSERT ... SELECT from the person row: an unknown person inserts nothing
+    # (FK checks are deferred inside transactions), a merged one is recorded
+    # against the record they were merged into.
+    insert = (
+        f"INSERT INTO {_TABLE} (venue_id, person_id, time, last_scan_at, left_at, "  # noqa: S608
+        "source, external_ref) SELECT %s, COALESCE(p.merged_into_id, p.id), %s, %s, NULL, "
+        f"%s, '' FROM {_PERSON_TABLE} p WHERE p.id = %s"
+    )
+    insert_params = [venue_id, at, at, source, person_id]
     with connection.cursor() as cur:
-        cur.execute(
-            f"UPDATE {_TABLE} SET last_scan_at = CASE WHEN last_scan_at < %s THEN %s "  # noqa: S608
-            "ELSE last_scan_at END WHERE id = (SELECT id FROM "
-            f"{_TABLE} WHERE person_id = %s AND time >= %s AND time <= %s "
-            "AND venue_id = %s AND last_scan_at >= %s ORDER BY time DESC LIMIT 1) RETURNING id",
-            [
-                at,
-                at,
-                person_id,
-                _db_dt(when - DEDUP_LOOKBACK),
-                _db_dt(when + window),
-                venue_id,
-                _db_dt(when - window),
-            ],
-        )
-        row = cur.fetchone()
-        if row is not None:
-            return Visit(id=row[0], person_id=person_id, venue_id=venue_id, extended=True)
-        # INSERT ... SELECT from the person row: an unknown person inserts nothing
-        # (FK checks are deferred inside transactions), a merged one is recorded
-        # against the record they were merged into.
-        cur.execute(
-            f"INSERT INTO {_TABLE} (venue_id, person_id, time, last_scan_at, left_at, "  # noqa: S608
-            "source, external_ref) SELECT %s, COALESCE(p.merged_into_id, p.id), %s, %s, NULL, "
-            f"%s, '' FROM {_PERSON_TABLE} p WHERE p.id = %s RETURNING id",
-            [venue_id, at, at, source, person_id],
-        )
-        row = cur.fetchone()
+        if connection.vendor == "postgresql":
+            # One round trip: extend, or else insert.
+            cur.execute(
+                f"WITH upd AS ({update}), ins AS ({insert} AND NOT EXISTS "  # noqa: S608
+                "(SELECT 1 FROM upd) RETURNING id) "
+                "SELECT id, TRUE FROM upd UNION ALL SELECT id, FALSE FROM ins",
+                update_params + insert_params,
+            )
+            row = cur.fetchone()
+            if row is not None and row[1]:
+                return Visit(id=row[0], person_id=person_id, venue_id=venue_id, extended=True)
+        else:
+            cur.execute(update, update_params)
+            row = cur.fetchone()
+            if row is not None:
+                return Visit(id=row[0], person_id=person_id, venue_id=venue_id, extended=True)
+            cur.execute(insert + " RETURNING id", insert_params)
+            row = cur.fetchone()
     if row is None:
         raise ValidationFailed(
             fields={"person_token": _("This personal code is not known.")}, code="unknown_person"
