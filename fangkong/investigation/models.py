@@ -518,6 +518,9 @@ class Contact(BaseModel):
         ]
         indexes = [
             models.Index(fields=["scope_path", "status", "id"], name="inv_contact_scope_status"),
+            # "Contacts under monitoring in this district": equality on status, then
+            # the district's path range, without walking the other statuses.
+            models.Index(fields=["status", "scope_path", "id"], name="inv_contact_status_scope"),
             models.Index(fields=["person", "status"], name="inv_contact_person"),
             models.Index(fields=["status", "monitoring_end"], name="inv_contact_due"),
         ]

@@ -220,6 +220,29 @@ def case_create_unchecked(
             errors["source_contact_id"] = _("This contact link is about another person.")
         elif source.disease_id != disease.pk:
             errors["source_contact_id"] = _("This contact link is about another disease.")
+        elif source.status == Contact.Status.BECAME_CASE:
+            errors["source_contact_id"] = _("This contact link already led to a case.")
+    else:
+        # A person already known as a contact: link the case to that contact
+        # (the strictest category, then the latest exposure) so the chain is kept.
+        known = [
+            c
+            for c in Contact.objects.select_for_update().filter(
+                person=person,
+                disease=disease,
+                status=Contact.Status.MONITORING,
+                source_case__isnull=False,
+            )
+        ]
+        if known:
+            source = min(
+                known,
+                key=lambda c: (
+                    Contact.CATEGORY_RANK[Contact.Category(c.category)],
+                    -c.last_exposure.toordinal(),
+                    -c.pk,
+                ),
+            )
     if errors:
         raise ValidationFailed(fields=errors)
     existing = (

@@ -28,7 +28,7 @@ from fangkong.core import permissions
 from fangkong.core.audit import audit_record, diff
 from fangkong.core.errors import ValidationFailed
 from fangkong.core.models import PATH_SEGMENT
-from fangkong.investigation.models import Case, Cluster, Disease
+from fangkong.investigation.models import Case, Cluster, Contact, Disease
 from fangkong.investigation.selectors.cases import access_case_by_id
 from fangkong.investigation.selectors.clusters import access_cluster_by_id
 
@@ -54,35 +54,6 @@ def common_scope(paths: Iterable[str]) -> str:
     return prefix
 
 
-class UnionFind:
-    """Union-find over hashable ids, with path halving and union by size."""
-
-    def __init__(self) -> None:
-        self.parent: dict[int, int] = {}
-        self.size: dict[int, int] = {}
-
-    def add(self, x: int) -> None:
-        if x not in self.parent:
-            self.parent[x] = x
-            self.size[x] = 1
-
-    def find(self, x: int) -> int:
-        parent = self.parent
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    def union(self, a: int, b: int) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra == rb:
-            return
-        if self.size[ra] < self.size[rb]:
-            ra, rb = rb, ra
-        self.parent[rb] = ra
-        self.size[ra] += self.size[rb]
-
-
 def _write_case_clusters(pairs: list[tuple[int | None, int]]) -> None:
     """Set ``cluster_id`` of many cases: one prepared UPDATE, many parameter rows."""
     table = Case._meta.db_table
@@ -92,6 +63,26 @@ def _write_case_clusters(pairs: list[tuple[int | None, int]]) -> None:
             cursor.executemany(sql, pairs[i : i + 20000])
 
 
+def _as_date(value: Any) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+
+
+def _link_rows(disease: Disease) -> list[tuple[Any, ...]]:
+    """(case id, cluster id, named cluster id, infector case id, scope path, report
+    date) of every case of the disease that is not excluded: one query, raw rows."""
+    case_t = connection.ops.quote_name(Case._meta.db_table)
+    contact_t = connection.ops.quote_name(Contact._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT c.id, c.cluster_id, c.named_cluster_id, k.source_case_id, "  # noqa: S608
+            f"c.scope_path, c.report_date FROM {case_t} c "
+            f"LEFT JOIN {contact_t} k ON k.id = c.source_contact_id "
+            "WHERE c.disease_id = %s AND c.classification <> %s",
+            [disease.pk, EXCLUDED],
+        )
+        return cursor.fetchall()
+
+
 def cluster_recompute(disease: Disease | str) -> dict[str, int]:
     """Rebuild every cluster of a disease from the links. Existing clusters keep
     their identity (named ones first, then the cluster most members were in).
@@ -99,42 +90,56 @@ def cluster_recompute(disease: Disease | str) -> dict[str, int]:
     if isinstance(disease, str):
         disease = Disease.objects.get(code=disease)
     with transaction.atomic():
-        rows = list(
-            Case.objects.filter(disease=disease)
-            .exclude(classification=EXCLUDED)
-            .values_list(
-                "id",
-                "cluster_id",
-                "named_cluster_id",
-                "source_contact__source_case_id",
-                "scope_path",
-                "report_date",
-            )
-        )
-        uf = UnionFind()
-        info: dict[int, tuple[int | None, int | None, str, dt.date]] = {}
-        for cid, cluster_id, named_id, _src, path, day in rows:
-            uf.add(cid)
-            info[cid] = (cluster_id, named_id, path, day)
+        rows = _link_rows(disease)
+        # Union-find (path halving, union by size), inlined: a million links.
+        parent: dict[int, int] = {r[0]: r[0] for r in rows}
+        size: dict[int, int] = dict.fromkeys(parent, 1)
+
+        def find(x: int) -> int:
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        def union(a: int, b: int) -> None:
+            ra, rb = find(a), find(b)
+            if ra != rb:
+                if size[ra] < size[rb]:
+                    ra, rb = rb, ra
+                parent[rb] = ra
+                size[ra] += size[rb]
+
         for cid, _cl, named_id, src, _p, _d in rows:
-            if src is not None and src in info and src != cid:
-                uf.union(cid, src)
+            if src is not None and src != cid and src in size:
+                union(cid, src)
             if named_id is not None:
                 node = -named_id  # named clusters are nodes too (negative ids)
-                uf.add(node)
-                uf.union(cid, node)
+                if node not in parent:
+                    parent[node] = node
+                    size[node] = 1
+                union(cid, node)
         components: dict[int, list[int]] = defaultdict(list)
         pinned: dict[int, Counter[int]] = defaultdict(Counter)
-        for case_id, (_c, pin, _p, _d) in info.items():
-            root = uf.find(case_id)
-            components[root].append(case_id)
-            if pin is not None:
-                pinned[root][pin] += 1
+        info: dict[int, tuple[Any, ...]] = {}
+        for row in rows:
+            root = find(row[0])
+            components[root].append(row[0])
+            info[row[0]] = row
+            if row[2] is not None:
+                pinned[root][row[2]] += 1
         existing = {c.pk: c for c in Cluster.objects.filter(disease=disease)}
         taken: set[int] = set()
         wanted: dict[int, int | None] = {}
-        stats: dict[int, tuple[int, dt.date, str]] = {}
+        stats: dict[int, tuple[int, dt.date | None, str]] = {}
         new_components: list[list[int]] = []
+
+        def stats_of(members: list[int]) -> tuple[int, dt.date, str]:
+            return (
+                len(members),
+                _as_date(max(info[m][5] for m in members)),
+                common_scope(info[m][4] for m in members),
+            )
+
         for root, members in sorted(components.items(), key=lambda kv: -len(kv[1])):
             if len(members) < 2 and root not in pinned:
                 continue
@@ -144,7 +149,7 @@ def cluster_recompute(disease: Disease | str) -> dict[str, int]:
                     target = named_id
                     break
             if target is None:
-                votes = Counter(info[m][0] for m in members if info[m][0] is not None)
+                votes = Counter(info[m][1] for m in members if info[m][1] is not None)
                 for cl, _n in sorted(votes.items(), key=lambda kv: (-kv[1], kv[0])):
                     if cl in existing and cl not in taken:
                         target = cl
@@ -155,26 +160,21 @@ def cluster_recompute(disease: Disease | str) -> dict[str, int]:
             taken.add(target)
             for m in members:
                 wanted[m] = target
-            stats[target] = (
-                len(members),
-                max(info[m][3] for m in members),
-                common_scope(info[m][2] for m in members),
-            )
+            stats[target] = stats_of(members)
         if new_components:
-            created = Cluster.objects.bulk_create(
-                [Cluster(disease=disease) for _m in new_components], batch_size=1000
-            )
+            fresh = []
+            for members in new_components:
+                n, last_day, where = stats_of(members)
+                fresh.append(
+                    Cluster(disease=disease, case_count=n, last_case_at=last_day, scope_path=where)
+                )
+            created = Cluster.objects.bulk_create(fresh, batch_size=1000)
             for cluster, members in zip(created, new_components, strict=True):
-                existing[cluster.pk] = cluster
                 taken.add(cluster.pk)
                 for m in members:
                     wanted[m] = cluster.pk
-                stats[cluster.pk] = (
-                    len(members),
-                    max(info[m][3] for m in members),
-                    common_scope(info[m][2] for m in members),
-                )
-        changes = [(wanted.get(cid), cid) for cid, v in info.items() if v[0] != wanted.get(cid)]
+                stats[cluster.pk] = (cluster.case_count, cluster.last_case_at, cluster.scope_path)
+        changes = [(wanted.get(cid), cid) for cid, v in info.items() if v[1] != wanted.get(cid)]
         changes += [
             (None, cid)
             for cid in Case.objects.filter(

@@ -20,7 +20,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -133,10 +133,30 @@ def contact_complete_ended(day: dt.date) -> int:
     return count
 
 
+def _insert_followups(rows: list[tuple[Any, ...]]) -> None:
+    """One prepared INSERT, many parameter rows; a follow-up that already exists for
+    that contact and day (a concurrent run) is skipped."""
+    table = connection.ops.quote_name(FollowUp._meta.db_table)
+    sql = (
+        f"INSERT INTO {table} (created_at, updated_at, contact_id, date, team_id, "  # noqa: S608
+        "scope_path, status, symptoms) VALUES (%s, %s, %s, %s, %s, %s, "
+        f"'{FollowUp.Status.NOT_ATTEMPTED.value}', '[]') "
+    )
+    if connection.vendor == "sqlite":
+        sql = sql.replace("INSERT INTO", "INSERT OR IGNORE INTO", 1)
+    else:
+        sql += "ON CONFLICT DO NOTHING"
+    with connection.cursor() as cursor:
+        for i in range(0, len(rows), 10000):
+            cursor.executemany(sql, rows[i : i + 10000])
+
+
 def followup_generate_daily(day: dt.date | None = None) -> int:
     """Create the day's follow-ups (one per contact under monitoring and day).
     Returns how many were created; running it again the same day creates none."""
     day = day or timezone.localdate()
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    day_value = connection.ops.adapt_datefield_value(day)
     with transaction.atomic():
         contact_complete_ended(day)
         teams_at: dict[str, list[int]] = defaultdict(list)
@@ -151,7 +171,7 @@ def followup_generate_daily(day: dt.date | None = None) -> int:
             load[row["team_id"]] = row["n"]
         done = set(FollowUp.objects.filter(date=day).values_list("contact_id", flat=True))
         depths = sorted({len(p) for p in teams_at}, reverse=True)
-        rows = []
+        rows: list[tuple[Any, ...]] = []
         for contact_id, path in (
             Contact.objects.filter(status=Contact.Status.MONITORING, first_exposure__lte=day)
             .values_list("id", "scope_path")
@@ -168,8 +188,8 @@ def followup_generate_daily(day: dt.date | None = None) -> int:
                     team_id = min(candidates, key=lambda t: (load[t], t))
                     load[team_id] += 1
                     break
-            rows.append(FollowUp(contact_id=contact_id, date=day, team_id=team_id, scope_path=path))
-        FollowUp.objects.bulk_create(rows, batch_size=5000, ignore_conflicts=True)
+            rows.append((now, now, contact_id, day_value, team_id, path))
+        _insert_followups(rows)
     return len(rows)
 
 

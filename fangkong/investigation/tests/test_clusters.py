@@ -228,3 +228,29 @@ def test_kpis_count_contacts_per_case_and_known_contacts(city: Any, investigator
     assert k["new_cases_known_contacts"] == 1
     assert k["contacts_under_monitoring"] == 1
     assert k["active_chains"] == 1
+
+
+def test_an_excluded_case_leaves_its_cluster(
+    city: Any, investigator: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from fangkong.investigation.services.cases import case_classify
+
+    a = new_case(investigator, make_person(city.xd_building))
+    close = new_contact(investigator, make_person(city.xd_building2), case=a)
+    b = contact_promote_to_case(
+        actor=investigator,
+        contact_id=close.pk,
+        classification="confirmed",
+        report_date=days_ago(0),
+        onset_date=days_ago(1),
+    )
+    b.refresh_from_db()
+    assert b.cluster_id is not None
+    with django_capture_on_commit_callbacks(execute=True):
+        case_classify(
+            actor=investigator, case_id=b.pk, classification="excluded", reason="false positive"
+        )
+    a.refresh_from_db()
+    b.refresh_from_db()
+    assert (a.cluster_id, b.cluster_id) == (None, None)
+    assert not Cluster.objects.exists()

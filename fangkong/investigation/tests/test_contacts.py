@@ -258,3 +258,24 @@ def test_a_case_of_another_district_does_not_exist(
     yz_case = new_case(yingze_officer, make_person(city.yz_building))
     with pytest.raises(NotFound):
         new_contact(investigator, make_person(city.xd_building), case=yz_case)
+
+
+def test_a_known_contact_reported_as_a_case_is_linked_to_the_contact(
+    city: Any, investigator: Any, case: Any
+) -> None:
+    person = make_person(city.xd_building2)
+    venue = new_contact(investigator, person, case=case, exposure_type="venue")
+    close = new_contact(investigator, person, case=case, exposure_type="workplace")
+    reported = new_case(investigator, person, onset=days_ago(1), reported=days_ago(0))
+    assert reported.source_contact_id == close.pk
+    venue.refresh_from_db()
+    close.refresh_from_db()
+    assert (venue.status, close.status) == ("became_case", "became_case")
+    with pytest.raises(ValidationFailed) as exc:
+        contact_promote_to_case(
+            actor=investigator,
+            contact_id=close.pk,
+            classification="confirmed",
+            report_date=days_ago(0),
+        )
+    assert "source_contact_id" in exc.value.fields
