@@ -120,6 +120,15 @@ def templates_for(code: str) -> dict[str, MessageTemplate]:
     return found
 
 
+def _refuse_transactional(templates: Mapping[str, MessageTemplate]) -> None:
+    """Staff may not send templates meant for the person's own requests: those pass
+    opt-outs and quiet hours, so they would be a way around both."""
+    if any(t.transactional for t in templates.values()):
+        raise ValidationFailed(
+            fields={"template_code": _("This template is only sent when the person asks for it.")}
+        )
+
+
 def template_for_language(
     templates: Mapping[str, MessageTemplate], language: str
 ) -> MessageTemplate:
@@ -330,12 +339,15 @@ def _queue_one(
     context: Mapping[str, Any] | None,
     legally_required: bool,
     dedup_key: str,
+    by_staff: bool,
 ) -> tuple[Message, bool]:
     """Create the message row for one person (inside a transaction)."""
     purpose = _clean_purpose(purpose)
     dedup_key = _clean_dedup_key(dedup_key)
     clean_context = _clean_context(context)
     templates = templates_for(template_code)
+    if by_staff:
+        _refuse_transactional(templates)
     tpl = template_for_language(templates, person.language)
     _check_context(templates, [person.language], clean_context)
     if dedup_key:
@@ -420,6 +432,7 @@ def notify_person(
             context=context,
             legally_required=legally_required,
             dedup_key=dedup_key,
+            by_staff=True,
         )
         if created:
             _notice_audit(actor, message, template_code, list((context or {}).keys()))
@@ -450,6 +463,7 @@ def notify_system(
             context=context,
             legally_required=legally_required,
             dedup_key=dedup_key,
+            by_staff=False,
         )
         if created:
             _notice_audit(None, message, template_code, list((context or {}).keys()))
@@ -502,6 +516,7 @@ def batch_create(
     clean_context = _clean_context(context)
     rate = _clean_rate(rate_per_minute)
     templates = templates_for(template_code)
+    _refuse_transactional(templates)
     if (person_ids is None) == (people is None):
         raise ValidationFailed(
             fields={"person_ids": _("Choose the people: a list of ids or a filter, not both.")}

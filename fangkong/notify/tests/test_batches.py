@@ -202,6 +202,7 @@ def test_a_batch_is_audited_once_without_phone_numbers(city, xiaodian_officer):
         ({"person_ids": [1], "purpose": "Not A Slug!"}, "purpose"),
         ({"person_ids": [1], "rate_per_minute": 0}, "rate_per_minute"),
         ({"person_ids": [1], "template_code": "nope"}, "template_code"),
+        ({"person_ids": [1], "template_code": "one_time_code"}, "template_code"),
         ({"person_ids": [1], "context": {"bad key": "x"}}, "context"),
     ],
 )

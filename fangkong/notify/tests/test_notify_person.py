@@ -183,3 +183,17 @@ def test_a_system_notice_is_audited_as_the_system(city, outbox, django_capture_o
     assert entry.scope_path == person.scope_path
     message.refresh_from_db()
     assert message.status == Message.Status.SENT and len(outbox) == 1
+
+
+def test_staff_may_not_send_a_template_meant_for_the_persons_own_requests(city, xiaodian_officer):
+    person = resident(city.xd_building)
+    with pytest.raises(ValidationFailed) as exc:
+        notify_person(
+            actor=xiaodian_officer,
+            person_id=person.pk,
+            purpose="registry",
+            template_code="one_time_code",
+            context={"code": "1", "minutes": 1},
+        )
+    assert "template_code" in exc.value.fields
+    assert not Message.objects.exists()
