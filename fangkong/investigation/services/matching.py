@@ -319,17 +319,33 @@ _INSERT_COLUMNS = (
 )
 
 
-def _store(matches: list[tuple[_Window, int, dt.datetime, dt.datetime, int]]) -> int:
-    """Insert the matches not recorded yet (one per stop and person); return how
-    many were new. One multi-row INSERT ... ON CONFLICT DO NOTHING per 500."""
-    if not matches:
-        return 0
+def _mark_sql(case_ids: Sequence[int]) -> tuple[str, list[Any]]:
+    marks = ", ".join(["%s"] * len(case_ids))
+    return (
+        f"UPDATE {_STOP} SET matched_at = %s WHERE case_id IN ({marks}) "  # noqa: S608
+        "AND kind IN ('venue', 'transport')",
+        [connection.ops.adapt_datetimefield_value(timezone.now()), *case_ids],
+    )
+
+
+def _store(
+    matches: list[tuple[_Window, int, dt.datetime, dt.datetime, int]], case_ids: Sequence[int]
+) -> int:
+    """Insert the matches not recorded yet (one per stop and person) and mark the
+    cases' stops as matched; return how many matches were new.
+
+    One multi-row ``INSERT ... ON CONFLICT DO NOTHING`` per 500 matches; on
+    PostgreSQL the stops' update travels in the same round trip."""
     db = connection.ops.adapt_datetimefield_value
     now = db(timezone.now())
+    mark, mark_params = _mark_sql(case_ids)
     created = 0
     with connection.cursor() as cur:
-        for i in range(0, len(matches), 500):
-            chunk = matches[i : i + 500]
+        if not matches:
+            cur.execute(mark, mark_params)
+            return 0
+        chunks = [matches[i : i + 500] for i in range(0, len(matches), 500)]
+        for n, chunk in enumerate(chunks):
             values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
             params: list[Any] = []
             for w, person_id, start, end, minutes in chunk:
@@ -347,23 +363,19 @@ def _store(matches: list[tuple[_Window, int, dt.datetime, dt.datetime, int]]) ->
                     ExposureMatch.Status.PENDING.value,
                     w.rules.pk,
                 ]
-            cur.execute(
+            sql = (
                 f"INSERT INTO {_MATCH} ({_INSERT_COLUMNS}) VALUES {values} "  # noqa: S608
-                "ON CONFLICT DO NOTHING RETURNING id",
-                params,
+                "ON CONFLICT DO NOTHING RETURNING id"
             )
+            last = n == len(chunks) - 1
+            if last and connection.vendor == "postgresql":
+                cur.execute(f"{sql}; {mark}", params + mark_params)
+            else:
+                cur.execute(sql, params)
             created += len(cur.fetchall())
+        if connection.vendor != "postgresql":
+            cur.execute(mark, mark_params)
     return created
-
-
-def _mark_matched(case_ids: Sequence[int]) -> None:
-    marks = ", ".join(["%s"] * len(case_ids))
-    with connection.cursor() as cur:
-        cur.execute(
-            f"UPDATE {_STOP} SET matched_at = %s WHERE case_id IN ({marks}) "  # noqa: S608
-            "AND kind IN ('venue', 'transport')",
-            [connection.ops.adapt_datetimefield_value(timezone.now()), *case_ids],
-        )
 
 
 def match_case(*, actor: Any, case_id: int) -> MatchResult:
@@ -375,8 +387,7 @@ def match_case(*, actor: Any, case_id: int) -> MatchResult:
     case = access_case_by_id(actor, case_id)
     with transaction.atomic():
         examined, matches = _compute([case])
-        created = _store(matches)
-        _mark_matched([case.pk])
+        created = _store(matches, [case.pk])
         audit_record(
             actor=actor,
             action="match.run",
@@ -405,8 +416,7 @@ def match_cases(case_ids: Sequence[int], *, actor: Any = None, chunk: int = 250)
             examined, matches = _compute(part)
             total_examined += examined
             total_found += len(matches)
-            total_created += _store(matches)
-            _mark_matched([c.pk for c in part])
+            total_created += _store(matches, [c.pk for c in part])
         audit_record(
             actor=actor,
             action="match.batch",

@@ -86,6 +86,8 @@ def test_people_at_the_venue_during_the_widened_stop_are_matched(
     assert got[inside.pk].rules_id == case.rules_id
     assert got[inside.pk].venue_id == venue.pk
     assert AuditEntry.objects.filter(action="match.run").count() == 1
+    stop.refresh_from_db()
+    assert stop.matched_at is not None
 
 
 def test_a_check_in_without_check_out_counts_the_assumed_stay(
