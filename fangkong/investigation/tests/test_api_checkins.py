@@ -115,9 +115,25 @@ def test_revoking_a_code_without_a_reason_names_the_field(issued, xiaodian_offic
     assert VenueCode.objects.get().revoked_at is None
 
 
+def test_listing_venues_with_a_bad_category_names_the_field(xiaodian_officer):
+    r = client_for(xiaodian_officer).get("/api/v1/venues", {"category": "casino"})
+    assert r.status_code == 400
+    assert "category" in r.json()["error"]["fields"]
+
+
+def test_reissuing_a_code_without_a_reason_names_the_field(issued, xiaodian_officer):
+    r = post(client_for(xiaodian_officer), f"/api/v1/venue-codes/{issued[0].pk}/reissue", {})
+    assert r.status_code == 400
+    assert "reason" in r.json()["error"]["fields"]
+    assert VenueCode.objects.count() == 1
+
+
 def test_codes_of_another_districts_venue_do_not_exist(issued, yingze_officer):
     c = client_for(yingze_officer)
     pk = issued[0].pk
+    assert c.get(f"/api/v1/venues/{issued[0].venue_id}/codes").status_code == 404
+    assert post(c, f"/api/v1/venue-codes/{pk}/reissue", {"reason": "x"}).status_code == 404
+    assert VenueCode.objects.count() == 1
     assert post(c, f"/api/v1/venue-codes/{pk}/revoke", {"reason": "x"}).status_code == 404
     assert c.get(f"/api/v1/venue-codes/{pk}/qr.svg").status_code == 404
     assert VenueCode.objects.get().revoked_at is None
