@@ -12,5 +12,6 @@ urlpatterns = [
     path("api/docs", RedirectView.as_view(url="/api/v1/docs", permanent=False)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("investigation/", include("fangkong.investigation.urls")),
     path("", include("fangkong.core.urls")),
 ]
