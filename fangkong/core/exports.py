@@ -15,7 +15,7 @@ import csv
 from collections.abc import Iterator
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -162,19 +162,34 @@ def _generate(
         qs = qs.filter(
             Exists(through.objects.filter(person_id=OuterRef("pk"), keygroup_id=group.pk))
         )
+    qn = connection.ops.quote_name
+    m2m = Person._meta.get_field("key_groups")
+    person_col, group_col = qn(m2m.m2m_column_name()), qn(m2m.m2m_reverse_name())
+    # Fixed identifiers from the model; the ids are bound parameters.
+    membership_sql = (
+        f"SELECT {person_col}, {group_col} FROM {qn(through._meta.db_table)} "  # noqa: S608
+        f"WHERE {person_col} IN "
+    )
     last: tuple[str, int] | None = None
     while True:
         page = qs
         if last is not None:
             page = page.filter(scope_path__gte=last[0]).exclude(scope_path=last[0], id__lte=last[1])
-        rows = list(page.order_by("scope_path", "id").values_list(*_FIELDS)[:CHUNK])
-        if not rows:
-            return
-        memberships: dict[int, list[str]] = {}
-        for person_id, group_id in through.objects.filter(
-            person_id__in=[r[0] for r in rows]
-        ).values_list("person_id", "keygroup_id"):
-            memberships.setdefault(person_id, []).append(group_names.get(group_id, ""))
+        # The ORM builds the SQL; rows come straight off the cursor (no per-value
+        # converters: dates and booleans are formatted below for both backends).
+        sql, params = (
+            page.order_by("scope_path", "id").values_list(*_FIELDS)[:CHUNK].query.sql_with_params()
+        )
+        with connection.cursor() as cur:
+            cur.execute(sql, params)
+            rows = cur.fetchall()
+            if not rows:
+                return
+            ids = [r[0] for r in rows]
+            cur.execute(membership_sql + "(" + ", ".join(["%s"] * len(ids)) + ")", ids)
+            memberships: dict[int, list[str]] = {}
+            for person_id, group_id in cur.fetchall():
+                memberships.setdefault(person_id, []).append(group_names.get(group_id, ""))
         lines = []
         for pid, scope, name, sex, birth, doc_type, doc, phone, unit, hh, lm, lang, merged in rows:
             if merged is not None:
@@ -190,7 +205,7 @@ def _generate(
                         pid,
                         _cell(name),
                         sexes.get(sex, sex),
-                        birth.isoformat() if birth else "",
+                        str(birth) if birth else "",
                         docs.get(doc_type, doc_type),
                         doc,
                         phone,
