@@ -33,6 +33,7 @@ import datetime as dt
 import json
 import os
 import random
+import resource
 import socket
 import statistics
 import subprocess
@@ -606,6 +607,9 @@ def bench_api(ctx: Context) -> list[Figure]:
     )
     try:
         _wait_for(port)
+        time.sleep(5)  # let the workers import the application
+        server_cpu0 = _cpu_seconds(_family(server.pid))
+        children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as fh:
             fh.write("\n".join(bodies))
             bodies_path = fh.name
@@ -631,6 +635,17 @@ def bench_api(ctx: Context) -> list[Figure]:
         if out.returncode != 0:
             raise RuntimeError(f"load generator failed:\n{out.stderr[-3000:]}")
         result = json.loads(out.stdout.strip().splitlines()[-1])
+        children1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        server_cpu = _cpu_seconds(_family(server.pid)) - server_cpu0
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid()"
+            )
+            pg_cpu = _cpu_seconds([pid for (pid,) in cur.fetchall()])
+        load_cpu = (children1.ru_utime + children1.ru_stime) - (
+            children0.ru_utime + children0.ru_stime
+        )
     finally:
         server.terminate()
         try:
@@ -643,6 +658,14 @@ def bench_api(ctx: Context) -> list[Figure]:
         f"{result['rps']:.0f}/s, p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms; "
         f"statuses {result['statuses']}; {stored:,} rows stored"
     )
+    done = max(1, result["done"] + 200)  # with the load generator's warm-up
+    per_request = (server_cpu + pg_cpu) / done
+    cores = os.cpu_count() or 1
+    ctx.say(
+        f"  CPU per request: gunicorn {server_cpu / done * 1000:.2f} ms, PostgreSQL "
+        f"{pg_cpu / done * 1000:.2f} ms, load generator {load_cpu / done * 1000:.2f} ms; "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
     return [
         Figure(
             "check-in API (self scans)",
@@ -653,7 +676,48 @@ def bench_api(ctx: Context) -> list[Figure]:
             note=f"gunicorn {workers} gthread workers, 32 connections",
         ),
         Figure("check-in API p99", result["p99_ms"], "ms", note="same run"),
+        Figure(
+            "check-in API CPU per request (server + database)",
+            per_request * 1000,
+            "ms",
+            note=f"load generator {load_cpu / done * 1000:.2f} ms more",
+        ),
+        Figure(
+            f"check-in API capacity of {cores} cores (from CPU per request)",
+            cores / per_request if per_request else None,
+            "req/s",
+            target=1000.0,
+            higher_is_better=True,
+            note="estimate for a machine not shared with other work",
+        ),
     ]
+
+
+def _family(pid: int) -> list[int]:
+    """A process and its children (gunicorn's master and workers)."""
+    out = [pid]
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(entry.name))
+    return out
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of live processes (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
 
 
 # --- The load generator (a separate process; no Django) -------------------------------
