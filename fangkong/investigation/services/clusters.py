@@ -22,6 +22,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from fangkong.core import permissions
@@ -261,16 +262,22 @@ def cluster_link_case(case: Case) -> Cluster | None:
     days = [d for d in [target.last_case_at, *(c.last_case_at for c in others)] if d]
     days += [m[3] for m in lone]
     scopes = [c.scope_path for c in [target, *others] if c.case_count] + [m[2] for m in lone]
+    moved = Q(pk__in=[m[0] for m in lone]) if lone else Q(pk__in=[])
     if others:
-        Case.objects.filter(cluster_id__in=[c.pk for c in others]).update(cluster=target)
-        for c in others:
-            if c.named:
-                c.case_count = 0
-                c.save(update_fields=["case_count", "updated_at"])
-            else:
-                c.delete()
-    if lone:
-        Case.objects.filter(pk__in=[m[0] for m in lone]).update(cluster=target)
+        moved |= Q(cluster_id__in=[c.pk for c in others])
+    Case.objects.filter(moved).update(cluster=target)
+    # Merged clusters: named ones stay (empty), the others go. Nothing points at
+    # them any more (their cases moved; only named clusters carry pins), so a
+    # plain DELETE does.
+    named_others = [c.pk for c in others if c.named]
+    unnamed_others = [c.pk for c in others if not c.named]
+    if named_others:
+        Cluster.objects.filter(pk__in=named_others).update(case_count=0)
+    if unnamed_others:
+        table = connection.ops.quote_name(Cluster._meta.db_table)
+        marks = ", ".join(["%s"] * len(unnamed_others))
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {table} WHERE id IN ({marks})", unnamed_others)  # noqa: S608
     target.case_count = count
     target.last_case_at = max(days) if days else None
     target.scope_path = common_scope(scopes)
@@ -312,6 +319,10 @@ def cluster_name(*, actor: Any, cluster_id: int, name: str) -> Cluster:
     name = (name or "").strip()
     with transaction.atomic():
         cluster = access_cluster_by_id(actor, cluster_id, for_update=True)
+        if not name and Case.objects.filter(named_cluster=cluster).exists():
+            raise ValidationFailed(
+                fields={"name": _("Cases are assigned to this cluster: it keeps a name.")}
+            )
         before = {"name": cluster.name, "named": cluster.named}
         cluster.name = name[:200]
         cluster.named = bool(name)
