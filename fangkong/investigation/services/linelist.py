@@ -402,7 +402,7 @@ def linelist_import(
                 PersonData(
                     doc_type=Person.DocumentType.LINE_LIST,
                     doc_number=rec.ext_id,
-                    name=_("Patient %(id)s") % {"id": rec.ext_id},
+                    name=f"Patient {rec.ext_id}",  # a stable label (data, not interface text)
                     sex=rec.sex,
                     birth_date=rec.birth,
                 )
