@@ -315,7 +315,11 @@ def bench_people_export(ctx: Context) -> list[Figure]:
             api["seconds"],
             "s",
             floor=raw["seconds"],
-            note="no time target in the issue: it streams, and gthread workers do not time out",
+            note=(
+                f"CPU {api['cpu_seconds']:.0f} s (floor {raw['cpu_seconds']:.0f} s), load "
+                f"{_load()}; no time target in the issue: it streams, gthread workers do not "
+                "time out"
+            ),
         ),
         Figure(
             "CSV export peak RSS increase",
