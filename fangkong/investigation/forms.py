@@ -146,7 +146,9 @@ class ClassifyForm(forms.Form):
 
 
 class InvestigationForm(forms.Form):
-    status = forms.ChoiceField(label=_("Investigation"), choices=Case.InvestigationStatus.choices)
+    status = forms.ChoiceField(
+        label=_("Investigation status"), choices=Case.InvestigationStatus.choices
+    )
     investigator_id = forms.TypedChoiceField(
         label=_("Investigator"), required=False, coerce=int, empty_value=None
     )

@@ -18,6 +18,7 @@ urlpatterns = [
     path("matches/<int:match_id>/confirm/", views.match_confirm, name="match_confirm"),
     path("matches/<int:match_id>/dismiss/", views.match_dismiss, name="match_dismiss"),
     path("clusters/", views.cluster_list, name="clusters"),
+    path("clusters/<int:cluster_id>/", views.cluster_detail, name="cluster"),
     path("timeline/", views.timeline, name="timeline"),
     path("followups/", views.followups, name="followups"),
     path("followups/<int:followup_id>/", views.followup_record, name="followup_record"),

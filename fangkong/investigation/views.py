@@ -299,6 +299,7 @@ def _case_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str, A
         1 for m in context["matches"] if m.status == ExposureMatch.Status.PENDING
     )
     context["match_result"] = forms.get("match_result")
+    context["chosen_venue"] = forms.get("chosen_venue")
     context["notice"] = forms.get("notice")
     return context
 
@@ -433,7 +434,20 @@ def stop_add(request: HttpRequest, case_id: int) -> HttpResponseBase:
             add_application_errors(form, exc)
         else:
             return _section(request, case, "_trajectory.html")
-    return _section(request, case, "_trajectory.html", status=INVALID, stop_form=form)
+    chosen_venue = None
+    if str(form.data.get("venue_id", "")).isdigit():
+        try:
+            chosen_venue = venue_selectors.access_venue_by_id(user, int(form.data["venue_id"]))
+        except NotFound:
+            chosen_venue = None
+    return _section(
+        request,
+        case,
+        "_trajectory.html",
+        status=INVALID,
+        stop_form=form,
+        chosen_venue=chosen_venue,
+    )
 
 
 @staff_page
@@ -444,7 +458,7 @@ def case_match(request: HttpRequest, case_id: int) -> HttpResponseBase:
     result = matching_services.match_case(actor=user, case_id=case.pk)
     if not is_htmx(request):
         messages.success(request, _("Matching done: %(n)d new.") % {"n": result.created})
-    return _section(request, case, "_matches.html", match_result=result)
+    return _section(request, case, "_matches.html", oob=("_trajectory.html",), match_result=result)
 
 
 @staff_page
@@ -536,8 +550,46 @@ def contact_add(request: HttpRequest, case_id: int) -> HttpResponseBase:
 # --- Chains, clusters, timeline -------------------------------------------------------
 
 
-def _case_label(node: dict[str, Any]) -> str:
-    return str(node["number"])
+def _graph_parts(
+    graph: dict[str, Any], *, current_id: int | None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Nodes and edges of a chain selector's graph for the chart script (case
+    numbers only, no names); adds ``classification_label`` to the table rows."""
+    labels = dict(Case.Classification.choices)
+    nodes = []
+    for n in graph["nodes"]:
+        n["classification_label"] = labels.get(n["classification"], n["classification"])
+        detail = [
+            str(n["classification_label"]),
+            _("generation %(n)d") % {"n": n["generation"]},
+        ]
+        if n["onset_date"]:
+            detail.append(_("onset %(date)s") % {"date": n["onset_date"].isoformat()})
+        nodes.append(
+            {
+                "id": f"case-{n['id']}",
+                "name": str(n["number"]),
+                "category": n["classification"],
+                "generation": n["generation"],
+                "url": reverse("investigation:case", args=[n["id"]]),
+                "current": n["id"] == current_id,
+                "detail": " · ".join(detail),
+            }
+        )
+    edges: list[dict[str, Any]] = [
+        {"source": f"case-{e['source']}", "target": f"case-{e['target']}"} for e in graph["edges"]
+    ]
+    return nodes, edges
+
+
+def _graph_categories() -> list[dict[str, Any]]:
+    return [
+        {"name": key, "label": str(label), "colour": COLOURS[key]}
+        for key, label in [
+            *[(k, v) for k, v in Case.Classification.choices if k != "excluded"],
+            ("contact", _("Contact (not a case)")),
+        ]
+    ]
 
 
 @staff_page
@@ -548,34 +600,7 @@ def case_chain(request: HttpRequest, case_id: int) -> HttpResponse:
     user = _user(request)
     case = case_selectors.access_case_by_id(user, case_id)
     chain = cluster_selectors.case_chain(user, case.pk)
-    labels = dict(Case.Classification.choices)
-    nodes = [
-        {
-            "id": f"case-{n['id']}",
-            "name": _case_label(n),
-            "category": n["classification"],
-            "generation": n["generation"],
-            "url": reverse("investigation:case", args=[n["id"]]),
-            "current": n["id"] == case.pk,
-            "detail": " · ".join(
-                str(x)
-                for x in (
-                    labels.get(n["classification"], n["classification"]),
-                    _("generation %(n)d") % {"n": n["generation"]},
-                    (
-                        _("onset %(date)s") % {"date": n["onset_date"].isoformat()}
-                        if n["onset_date"]
-                        else ""
-                    ),
-                )
-                if x
-            ),
-        }
-        for n in chain["nodes"]
-    ]
-    edges: list[dict[str, Any]] = [
-        {"source": f"case-{e['source']}", "target": f"case-{e['target']}"} for e in chain["edges"]
-    ]
+    nodes, edges = _graph_parts(chain, current_id=case.pk)
     current_gen = next((n["generation"] for n in chain["nodes"] if n["id"] == case.pk), 1)
     contacts = []
     if permissions.has_capability(user, "contact.view"):
@@ -597,14 +622,7 @@ def case_chain(request: HttpRequest, case_id: int) -> HttpResponse:
             }
         )
         edges.append({"source": f"case-{case.pk}", "target": f"contact-{c.pk}", "dashed": True})
-    categories = [
-        {"name": key, "label": str(label), "colour": COLOURS[key]}
-        for key, label in [
-            *[(k, v) for k, v in Case.Classification.choices if k != "excluded"],
-            ("contact", _("Contact (not a case)")),
-        ]
-    ]
-    graph = {"nodes": nodes, "edges": edges, "categories": categories}
+    graph = {"nodes": nodes, "edges": edges, "categories": _graph_categories()}
     return render(
         request,
         "investigation/chain.html",
@@ -615,6 +633,12 @@ def case_chain(request: HttpRequest, case_id: int) -> HttpResponse:
             "contact_count": len(contacts),
         },
     )
+
+
+def _cluster_label(cluster: Any) -> str:
+    if cluster.named and cluster.name:
+        return str(cluster.name)
+    return _("Cluster #%(id)s") % {"id": cluster.pk}
 
 
 @staff_page
@@ -638,7 +662,7 @@ def cluster_list(request: HttpRequest) -> HttpResponse:
         for c in clusters.items
     ]
     chart = {
-        "names": [str(r["cluster"]) for r in rows][:20],
+        "names": [_cluster_label(r["cluster"]) for r in rows][:20],
         "size": [r["cluster"].case_count for r in rows][:20],
         "new": [r["cluster"].new_cases_7d for r in rows][:20],
         "labels": {"size": _("Cases"), "new": _("New cases, last 7 days")},
@@ -647,6 +671,27 @@ def cluster_list(request: HttpRequest) -> HttpResponse:
         request,
         "investigation/clusters.html",
         {"page": clusters, "rows": rows, "chart": chart},
+    )
+
+
+@staff_page
+@require_GET
+def cluster_detail(request: HttpRequest, cluster_id: int) -> HttpResponse:
+    """A cluster's chains as a hierarchical graph (every case of the cluster)."""
+    user = _user(request)
+    cluster = cluster_selectors.access_cluster_by_id(user, cluster_id)
+    chain = cluster_selectors.cluster_graph(user, cluster)
+    nodes, edges = _graph_parts(chain, current_id=None)
+    return render(
+        request,
+        "investigation/chain.html",
+        {
+            "cluster": cluster,
+            "cluster_label": _cluster_label(cluster),
+            "chain": chain,
+            "graph": {"nodes": nodes, "edges": edges, "categories": _graph_categories()},
+            "contact_count": 0,
+        },
     )
 
 

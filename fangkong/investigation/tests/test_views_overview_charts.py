@@ -110,3 +110,17 @@ def test_chart_pages_need_case_rights(grid_worker):
     c = en_client(grid_worker)
     assert c.get("/investigation/clusters/").status_code == 403
     assert c.get("/investigation/timeline/").status_code == 403
+
+
+def test_a_cluster_page_draws_all_its_cases(chain, investigator, yingze_officer):
+    a, b = chain
+    cluster_id = b.cluster_id
+    assert cluster_id is not None
+    r = en_client(investigator).get(f"/investigation/clusters/{cluster_id}/")
+    body = r.content.decode()
+    assert r.status_code == 200 and f"Cluster #{cluster_id}" in body
+    graph = _json(body, "chain-data")
+    assert {n["name"] for n in graph["nodes"]} == {a.number, b.number}
+    assert graph["edges"] == [{"source": f"case-{a.pk}", "target": f"case-{b.pk}"}]
+    r = en_client(yingze_officer).get(f"/investigation/clusters/{cluster_id}/")
+    assert r.status_code == 404
