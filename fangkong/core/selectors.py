@@ -101,10 +101,13 @@ def person_list_for(
     if prefix is None:
         return Person.objects.none()
     qs = Person.objects.all() if include_merged else Person.objects.active()
-    if prefix:
-        qs = qs.under(prefix)
+    # One range on scope_path, the narrower one: two ranges make SQLite scan the wider.
     if jurisdiction is not None:
+        if not jurisdiction.path.startswith(prefix):
+            raise NotFound()
         qs = qs.under(jurisdiction.path)
+    elif prefix:
+        qs = qs.under(prefix)
     if key_group:
         qs = qs.filter(key_groups__code=key_group)
     if limited_mobility is not None:
