@@ -60,6 +60,16 @@ def _chain(district: Jurisdiction, prefix: str, name: str) -> tuple[Jurisdiction
 
 
 @pytest.fixture(autouse=True)
+def _messages_in_english() -> Any:
+    """Outside requests, messages read in English whatever the default language
+    (zh-hans); requests still choose their language (cookie, header, default)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def _reset_keys() -> Any:
     crypto.reset_key_cache()
     yield

@@ -18,12 +18,19 @@ from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from fangkong.core.errors import ValidationFailed
 
 
 class BadToken(ValidationFailed):
     code = "bad_token"
+
+
+_KIND_MESSAGES = {
+    "v": _lazy("This is not a venue code."),
+    "p": _lazy("This is not a personal code."),
+}
 
 
 def _b64(data: bytes) -> str:
@@ -62,9 +69,7 @@ def verify(kind: str, token: str, *, field: str = "token") -> tuple[dict[str, An
     """Return (payload, key version) of a valid token of ``kind``."""
     parts = (token or "").strip().split(".")
     if len(parts) != 4 or parts[0] != kind:
-        raise BadToken(
-            fields={field: _("This code is not a valid %(kind)s code.") % {"kind": kind}}
-        )
+        raise BadToken(fields={field: _KIND_MESSAGES.get(kind, _("This is not a valid code."))})
     _kind, version_text, encoded, sig_text = parts
     try:
         version = int(version_text)
