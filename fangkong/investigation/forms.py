@@ -47,7 +47,7 @@ class CaseFilterForm(forms.Form):
         choices=_with_blank(Case.Classification.choices, _("Any")),
     )
     status = forms.ChoiceField(
-        label=_("Investigation"),
+        label=_("Investigation status"),
         required=False,
         choices=_with_blank(Case.InvestigationStatus.choices, _("Any")),
     )

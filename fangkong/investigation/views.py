@@ -56,6 +56,7 @@ from fangkong.investigation.templatetags.inv_ui import mask_name
 CASE_PAGE_SIZE = 25
 CLUSTER_PAGE_SIZE = 25
 MATCHES_SHOWN = 200
+CONTACTS_SHOWN = 500
 PICKER_SIZE = 12
 TIMELINE_DAYS = 60
 FOLLOWUP_PAGE_SIZE = 50
@@ -180,7 +181,11 @@ def case_new(request: HttpRequest) -> HttpResponseBase:
     form = CaseCreateForm(
         request.POST if request.method == "POST" else None,
         diseases=diseases,
-        initial={"report_date": timezone.localdate(), "found_by": Case.FoundBy.SCREENING},
+        initial={
+            "report_date": timezone.localdate(),
+            "found_by": Case.FoundBy.SCREENING,
+            "treatment_facility": Case.Facility.NONE,
+        },
     )
     chosen = None
     if request.method == "POST" and form.is_valid():
@@ -243,16 +248,23 @@ def _case_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str, A
     user = _user(request)
     can_manage = permissions.has_capability(user, "case.manage")
     can_contacts = permissions.has_capability(user, "contact.view")
-    contacts = list(page_selectors.case_contacts(user, case)) if can_contacts else []
+    contacts = (
+        list(page_selectors.case_contacts(user, case)[: CONTACTS_SHOWN + 1]) if can_contacts else []
+    )
+    more_contacts = len(contacts) > CONTACTS_SHOWN
+    contacts = contacts[:CONTACTS_SHOWN]
     close = [
         c
         for c in contacts
         if c.category == Contact.Category.CLOSE and c.status == Contact.Status.MONITORING
     ]
+    matches = list(matching_selectors.match_list_for(user, case.pk)[: MATCHES_SHOWN + 1])
     context: dict[str, Any] = {
         "case": case,
         "stops": list(case_selectors.stop_list_for(user, case)),
-        "matches": list(matching_selectors.match_list_for(user, case.pk)[:MATCHES_SHOWN]),
+        "matches": matches[:MATCHES_SHOWN],
+        "more_matches": len(matches) > MATCHES_SHOWN,
+        "more_contacts": more_contacts,
         "contacts": contacts,
         "transitions": [
             (value, Case.Classification(value).label)
