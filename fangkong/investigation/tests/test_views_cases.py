@@ -420,3 +420,16 @@ def test_an_early_exposure_is_recorded_with_a_warning(case, investigator, city):
     )
     assert r.status_code == 200
     assert "before the case became infectious" in r.content.decode()
+
+
+def test_the_pickers_offer_only_people_and_venues_of_the_users_area(investigator, city):
+    make_person(city.xd_building, name="王小店")
+    make_person(city.yz_building, name="王迎泽", region="140106")
+    make_venue(city.xd_building, name="坞城超市")
+    make_venue(city.yz_building, name="柳巷超市")
+    c = en_client(investigator)
+    people = c.get("/investigation/pick/people/", {"q": "王"}).content.decode()
+    assert "王小店" in people and "王迎泽" not in people
+    venues = c.get("/investigation/pick/venues/", {"venue_q": "超市"}).content.decode()
+    assert "坞城超市" in venues and "柳巷超市" not in venues
+    assert 'name="venue_id"' in venues
