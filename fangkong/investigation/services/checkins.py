@@ -40,7 +40,12 @@ from fangkong.core.errors import NotFound, ValidationFailed
 from fangkong.core.models import Person
 from fangkong.core.selectors import person_find_by_document
 from fangkong.investigation.models import CheckIn, Disease, DiseaseRules
-from fangkong.investigation.services.venues import venue_from_token
+from fangkong.investigation.services.venues import (
+    CODE_ROW_SQL,
+    scanned_venue_from_row,
+    venue_from_token,
+    venue_token_payload,
+)
 
 # Repeated scans of one person at one venue within this many minutes are one visit.
 DEDUP_MINUTES = 10
@@ -162,6 +167,68 @@ def _record_visit(*, venue_id: int, person_id: int, when: dt.datetime, source: s
     return Visit(id=new_id, person_id=person_id, venue_id=venue_id, extended=False)
 
 
+def _scan_in_one_statement(
+    venue_token: str, person_token: str, when: dt.datetime | None
+) -> ScanResult:
+    """The self scan on PostgreSQL: the code check, the visit's extension or
+    insertion, in one statement (one round trip). The write happens only when
+    the code row is valid; what was wrong is read from the returned row."""
+    venue_id, serial, version = venue_token_payload(venue_token)
+    person_id = signing.person_id_from_token(person_token)
+    at = _scan_time(when)
+    window = dt.timedelta(minutes=DEDUP_MINUTES)
+    db_at = _db_dt(at)
+    ok = "EXISTS (SELECT 1 FROM code WHERE key_version = %s AND revoked_at IS NULL)"
+    sql = (
+        "SET LOCAL synchronous_commit = off; "  # noqa: S608
+        f"WITH code AS ({CODE_ROW_SQL}), "
+        f"upd AS (UPDATE {_TABLE} SET last_scan_at = CASE WHEN last_scan_at < %s THEN %s "
+        f"ELSE last_scan_at END WHERE id = (SELECT id FROM {_TABLE} WHERE person_id = %s "
+        "AND time >= %s AND time <= %s AND venue_id = %s AND last_scan_at >= %s "
+        f"ORDER BY time DESC LIMIT 1) AND {ok} RETURNING id), "
+        f"ins AS (INSERT INTO {_TABLE} (venue_id, person_id, time, last_scan_at, left_at, "
+        "source, external_ref) SELECT %s, COALESCE(p.merged_into_id, p.id), %s, %s, NULL, "
+        f"%s, '' FROM {_PERSON_TABLE} p WHERE p.id = %s AND NOT EXISTS (SELECT 1 FROM upd) "
+        f"AND {ok} RETURNING id) "
+        "SELECT code.key_version, code.revoked_at, code.scope_path, code.name, "
+        "(SELECT id FROM upd), (SELECT id FROM ins) FROM (SELECT 1) AS one "
+        "LEFT JOIN code ON TRUE"
+    )
+    params = [
+        venue_id,
+        serial,
+        db_at,
+        db_at,
+        person_id,
+        _db_dt(at - DEDUP_LOOKBACK),
+        _db_dt(at + window),
+        venue_id,
+        _db_dt(at - window),
+        version,
+        venue_id,
+        db_at,
+        db_at,
+        CheckIn.Source.SCAN.value,
+        person_id,
+        version,
+    ]
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        cur.nextset()
+        row = cur.fetchone()
+    venue = scanned_venue_from_row(venue_id, serial, version, row)
+    assert row is not None
+    if row[4] is not None:
+        visit = Visit(id=row[4], person_id=person_id, venue_id=venue_id, extended=True)
+    elif row[5] is not None:
+        visit = Visit(id=row[5], person_id=person_id, venue_id=venue_id, extended=False)
+    else:
+        raise ValidationFailed(
+            fields={"person_token": _("This personal code is not known.")}, code="unknown_person"
+        )
+    return ScanResult(venue.venue_id, venue.name, at, [visit])
+
+
 def _dependant_ids(scanner_id: int, dependants: list[Any]) -> list[int]:
     """Resolve dependants (person tokens or ids) and check they share the scanner's
     household. Raises ValidationFailed on ``dependants``."""
@@ -211,6 +278,8 @@ def checkin_scan(
 ) -> ScanResult:
     """A resident scans a venue code with their phone (the personal token is the
     credential), optionally checking in household members with them."""
+    if not dependants and connection.vendor == "postgresql":
+        return _scan_in_one_statement(venue_token, person_token, when)
     venue = venue_from_token(venue_token)
     person_id = signing.person_id_from_token(person_token)
     at = _scan_time(when)

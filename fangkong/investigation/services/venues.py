@@ -206,25 +206,20 @@ class ScannedVenue:
     name: str
 
 
-def venue_from_token(token: str, *, field: str = "venue_token") -> ScannedVenue:
-    """Verify a scanned venue code: signature, key version and revocation (one
-    indexed query, joined to the venue for its name and scope).
-
-    Forged, damaged, retired-key and revoked codes raise ``BadToken`` (400) with a
-    translated message naming ``field``.
-    """
+def venue_token_payload(token: str, *, field: str = "venue_token") -> tuple[int, int, int]:
+    """(venue id, serial, key version) of a venue code whose signature is valid."""
     payload, version = signing.verify(VENUE_TOKEN_KIND, token, field=field)
     venue_id, serial = payload.get("v"), payload.get("s")
     if not isinstance(venue_id, int) or not isinstance(serial, int):
         raise signing.BadToken(fields={field: _("This code is damaged.")})
-    with connection.cursor() as cur:  # raw: this runs on every scan
-        cur.execute(
-            f"SELECT c.key_version, c.revoked_at, v.scope_path, v.name FROM {_CODE} c "  # noqa: S608
-            f"JOIN {_VENUE} v ON v.id = c.venue_id WHERE c.venue_id = %s AND c.serial = %s",
-            [venue_id, serial],
-        )
-        row = cur.fetchone()
-    if row is None or row[0] != version:
+    return venue_id, serial, version
+
+
+def scanned_venue_from_row(
+    venue_id: int, serial: int, version: int, row: Any, *, field: str = "venue_token"
+) -> ScannedVenue:
+    """Check a code's row (key version, revoked at, venue scope, venue name)."""
+    if row is None or row[0] is None or row[0] != version:
         raise signing.BadToken(fields={field: _("This venue code is not known.")})
     if row[1] is not None:
         raise signing.BadToken(
@@ -232,6 +227,26 @@ def venue_from_token(token: str, *, field: str = "venue_token") -> ScannedVenue:
             code="revoked",
         )
     return ScannedVenue(venue_id=venue_id, serial=serial, scope_path=row[2], name=row[3])
+
+
+CODE_ROW_SQL = (
+    f"SELECT c.key_version, c.revoked_at, v.scope_path, v.name FROM {_CODE} c "  # noqa: S608
+    f"JOIN {_VENUE} v ON v.id = c.venue_id WHERE c.venue_id = %s AND c.serial = %s"
+)
+
+
+def venue_from_token(token: str, *, field: str = "venue_token") -> ScannedVenue:
+    """Verify a scanned venue code: signature, key version and revocation (one
+    indexed query, joined to the venue for its name and scope).
+
+    Forged, damaged, retired-key and revoked codes raise ``BadToken`` (400) with a
+    translated message naming ``field``.
+    """
+    venue_id, serial, version = venue_token_payload(token, field=field)
+    with connection.cursor() as cur:  # raw: this runs on every scan
+        cur.execute(CODE_ROW_SQL, [venue_id, serial])
+        row = cur.fetchone()
+    return scanned_venue_from_row(venue_id, serial, version, row, field=field)
 
 
 def venue_code_qr_svg(token: str) -> str:
