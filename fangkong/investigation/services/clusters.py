@@ -95,6 +95,68 @@ def _link_rows(disease: Disease) -> list[tuple[Any, ...]]:
         return cursor.fetchall()
 
 
+def _components(
+    rows: list[tuple[Any, ...]],
+) -> tuple[dict[int, list[int]], dict[int, Counter[int]]]:
+    """Group the link rows (see ``_link_rows``) into connected components of two or
+    more cases, or holding a pin: {root: [row index]}, and the pins per root.
+
+    Each case has at most one infector, so the infector links form a forest: the
+    root of every case is found by walking up with memoisation (a cycle, which
+    only bad data makes, is cut anywhere). Pins to named clusters then join trees
+    through a small union-find over tree roots and named clusters (negative ids).
+    """
+    ids = {r[0] for r in rows}
+    up = {r[0]: r[3] for r in rows if r[3] is not None and r[3] != r[0] and r[3] in ids}
+    top: dict[int, int] = {}
+    get_top, get_up = top.get, up.get
+    limit = len(up) + 1
+    for cid in up:
+        if cid in top:
+            continue
+        path = [cid]
+        x = cid
+        while True:
+            root = get_top(x)
+            if root is not None:
+                break
+            nxt = get_up(x)
+            if nxt is None or len(path) > limit:
+                root = x
+                break
+            x = nxt
+            path.append(x)
+        for node in path:
+            top[node] = root
+    joined: dict[int, int] = {}  # union-find over tree roots and named clusters
+
+    def find(x: int) -> int:
+        while joined.get(x, x) != x:
+            joined[x] = joined.get(joined[x], joined[x])
+            x = joined[x]
+        return x
+
+    for r in rows:
+        if r[2] is not None:
+            a, b = find(get_top(r[0], r[0])), find(-r[2])
+            if a != b:
+                joined[b] = a
+    components: dict[int, list[int]] = defaultdict(list)
+    pinned: dict[int, Counter[int]] = defaultdict(Counter)
+    for i, r in enumerate(rows):
+        root = get_top(r[0])
+        if root is None and r[2] is None:
+            continue  # a lone case
+        if root is None:
+            root = r[0]
+        if joined:
+            root = find(root)
+        components[root].append(i)
+        if r[2] is not None:
+            pinned[root][r[2]] += 1
+    return components, pinned
+
+
 def cluster_recompute(disease: Disease | str) -> dict[str, int]:
     """Rebuild every cluster of a disease from the links. Existing clusters keep
     their identity (named ones first, then the cluster most members were in).
@@ -103,57 +165,21 @@ def cluster_recompute(disease: Disease | str) -> dict[str, int]:
         disease = Disease.objects.get(code=disease)
     with transaction.atomic():
         rows = _link_rows(disease)
-        # Union-find (path halving, union by size), inlined: a million links.
-        parent: dict[int, int] = {r[0]: r[0] for r in rows}
-        size: dict[int, int] = dict.fromkeys(parent, 1)
-
-        def find(x: int) -> int:
-            while parent[x] != x:
-                parent[x] = parent[parent[x]]
-                x = parent[x]
-            return x
-
-        def union(a: int, b: int) -> None:
-            ra, rb = find(a), find(b)
-            if ra != rb:
-                if size[ra] < size[rb]:
-                    ra, rb = rb, ra
-                parent[rb] = ra
-                size[ra] += size[rb]
-
-        for cid, _cl, named_id, src, _p, _d in rows:
-            if src is not None and src != cid and src in size:
-                union(cid, src)
-            if named_id is not None:
-                node = -named_id  # named clusters are nodes too (negative ids)
-                if node not in parent:
-                    parent[node] = node
-                    size[node] = 1
-                union(cid, node)
-        components: dict[int, list[int]] = defaultdict(list)
-        pinned: dict[int, Counter[int]] = defaultdict(Counter)
-        info: dict[int, tuple[Any, ...]] = {}
-        for row in rows:
-            root = find(row[0])
-            components[root].append(row[0])
-            info[row[0]] = row
-            if row[2] is not None:
-                pinned[root][row[2]] += 1
+        components, pinned = _components(rows)
         existing = {c.pk: c for c in Cluster.objects.filter(disease=disease)}
         taken: set[int] = set()
         wanted: dict[int, int | None] = {}
         stats: dict[int, tuple[int, dt.date | None, str]] = {}
         new_components: list[list[int]] = []
 
-        def stats_of(members: list[int]) -> tuple[int, dt.date, str]:
-            return (
-                len(members),
-                _as_date(max(info[m][5] for m in members)),
-                common_scope(info[m][4] for m in members),
-            )
+        def stats_of(idx: list[int]) -> tuple[int, dt.date, str]:
+            paths = [rows[i][4] for i in idx]
+            first = paths[0]
+            scope = first if paths.count(first) == len(paths) else common_scope(paths)
+            return len(idx), _as_date(max([rows[i][5] for i in idx])), scope
 
-        for root, members in sorted(components.items(), key=lambda kv: -len(kv[1])):
-            if len(members) < 2 and root not in pinned:
+        for root, idx in sorted(components.items(), key=lambda kv: -len(kv[1])):
+            if len(idx) < 2 and root not in pinned:
                 continue
             target: int | None = None
             for named_id, _n in sorted(pinned[root].items(), key=lambda kv: (-kv[1], kv[0])):
@@ -161,32 +187,38 @@ def cluster_recompute(disease: Disease | str) -> dict[str, int]:
                     target = named_id
                     break
             if target is None:
-                votes = Counter(info[m][1] for m in members if info[m][1] is not None)
-                for cl, _n in sorted(votes.items(), key=lambda kv: (-kv[1], kv[0])):
+                current = rows[idx[0]][1]
+                if current is not None and all(rows[i][1] == current for i in idx):
+                    votes = [(current, len(idx))]
+                else:
+                    counted = Counter(rows[i][1] for i in idx if rows[i][1] is not None)
+                    votes = sorted(counted.items(), key=lambda kv: (-kv[1], kv[0]))
+                for cl, _n in votes:
                     if cl in existing and cl not in taken:
                         target = cl
                         break
             if target is None:
-                new_components.append(members)
+                new_components.append(idx)
                 continue
             taken.add(target)
-            for m in members:
-                wanted[m] = target
-            stats[target] = stats_of(members)
+            for i in idx:
+                wanted[rows[i][0]] = target
+            stats[target] = stats_of(idx)
         if new_components:
             fresh = []
-            for members in new_components:
-                n, last_day, where = stats_of(members)
+            for idx in new_components:
+                n, last_day, where = stats_of(idx)
                 fresh.append(
                     Cluster(disease=disease, case_count=n, last_case_at=last_day, scope_path=where)
                 )
             created = Cluster.objects.bulk_create(fresh, batch_size=1000)
-            for cluster, members in zip(created, new_components, strict=True):
+            for cluster, idx in zip(created, new_components, strict=True):
                 taken.add(cluster.pk)
-                for m in members:
-                    wanted[m] = cluster.pk
+                for i in idx:
+                    wanted[rows[i][0]] = cluster.pk
                 stats[cluster.pk] = (cluster.case_count, cluster.last_case_at, cluster.scope_path)
-        changes = [(wanted.get(cid), cid) for cid, v in info.items() if v[1] != wanted.get(cid)]
+        get_wanted = wanted.get
+        changes = [(get_wanted(r[0]), r[0]) for r in rows if r[1] != get_wanted(r[0])]
         changes += [
             (None, cid)
             for cid in Case.objects.filter(

@@ -254,3 +254,22 @@ def test_an_excluded_case_leaves_its_cluster(
     b.refresh_from_db()
     assert (a.cluster_id, b.cluster_id) == (None, None)
     assert not Cluster.objects.exists()
+
+
+def test_components_survive_a_cycle_of_infectors_in_bad_data() -> None:
+    from fangkong.investigation.services.clusters import _components
+
+    day = "2022-10-01"
+    rows = [
+        (1, None, None, 2, "", day),
+        (2, None, None, 3, "", day),
+        (3, None, None, 1, "", day),
+        (4, None, None, 3, "", day),
+        (5, None, None, None, "", day),
+        (6, None, 9, None, "", day),
+        (7, None, 9, 5, "", day),
+    ]
+    components, pinned = _components(rows)
+    groups = {frozenset(rows[i][0] for i in idx) for idx in components.values()}
+    assert groups == {frozenset({1, 2, 3, 4}), frozenset({5, 6, 7})}
+    assert sum(pinned[root][9] for root in components) == 2
