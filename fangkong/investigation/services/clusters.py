@@ -8,9 +8,9 @@ Only components of two or more cases, or holding a pin, get a ``Cluster`` row;
 a lone case has none.
 
 Kept up to date incrementally (``cluster_link_case``: union of the clusters a
-new link joins) and rebuilt in batch by ``cluster_recompute`` (an in-memory
-union-find over one ``values_list`` query, then only the changed rows written
-with ``executemany``).
+new link joins) and rebuilt in batch by ``cluster_recompute``: one raw query
+for the link tuples, components found in memory (walk up the infector forest,
+union-find for pins), then only the changed rows written in batches.
 """
 
 from __future__ import annotations
