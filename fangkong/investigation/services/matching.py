@@ -114,9 +114,11 @@ def infectious_window(case: Case, rules: DiseaseRules) -> tuple[dt.datetime, dt.
     return _local_midnight(start), _local_midnight(case.report_date + dt.timedelta(days=1))
 
 
-def _window(case: Case, stop: _Stop) -> _Window | None:
+def _window(
+    case: Case, stop: _Stop, period: tuple[dt.datetime, dt.datetime] | None = None
+) -> _Window | None:
     rules = case.rules
-    inf_start, inf_end = infectious_window(case, rules)
+    inf_start, inf_end = period or infectious_window(case, rules)
     start, end = max(stop.start, inf_start), min(stop.end, inf_end)
     if end < start:
         return None
@@ -194,6 +196,7 @@ def _candidates(cases: Sequence[Case]) -> tuple[list[_Window], list[_Hit]]:
     before, after = _pads(cases)
     sql, params = stops_join_sql(list(by_case), before, after)
     windows: dict[int, _Window | None] = {}
+    periods: dict[int, tuple[dt.datetime, dt.datetime]] = {}
     hits: list[_Hit] = []
     with connection.cursor() as cur:
         cur.execute(sql, params)
@@ -213,7 +216,10 @@ def _candidates(cases: Sequence[Case]) -> tuple[list[_Window], list[_Hit]]:
                 row[8] or "",
                 row[9] or "",
             )
-            windows[stop_id] = _window(by_case[stop.case_id], stop)
+            case = by_case[stop.case_id]
+            if case.pk not in periods:
+                periods[case.pk] = infectious_window(case, case.rules)
+            windows[stop_id] = _window(case, stop, periods[case.pk])
         w = windows[stop_id]
         person_id = row[10]
         if w is None or person_id is None or person_id == w.case.person_id:
