@@ -166,7 +166,14 @@ def cluster_recompute(disease: Disease | str) -> dict[str, int]:
     with transaction.atomic():
         rows = _link_rows(disease)
         components, pinned = _components(rows)
-        existing = {c.pk: c for c in Cluster.objects.filter(disease=disease)}
+        # (named, case_count, last_case_at, scope_path) per existing cluster: tuples,
+        # not model instances (tens of thousands of rows).
+        existing: dict[int, tuple[Any, ...]] = {
+            row[0]: row[1:]
+            for row in Cluster.objects.filter(disease=disease).values_list(
+                "id", "named", "case_count", "last_case_at", "scope_path"
+            )
+        }
         taken: set[int] = set()
         wanted: dict[int, int | None] = {}
         stats: dict[int, tuple[int, dt.date | None, str]] = {}
@@ -229,18 +236,15 @@ def cluster_recompute(disease: Disease | str) -> dict[str, int]:
         # Cluster rows: refresh stats, empty the unused named ones, drop the others.
         to_update = []
         unused_unnamed = []
-        for pk, cluster in existing.items():
-            count, last, scope = stats.get(pk, (0, None, cluster.scope_path))
-            if pk not in taken and not cluster.named:
+        for pk, (named, *current) in existing.items():
+            count, last, scope = stats.get(pk, (0, None, current[2]))
+            if pk not in taken and not named:
                 unused_unnamed.append(pk)
                 continue
-            if (cluster.case_count, cluster.last_case_at, cluster.scope_path) != (
-                count,
-                last,
-                scope,
-            ):
-                cluster.case_count, cluster.last_case_at, cluster.scope_path = count, last, scope
-                to_update.append(cluster)
+            if tuple(current) != (count, last, scope):
+                to_update.append(
+                    Cluster(pk=pk, case_count=count, last_case_at=last, scope_path=scope)
+                )
         Cluster.objects.bulk_update(
             to_update, ["case_count", "last_case_at", "scope_path"], batch_size=2000
         )
