@@ -278,6 +278,10 @@ FANGKONG_SMS_RETRY_BASE_SECONDS = float(os.environ.get("FANGKONG_SMS_RETRY_BASE_
 # Default quiet hours (local time, TIME_ZONE); per-jurisdiction rows override. Empty: none.
 FANGKONG_SMS_QUIET_HOURS = os.environ.get("FANGKONG_SMS_QUIET_HOURS", "22:00-07:00")
 
+# Live venue scans on PostgreSQL may skip waiting for the WAL flush (faster; a
+# database crash may lose the last fraction of a second of scans). Off by default.
+FANGKONG_CHECKIN_ASYNC_COMMIT = _env_bool("FANGKONG_CHECKIN_ASYNC_COMMIT", default=False)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

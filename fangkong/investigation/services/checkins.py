@@ -13,14 +13,14 @@ The live path is kept to one indexed read (the scanned venue code, joined to
 its venue) and one write (extend the open visit, or insert a new one): raw SQL
 through Django's cursor, no ORM model instances.
 
-On PostgreSQL a live scan is committed with ``synchronous_commit = off`` (for
-that statement only): the request does not wait for the WAL to reach the disk,
-which on ordinary disks takes longer than everything else in the request. The
-price: if the database server crashes, the scans of its last fraction of a
-second (at most 3 × ``wal_writer_delay``, 600 ms by default) may be lost; the
-database stays consistent, and nothing else is written this way. A lost scan
-costs one visit in a co-presence search; waiting for the disk would cap a
-city's scanning rate.
+On PostgreSQL, when the operator opts in with
+``FANGKONG_CHECKIN_ASYNC_COMMIT=1``, a live scan is committed with
+``synchronous_commit = off`` (for that statement only): the request does not
+wait for the WAL to reach the disk, which on ordinary disks takes longer than
+everything else in the request. The price: if the database server crashes, the
+scans of its last fraction of a second (at most 3 × ``wal_writer_delay``, 600 ms
+by default) may be lost; the database stays consistent. It is off by default
+because we never lose data unless the operator chose to.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -81,6 +82,17 @@ class ScanResult:
     venue_name: str
     time: dt.datetime
     visits: list[Visit]
+
+
+def _skip_prefix_result(cur: Any) -> None:
+    if settings.FANGKONG_CHECKIN_ASYNC_COMMIT:
+        cur.nextset()  # the SET LOCAL statement's empty result comes first
+
+
+def _async_commit_prefix() -> str:
+    """Opt-in (FANGKONG_CHECKIN_ASYNC_COMMIT): don't wait for the WAL flush on live scans.
+    Off by default: we never lose data unless the operator chose that trade-off."""
+    return "SET LOCAL synchronous_commit = off; " if settings.FANGKONG_CHECKIN_ASYNC_COMMIT else ""
 
 
 def _db_dt(value: dt.datetime) -> Any:
@@ -142,13 +154,12 @@ def _record_visit(*, venue_id: int, person_id: int, when: dt.datetime, source: s
             # One round trip: extend, or else insert; committed without waiting
             # for the WAL flush (see the module docstring).
             cur.execute(
-                "SET LOCAL synchronous_commit = off; "  # noqa: S608
-                f"WITH upd AS ({update}), ins AS ({insert} AND NOT EXISTS "
+                _async_commit_prefix() + f"WITH upd AS ({update}), ins AS ({insert} AND NOT EXISTS "  # noqa: S608
                 "(SELECT 1 FROM upd) RETURNING id) "
                 "SELECT id, TRUE FROM upd UNION ALL SELECT id, FALSE FROM ins",
                 update_params + insert_params,
             )
-            cur.nextset()
+            _skip_prefix_result(cur)
             row = cur.fetchone()
             if row is not None and row[1]:
                 return Visit(id=row[0], person_id=person_id, venue_id=venue_id, extended=True)
@@ -180,8 +191,7 @@ def _scan_in_one_statement(
     db_at = _db_dt(at)
     ok = "EXISTS (SELECT 1 FROM code WHERE key_version = %s AND revoked_at IS NULL)"
     sql = (
-        "SET LOCAL synchronous_commit = off; "  # noqa: S608
-        f"WITH code AS ({CODE_ROW_SQL}), "
+        _async_commit_prefix() + f"WITH code AS ({CODE_ROW_SQL}), "  # noqa: S608
         f"upd AS (UPDATE {_TABLE} SET last_scan_at = CASE WHEN last_scan_at < %s THEN %s "
         f"ELSE last_scan_at END WHERE id = (SELECT id FROM {_TABLE} WHERE person_id = %s "
         "AND time >= %s AND time <= %s AND venue_id = %s AND last_scan_at >= %s "
@@ -214,7 +224,7 @@ def _scan_in_one_statement(
     ]
     with connection.cursor() as cur:
         cur.execute(sql, params)
-        cur.nextset()
+        _skip_prefix_result(cur)
         row = cur.fetchone()
     venue = scanned_venue_from_row(venue_id, serial, version, row)
     assert row is not None
