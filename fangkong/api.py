@@ -110,13 +110,15 @@ def register_routers() -> None:
     from fangkong.investigation.api_checkins import router as checkins_router
     from fangkong.notify.api import router as notify_router
 
-    # Import/export routes first: fixed paths (/people/export.csv) before /people/{id}.
+    # Check-ins first: the hottest path (every venue scan) resolves with the fewest
+    # URL patterns tried. Then import/export routes: fixed paths (/people/export.csv)
+    # before /people/{id}.
+    api.add_router("/", checkins_router)
     api.add_router("/", imports_router)
     api.add_router("/", exports_router)
     api.add_router("/", core_router)
     api.add_router("/notify", notify_router)
     api.add_router("/", cases_router)
-    api.add_router("/", checkins_router)
 
 
 register_routers()
