@@ -18,7 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from fangkong.core.errors import ValidationFailed
 
@@ -28,8 +28,8 @@ class BadToken(ValidationFailed):
 
 
 _KIND_MESSAGES = {
-    "v": _lazy("This is not a venue code."),
-    "p": _lazy("This is not a personal code."),
+    "v": gettext_lazy("This is not a venue code."),
+    "p": gettext_lazy("This is not a personal code."),
 }
 
 
