@@ -28,7 +28,8 @@ def _messages_in_english():
 
 
 HEADER = ["doc_type", "doc_number", "name", "sex", "birth_date", "phone", "building_id", "unit"]
-PATIENT_INFO = Path("/work/shared/datasets/ds4c/PatientInfo.csv")
+# ../shared beside the repository (as laid out for developers and CI).
+PATIENT_INFO = Path(__file__).resolve().parents[4] / "shared/datasets/ds4c/PatientInfo.csv"
 
 
 def doc(n, birth=dt.date(1980, 1, 2), region="140105"):
