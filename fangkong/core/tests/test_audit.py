@@ -25,6 +25,8 @@ pytestmark = pytest.mark.django_db
 
 def test_every_core_write_leaves_an_audit_row(city, commander):
     """Each service that writes adds exactly the rows it should, no write is silent."""
+    a = make_person(city.xd_building)
+    b = make_person(city.xd_building)
     calls = [
         lambda: jurisdiction_create(
             actor=commander, parent_id=city.xd_grid.pk, level="building", name_zh="9号楼"
@@ -46,8 +48,6 @@ def test_every_core_write_leaves_an_audit_row(city, commander):
         lambda: person_merge(actor=commander, keep_id=a.pk, duplicate_id=b.pk, reason="dup"),
         lambda: api_token_create(actor=commander, name="script"),
     ]
-    a = make_person(city.xd_building)
-    b = make_person(city.xd_building)
     expected = [
         "jurisdiction.create",
         "jurisdiction.update",

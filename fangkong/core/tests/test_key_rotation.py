@@ -33,4 +33,5 @@ def test_rehash_follows_a_new_lookup_key(city, settings):
     crypto.reset_key_cache()
     assert person_find_by_document("prc_id", doc) is None
     call_command("rotate_keys", "--rehash", verbosity=0)
-    assert person_find_by_document("prc_id", doc).pk == p.pk
+    found = person_find_by_document("prc_id", doc)
+    assert found is not None and found.pk == p.pk
