@@ -259,7 +259,7 @@ class CaseNumberSequence(models.Model):
 class Case(BaseModel):
     class Classification(models.TextChoices):
         SUSPECTED = "suspected", _("Suspected")
-        CONFIRMED = "confirmed", _("Confirmed")
+        CONFIRMED = "confirmed", pgettext_lazy("case classification", "Confirmed")
         ASYMPTOMATIC = "asymptomatic", _("Asymptomatic infection")
         EXCLUDED = "excluded", _("Excluded")
 
