@@ -100,3 +100,20 @@ def audit_record(
         request_id=ctx.request_id if ctx else "",
         client_ip=ctx.client_ip if ctx else None,
     )
+
+
+def audit_record_for(
+    actor: Any, action: str, obj: Any, changes: dict[str, Any], reason: str = ""
+) -> AuditEntry:
+    """``audit_record`` for a record that carries ``scope_path`` and ``person_id``
+    (cases, contacts, follow-ups...): where it lives and whom it concerns come
+    from the record itself."""
+    return audit_record(
+        actor=actor,
+        action=action,
+        obj=obj,
+        scope_path=obj.scope_path,
+        person_id=obj.person_id,
+        changes=changes,
+        reason=reason,
+    )

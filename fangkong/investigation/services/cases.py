@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangkong.core import permissions
-from fangkong.core.audit import audit_record, diff
+from fangkong.core.audit import audit_record_for, diff
 from fangkong.core.errors import Conflict, NotFound, ValidationFailed
 from fangkong.core.models import Jurisdiction, Person
 from fangkong.core.selectors import access_person_by_id
@@ -106,18 +106,6 @@ def _check_choice(errors: dict[str, str], field: str, value: str, choices: Any) 
 def _check_past(errors: dict[str, str], field: str, value: dt.date | None) -> None:
     if value is not None and value > timezone.localdate():
         errors[field] = _("This date is in the future.")
-
-
-def _audit(actor: Any, action: str, case: Case, changes: dict[str, Any], reason: str = "") -> None:
-    audit_record(
-        actor=actor,
-        action=action,
-        obj=case,
-        scope_path=case.scope_path,
-        person_id=case.person_id,
-        changes=changes,
-        reason=reason,
-    )
 
 
 # --- Create ------------------------------------------------------------------
@@ -276,7 +264,7 @@ def case_create_unchecked(
         external_ref=external_ref,
         scope_path=person.scope_path,
     )
-    _audit(actor, "case.create", case, diff({}, _snapshot(case)), reason)
+    audit_record_for(actor, "case.create", case, diff({}, _snapshot(case)), reason)
     if source is not None and classification in INFECTED:
         contact_became_case(actor=actor, case=case)
     cluster_link_case(case)
@@ -318,7 +306,7 @@ def case_classify(
             raise ValidationFailed(fields={"reason": _("Say why the case is excluded.")})
         case.classification = classification
         case.save(update_fields=["classification", "updated_at"])
-        _audit(
+        audit_record_for(
             actor,
             "case.classify",
             case,
@@ -354,7 +342,7 @@ def case_set_outcome(
         case.outcome = outcome
         case.outcome_date = outcome_date
         case.save(update_fields=["outcome", "outcome_date", "updated_at"])
-        _audit(
+        audit_record_for(
             actor,
             "case.outcome",
             case,
@@ -396,7 +384,7 @@ def case_assign(*, actor: Any, case_id: int, investigator_id: int | None) -> Cas
         before = {"investigator_id": case.investigator_id}
         case.investigator = investigator
         case.save(update_fields=["investigator", "updated_at"])
-        _audit(
+        audit_record_for(
             actor,
             "case.assign",
             case,
@@ -416,7 +404,7 @@ def case_set_investigation_status(*, actor: Any, case_id: int, status: str) -> C
         before = case.investigation_status
         case.investigation_status = status
         case.save(update_fields=["investigation_status", "updated_at"])
-        _audit(
+        audit_record_for(
             actor,
             "case.investigation_status",
             case,
@@ -450,7 +438,7 @@ def case_release(*, actor: Any, case_id: int, released_at: dt.date) -> Case:
             )
         case.released_at = released_at
         case.save(update_fields=["released_at", "updated_at"])
-        _audit(
+        audit_record_for(
             actor, "case.release", case, diff({"released_at": None}, {"released_at": released_at})
         )
         contact_end_continuous_exposure(actor=actor, case=case)

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangkong.core import permissions
-from fangkong.core.audit import audit_record, diff
+from fangkong.core.audit import audit_record_for, diff
 from fangkong.core.errors import Conflict, NotFound, ValidationFailed
 from fangkong.core.models import Person
 from fangkong.core.selectors import access_person_by_id
@@ -69,18 +69,6 @@ def _snapshot(c: Contact) -> dict[str, Any]:
         "warning": c.warning,
         "match_id": c.match_id,
     }
-
-
-def _audit(actor: Any, action: str, c: Contact, changes: dict[str, Any], reason: str = "") -> None:
-    audit_record(
-        actor=actor,
-        action=action,
-        obj=c,
-        scope_path=c.scope_path,
-        person_id=c.person_id,
-        changes=changes,
-        reason=reason,
-    )
 
 
 def contact_create(
@@ -241,7 +229,7 @@ def contact_create(
             scope_path=person.scope_path,
             created_by=actor if getattr(actor, "is_authenticated", False) else None,
         )
-        _audit(actor, "contact.create", contact, diff({}, _snapshot(contact)))
+        audit_record_for(actor, "contact.create", contact, diff({}, _snapshot(contact)))
     return contact
 
 
@@ -260,7 +248,7 @@ def contact_set_status(*, actor: Any, contact_id: int, status: str, reason: str 
         before = contact.status
         contact.status = status
         contact.save(update_fields=["status", "updated_at"])
-        _audit(
+        audit_record_for(
             actor, "contact.status", contact, diff({"status": before}, {"status": status}), reason
         )
     return contact
@@ -284,7 +272,7 @@ def contact_became_case(*, actor: Any, case: Case) -> int:
         before = link.status
         link.status = Contact.Status.BECAME_CASE
         link.save(update_fields=["status", "updated_at"])
-        _audit(
+        audit_record_for(
             actor,
             "contact.became_case",
             link,
@@ -314,7 +302,7 @@ def contact_became_case(*, actor: Any, case: Case) -> int:
             rules, Cat.CLOSE, c.last_exposure, c.continuous_exposure
         )
         c.save(update_fields=["category", "source_case", "rules", "monitoring_end", "updated_at"])
-        _audit(
+        audit_record_for(
             actor,
             "contact.promote",
             c,
@@ -380,7 +368,7 @@ def contact_end_continuous_exposure(*, actor: Any, case: Case) -> int:
         c.last_exposure = max(c.last_exposure, case.released_at)
         c.monitoring_end = c.last_exposure + dt.timedelta(days=monitoring_days(c.rules, c.category))
         c.save(update_fields=["last_exposure", "monitoring_end", "updated_at"])
-        _audit(
+        audit_record_for(
             actor,
             "contact.exposure_ended",
             c,
