@@ -6,20 +6,12 @@ import json
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, override_settings
-from django.utils import translation
 
 from fangkong.conftest import client_for
 from fangkong.core.identity import make_prc_id
 from fangkong.core.models import AuditEntry, Jurisdiction, Person
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _messages_in_english():
-    """Assertions read English messages, whatever the default language."""
-    with translation.override("en"):
-        yield
 
 
 PEOPLE_HEADER = ["doc_number", "name", "phone", "building_id"]

@@ -6,19 +6,11 @@ import json
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.utils import translation
 
 from fangkong.core.identity import make_prc_id
 from fangkong.core.models import AuditEntry, Jurisdiction, Person
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _messages_in_english():
-    """Assertions read English messages, whatever the default language."""
-    with translation.override("en"):
-        yield
 
 
 def doc(n):

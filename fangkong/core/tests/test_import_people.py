@@ -7,7 +7,6 @@ from pathlib import Path
 import openpyxl
 import pytest
 from django.test import override_settings
-from django.utils import translation
 
 from fangkong.conftest import make_person
 from fangkong.core.crypto import decrypt
@@ -18,13 +17,6 @@ from fangkong.core.models import AuditEntry, Jurisdiction, Person
 from fangkong.core.selectors import person_timeline
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _messages_in_english():
-    """Assertions read English messages, whatever the default language."""
-    with translation.override("en"):
-        yield
 
 
 HEADER = ["doc_type", "doc_number", "name", "sex", "birth_date", "phone", "building_id", "unit"]

@@ -4,7 +4,6 @@ import json
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.utils import translation
 
 from fangkong.core.errors import NotFound, PermissionDenied
 from fangkong.core.imports import FileRejected, ImportRejected
@@ -13,13 +12,6 @@ from fangkong.core.services import jurisdiction_build
 from fangkong.core.tree_io import tree_export, tree_import
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _messages_in_english():
-    """Assertions read English messages, whatever the default language."""
-    with translation.override("en"):
-        yield
 
 
 SQUARE = {
