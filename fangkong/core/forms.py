@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -10,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from fangkong.core.errors import ApplicationError
+from fangkong.core.errors import ApplicationError, NotFound
 from fangkong.core.models import Jurisdiction, KeyGroup
 
 
@@ -20,6 +23,25 @@ def add_application_errors(form: forms.Form, exc: ApplicationError) -> None:
         form.add_error(None, str(exc.message))
     for name, message in exc.fields.items():
         form.add_error(name if name in form.fields else None, message)
+
+
+@dataclass
+class Outcome:
+    ok: bool = True
+
+
+@contextmanager
+def errors_onto(form: forms.Form) -> Iterator[Outcome]:
+    """Run a service call; a domain error lands on the form (``outcome.ok`` turns
+    False). NotFound still propagates: outside the user's area it is a 404."""
+    outcome = Outcome()
+    try:
+        yield outcome
+    except NotFound:
+        raise
+    except ApplicationError as exc:
+        add_application_errors(form, exc)
+        outcome.ok = False
 
 
 class OtpTokenForm(forms.Form):

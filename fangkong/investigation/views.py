@@ -26,7 +26,7 @@ from fangkong.core import permissions
 from fangkong.core import selectors as core_selectors
 from fangkong.core import services as core_services
 from fangkong.core.errors import ApplicationError, NotFound
-from fangkong.core.forms import add_application_errors
+from fangkong.core.forms import add_application_errors, errors_onto
 from fangkong.core.views import INVALID, is_htmx, page_of, staff_page
 from fangkong.investigation.forms import (
     CaseCreateForm,
@@ -191,7 +191,7 @@ def case_new(request: HttpRequest) -> HttpResponseBase:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         person_id = data.get("person_id")
-        try:
+        with errors_onto(form) as outcome:
             if not person_id:
                 person = core_services.person_create(
                     actor=user,
@@ -221,11 +221,7 @@ def case_new(request: HttpRequest) -> HttpResponseBase:
                 severity=data["severity"],
                 treatment_facility=data["treatment_facility"],
             )
-        except ApplicationError as exc:
-            if isinstance(exc, NotFound):
-                raise
-            add_application_errors(form, exc)
-        else:
+        if outcome.ok:
             messages.success(request, _("Case %(number)s created.") % {"number": case.number})
             return redirect("investigation:case", case_id=case.pk)
     if form.is_bound and form.data.get("person_id"):
@@ -370,18 +366,14 @@ def case_classify(request: HttpRequest, case_id: int) -> HttpResponseBase:
     case = case_selectors.access_case_by_id(user, case_id)
     form = ClassifyForm(request.POST)
     if form.is_valid():
-        try:
+        with errors_onto(form) as outcome:
             case_services.case_classify(
                 actor=user,
                 case_id=case.pk,
                 classification=form.cleaned_data["classification"],
                 reason=form.cleaned_data["reason"],
             )
-        except ApplicationError as exc:
-            if isinstance(exc, NotFound):
-                raise
-            add_application_errors(form, exc)
-        else:
+        if outcome.ok:
             return _section(request, case, "_case_summary.html")
     return _section(request, case, "_case_summary.html", status=INVALID, classify_form=form)
 
@@ -398,7 +390,7 @@ def case_investigation(request: HttpRequest, case_id: int) -> HttpResponseBase:
     )
     if form.is_valid():
         data = form.cleaned_data
-        try:
+        with errors_onto(form) as outcome:
             if data["status"] != case.investigation_status:
                 case_services.case_set_investigation_status(
                     actor=user, case_id=case.pk, status=data["status"]
@@ -407,11 +399,7 @@ def case_investigation(request: HttpRequest, case_id: int) -> HttpResponseBase:
                 case_services.case_assign(
                     actor=user, case_id=case.pk, investigator_id=data["investigator_id"]
                 )
-        except ApplicationError as exc:
-            if isinstance(exc, NotFound):
-                raise
-            add_application_errors(form, exc)
-        else:
+        if outcome.ok:
             return _section(request, case, "_case_summary.html")
     return _section(request, case, "_case_summary.html", status=INVALID, investigation_form=form)
 
@@ -424,7 +412,7 @@ def stop_add(request: HttpRequest, case_id: int) -> HttpResponseBase:
     form = StopForm(request.POST, grids=page_selectors.grid_choices(user))
     if form.is_valid():
         data = form.cleaned_data
-        try:
+        with errors_onto(form) as outcome:
             stop_services.stop_add(
                 actor=user,
                 case_id=case.pk,
@@ -440,11 +428,7 @@ def stop_add(request: HttpRequest, case_id: int) -> HttpResponseBase:
                 seat=data.get("seat") or "",
                 notes=data.get("notes") or "",
             )
-        except ApplicationError as exc:
-            if isinstance(exc, NotFound):
-                raise
-            add_application_errors(form, exc)
-        else:
+        if outcome.ok:
             return _section(request, case, "_trajectory.html")
     chosen_venue = None
     if str(form.data.get("venue_id", "")).isdigit():
@@ -790,7 +774,7 @@ def followup_record(request: HttpRequest, followup_id: int) -> HttpResponseBase:
     opened = None
     status = INVALID
     if form.is_valid():
-        try:
+        with errors_onto(form) as outcome:
             recorded = followup_services.followup_record(
                 actor=user,
                 followup_id=fu.pk,
@@ -798,11 +782,7 @@ def followup_record(request: HttpRequest, followup_id: int) -> HttpResponseBase:
                 symptoms=form.symptom_list(),
                 temperature=form.cleaned_data.get("temperature"),
             )
-        except ApplicationError as exc:
-            if isinstance(exc, NotFound):
-                raise
-            add_application_errors(form, exc)
-        else:
+        if outcome.ok:
             opened = getattr(recorded, "opened_case", None)
             fu = followup_selectors.access_followup_by_id(user, fu.pk)
             form = _followup_form(fu)
