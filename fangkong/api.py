@@ -109,6 +109,10 @@ def register_routers() -> None:
     from fangkong.investigation.api_cases import router as cases_router
     from fangkong.investigation.api_checkins import router as checkins_router
     from fangkong.notify.api import router as notify_router
+    from fangkong.portal.api import router as portal_router
+    from fangkong.screening.api import router as screening_router
+    from fangkong.status.api import router as status_router
+    from fangkong.zones.api import router as zones_router
 
     # Check-ins first: the hottest path (every venue scan) resolves with the fewest
     # URL patterns tried. Then import/export routes: fixed paths (/people/export.csv)
@@ -119,6 +123,10 @@ def register_routers() -> None:
     api.add_router("/", core_router)
     api.add_router("/notify", notify_router)
     api.add_router("/", cases_router)
+    api.add_router("/status", status_router)
+    api.add_router("/screening", screening_router)
+    api.add_router("/zones", zones_router)
+    api.add_router("/portal", portal_router)
 
 
 register_routers()

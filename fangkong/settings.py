@@ -113,6 +113,10 @@ INSTALLED_APPS = [
     "fangkong.core",
     "fangkong.notify",
     "fangkong.investigation",
+    "fangkong.status",
+    "fangkong.screening",
+    "fangkong.zones",
+    "fangkong.portal",
 ]
 
 MIDDLEWARE = [

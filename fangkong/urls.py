@@ -13,5 +13,11 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("investigation/", include("fangkong.investigation.urls")),
+    path("status/", include("fangkong.status.urls")),
+    path("screening/", include("fangkong.screening.urls")),
+    path("zones/", include("fangkong.zones.urls")),
     path("", include("fangkong.core.urls")),
+    # The public portal owns the site root and the article addresses
+    # (/<channel>/<sub>/<id>.html); staff pages live under their module prefixes.
+    path("", include("fangkong.portal.urls")),
 ]

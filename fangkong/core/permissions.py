@@ -46,6 +46,34 @@ CAPABILITIES: dict[str, Any] = {
     "followup.manage": _("Create and staff follow-up teams"),
     "cluster.manage": _("Name clusters, assign them and recompute them"),
     "linelist.import": _("Import case line lists (with their infector links)"),
+    # Risk status (status app)
+    "status.view": _("See people's risk status, its reasons and history"),
+    "status.request": _("Request a manual status change or an early end of a reason"),
+    "status.approve": _("Approve or refuse other users' manual status changes (four eyes)"),
+    "status.approve_bulk": _("Approve bulk manual status changes (city commander)"),
+    "status.appeals": _("Decide people's appeals against their status"),
+    "status.report": _("See the report of manual status changes and its alerts"),
+    "status.scan": _("Scan personal status codes and see the masked name (checkpoints, venues)"),
+    # Mass screening (screening app)
+    "screening.view": _("See screening rounds, sites, coverage and results of their area"),
+    "screening.manage": _("Create rounds, schedules, sampling sites, labs and exclusions"),
+    "screening.sample": _("Open tubes and scan people into them at a sampling site"),
+    "screening.transport": _("Record the hand-over and transport of sample boxes"),
+    "screening.lab": _("Receive boxes at a lab and report results"),
+    "screening.remind": _("Send reminder batches to untested people"),
+    "screening.retest": _("Handle retest and resample tasks"),
+    # Zoned control (zones app)
+    "zone.view": _("See risk zones, their teams and service requests"),
+    "zone.declare": _("Propose risk zones, level changes, unit changes and lifting"),
+    "zone.approve": _("Approve zone declarations, changes and lifting (command)"),
+    "zone.team": _("Keep the rosters of zone teams (four-ones)"),
+    "service.request": _("File door-step service requests for residents of sealed zones"),
+    "service.handle": _("Take and complete door-step service requests"),
+    # Public portal (portal app)
+    "portal.edit": _("Write and edit portal articles and the services directory"),
+    "portal.review": _("Review, publish and withdraw portal articles"),
+    "portal.moderate": _("Moderate comments on portal articles"),
+    "portal.feedback": _("Read residents' feedback sent through the portal"),
     "admin.access": _("Use the Django admin (system administrators)"),
 }
 

@@ -5,7 +5,7 @@ from fangkong.core import views
 app_name = "core"
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("console/", views.home, name="home"),
     path("login/", views.login_view, name="login"),
     path("login/code/", views.login_otp_view, name="login_otp"),
     path("logout/", views.logout_view, name="logout"),

@@ -2,6 +2,7 @@
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -24,11 +25,11 @@ def test_the_sign_in_page_renders(db):
 def test_it_signs_a_user_in_and_out(commander):
     c = Client()
     r = c.post("/login/", {"username": "commander", "password": PASSWORD})
-    assert r.status_code == 302 and r["Location"] == "/"
-    assert c.get("/").status_code == 200
+    assert r.status_code == 302 and r["Location"] == reverse("core:home")
+    assert c.get(reverse("core:home")).status_code == 200
     r = c.post("/logout/")
     assert r.status_code == 302
-    assert c.get("/").status_code == 302
+    assert c.get(reverse("core:home")).status_code == 302
 
 
 def test_it_follows_a_safe_next_url_only(commander):
@@ -39,7 +40,7 @@ def test_it_follows_a_safe_next_url_only(commander):
     r = c.post(
         "/login/", {"username": "commander", "password": PASSWORD, "next": "https://evil.test/"}
     )
-    assert r["Location"] == "/"
+    assert r["Location"] == reverse("core:home")
 
 
 def test_a_wrong_password_shows_an_error_and_signs_nobody_in(commander):
@@ -51,7 +52,7 @@ def test_a_wrong_password_shows_an_error_and_signs_nobody_in(commander):
 
 def test_anonymous_visitors_are_sent_to_sign_in(city):
     c = Client()
-    for url in ["/", "/people/", "/jurisdictions/", "/audit/", "/account/two-factor/"]:
+    for url in ["/console/", "/people/", "/jurisdictions/", "/audit/", "/account/two-factor/"]:
         r = c.get(url)
         assert r.status_code == 302, url
         assert r["Location"].startswith("/login/?next="), url

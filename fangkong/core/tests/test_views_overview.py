@@ -2,6 +2,7 @@
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 
 from fangkong.conftest import client_for, make_person
 from fangkong.core import services
@@ -13,7 +14,7 @@ def test_the_overview_shows_the_users_area_and_its_counts(city, xiaodian_officer
     make_person(city.xd_building)
     make_person(city.xd_building2)
     services.jurisdiction_recount()
-    r = client_for(xiaodian_officer).get("/", HTTP_ACCEPT_LANGUAGE="en")
+    r = client_for(xiaodian_officer).get(reverse("core:home"), HTTP_ACCEPT_LANGUAGE="en")
     assert r.status_code == 200
     assert r.context["node"] == city.xiaodian
     assert r.context["residents"] == 2
@@ -25,16 +26,16 @@ def test_the_overview_shows_the_users_area_and_its_counts(city, xiaodian_officer
 
 
 def test_the_overview_renders_for_a_user_without_a_staff_profile(nobody):
-    r = client_for(nobody).get("/")
+    r = client_for(nobody).get(reverse("core:home"))
     assert r.status_code == 200
     assert r.context["node"] is None
     assert 'href="/people/"' not in r.content.decode()
 
 
 def test_the_navigation_offers_only_the_users_modules(city, grid_worker, auditor):
-    page = client_for(grid_worker).get("/").content.decode()
+    page = client_for(grid_worker).get(reverse("core:home")).content.decode()
     assert 'href="/people/"' in page and 'href="/audit/"' not in page
-    page = client_for(auditor).get("/").content.decode()
+    page = client_for(auditor).get(reverse("core:home")).content.decode()
     assert 'href="/audit/"' in page
 
 

@@ -2,6 +2,7 @@
 trajectory stops, matching, match decisions and contacts."""
 
 import pytest
+from django.urls import reverse
 
 from fangkong.conftest import make_person
 from fangkong.core.models import Person
@@ -56,9 +57,9 @@ def test_a_user_without_case_rights_is_refused(case, auditor):
 def test_the_navigation_shows_investigation_only_to_users_who_may_see_it(
     investigator, grid_worker, auditor
 ):
-    assert "/investigation/" in en_client(investigator).get("/").content.decode()
-    assert "/investigation/" in en_client(grid_worker).get("/").content.decode()
-    assert "/investigation/" not in en_client(auditor).get("/").content.decode()
+    assert "/investigation/" in en_client(investigator).get(reverse("core:home")).content.decode()
+    assert "/investigation/" in en_client(grid_worker).get(reverse("core:home")).content.decode()
+    assert "/investigation/" not in en_client(auditor).get(reverse("core:home")).content.decode()
 
 
 # --- List and new case -------------------------------------------------------------

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ScreeningConfig(AppConfig):
+    name = "fangkong.screening"
+    label = "screening"
+    verbose_name = _("Mass screening: rounds, tubes, labs, coverage")
+    # Entry in the staff side navigation: (label, URL name, capability needed).
+    # The URL name must exist before the entry is shown (see core.context_processors).
+    nav_entry = (_("Screening"), "screening:overview", "screening.view")
