@@ -84,6 +84,29 @@ def demo_node_for(role: str) -> Jurisdiction:
     return city
 
 
+def demo_modules_seed() -> list[tuple[str, str]]:
+    """Let each domain app add its demo data (``fangkong/<app>/demo.py: seed()``).
+
+    ``seed()`` must be idempotent (a second demo run adds nothing) and returns a
+    one-line summary for the console.
+    """
+    import importlib
+    import importlib.util
+
+    from django.apps import apps
+
+    done = []
+    for config in apps.get_app_configs():
+        if not config.name.startswith("fangkong."):
+            continue
+        module_name = f"{config.name}.demo"
+        if importlib.util.find_spec(module_name) is None:
+            continue
+        summary = importlib.import_module(module_name).seed()
+        done.append((config.label, str(summary)))
+    return done
+
+
 def demo_logins_ensure(password: str) -> list[tuple[str, str, str]]:
     """One login per role (username = role code); returns (username, role, node) rows."""
     User = get_user_model()
@@ -155,6 +178,8 @@ class Command(BaseCommand):
                 f"Built {result.residents:,} residents, {result.households:,} households, "
                 f"{result.venues:,} venues in {result.seconds:.1f} s."
             )
+        for app_label, message in demo_modules_seed():
+            self.say(f"{app_label}: {message}")
         password = demo_password(env_path)
         rows = demo_logins_ensure(password)
         url = f"http://127.0.0.1:{options['port']}"
