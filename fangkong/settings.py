@@ -104,7 +104,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
-    "django.contrib.staticfiles",
+    "fangkong.core.staticfiles.FangkongStaticFilesConfig",
     "django.contrib.humanize",
     "django_otp",
     "django_otp.plugins.otp_totp",
