@@ -117,7 +117,10 @@ INSTALLED_APPS = [
     "fangkong.screening",
     "fangkong.zones",
     "fangkong.portal",
+    "captcha",
+    "django.contrib.sitemaps",
 ]
+CAPTCHA_CHALLENGE_FUNCT = "captcha.helpers.math_challenge"  # portal comments (also as words)
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

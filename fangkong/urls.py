@@ -16,6 +16,7 @@ urlpatterns = [
     path("status/", include("fangkong.status.urls")),
     path("screening/", include("fangkong.screening.urls")),
     path("zones/", include("fangkong.zones.urls")),
+    path("captcha/", include("captcha.urls")),
     path("", include("fangkong.core.urls")),
     # The public portal owns the site root and the article addresses
     # (/<channel>/<sub>/<id>.html); staff pages live under their module prefixes.
