@@ -1,0 +1,154 @@
+"""Reads of the status app."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.cache import cache
+from django.db.models import Q
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from fangkong.status import rules
+from fangkong.status.models import PersonStatus, Reason
+from fangkong.status.services.reasons import CACHE_SECONDS, cache_key
+
+
+def _active_q(now: dt.datetime) -> Q:
+    return Q(ended_at__isnull=True, starts_at__lte=now) & (
+        Q(ends_at__isnull=True) | Q(ends_at__gt=now)
+    )
+
+
+def _from_reasons(person_id: int, now: dt.datetime) -> tuple[str, float | None]:
+    """The effective level computed from the reasons themselves (read-only)."""
+    levels = rules.levels()
+    best: tuple[int, str, dt.datetime | None, bool] | None = None
+    for level, ends_at in Reason.objects.filter(_active_q(now), person_id=person_id).values_list(
+        "level", "ends_at"
+    ):
+        sev = levels[level].severity if level in levels else 0
+        if best is None or sev > best[0]:
+            best = (sev, level, ends_at, ends_at is None)
+        elif sev == best[0]:
+            open_ended = best[3] or ends_at is None
+            best = (sev, level, None if open_ended else max(best[2], ends_at), open_ended)  # type: ignore[type-var]
+    if best is None:
+        return rules.lowest_level().code, None
+    return best[1], best[2].timestamp() if best[2] else None
+
+
+def effective(person_id: int) -> tuple[str, float | None]:
+    """``(level code, valid-until timestamp or None)``: from the cache, else the
+    cached row, else the reasons. An entry whose validity has passed is recomputed."""
+    key = cache_key(person_id)
+    hit = cache.get(key)
+    now_ts = timezone.now().timestamp()
+    if hit is not None and (hit[1] is None or hit[1] > now_ts):
+        return hit[0], hit[1]
+    row = (
+        PersonStatus.objects.filter(person_id=person_id).values_list("level", "valid_until").first()
+    )
+    if row is not None and (row[1] is None or row[1].timestamp() > now_ts):
+        value: tuple[str, float | None] = (row[0], row[1].timestamp() if row[1] else None)
+    elif row is None:
+        value = (rules.lowest_level().code, None)
+    else:
+        value = _from_reasons(person_id, timezone.now())
+    cache.set(key, value, CACHE_SECONDS)
+    return value
+
+
+def ends_how_text(reason: Reason) -> str:
+    """What ends this reason, in plain language."""
+    parts: list[str] = []
+    if reason.kind in ("sealed_zone", "controlled_zone"):
+        parts.append(_("ends when the zone is lifted"))
+    elif reason.kind == "confirmed_case":
+        parts.append(_("ends when you are released from isolation"))
+    if reason.ends_at is not None:
+        parts.append(
+            _("ends on %(date)s")
+            % {"date": formats.date_format(timezone.localtime(reason.ends_at), "Y-m-d H:i")}
+        )
+    rule = reason.rule
+    if rule is not None and rule.clear_negative_tests:
+        if rule.clear_negative_tests == 1:
+            parts.append(_("or earlier after one negative test"))
+        else:
+            parts.append(
+                _("or earlier after %(n)s negative tests %(h)s hours apart")
+                % {"n": rule.clear_negative_tests, "h": rule.clear_interval_hours}
+            )
+    if not parts:
+        parts.append(_("ends when the health authority ends it"))
+    return _("; ").join(parts) if len(parts) > 1 else parts[0]
+
+
+def _reason_dict(reason: Reason) -> dict[str, Any]:
+    kinds = rules.kinds()
+    kind = kinds.get(reason.kind)
+    levels = rules.levels()
+    lv = levels.get(reason.level)
+    return {
+        "id": reason.pk,
+        "kind": reason.kind,
+        "kind_label": kind.name if kind else reason.kind,
+        "level": reason.level,
+        "level_name": lv.name if lv else reason.level,
+        "colour": lv.colour if lv else "#999999",
+        "since": reason.starts_at,
+        "until": reason.ends_at,
+        "ends_how_label": ends_how_text(reason),
+        "plain_text": kind.plain if kind else "",
+    }
+
+
+def person_status(person_id: int) -> dict[str, Any]:
+    """The person's effective status and their active reasons (for the person and
+    for staff panels; no other person's identity, no case details)."""
+    now = timezone.now()
+    code, until_ts = effective(person_id)
+    levels = rules.levels()
+    lv = levels.get(code) or rules.lowest_level()
+    reasons = (
+        Reason.objects.filter(_active_q(now), person_id=person_id)
+        .select_related("rule")
+        .order_by("-starts_at", "-pk")
+    )
+    items = [_reason_dict(r) for r in reasons]
+    items.sort(key=lambda r: -(levels[r["level"]].severity if r["level"] in levels else 0))
+    return {
+        "level": lv.code,
+        "name": lv.name,
+        "colour": lv.colour,
+        "severity": lv.severity,
+        "meaning": lv.meaning,
+        "valid_until": dt.datetime.fromtimestamp(until_ts, tz=dt.UTC) if until_ts else None,
+        "reasons": items,
+    }
+
+
+def person_history(person_id: int, *, limit: int = 200) -> list[dict[str, Any]]:
+    """All reasons of a person, newest first, with how they ended (staff panel)."""
+    rows = []
+    for r in (
+        Reason.objects.filter(person_id=person_id)
+        .select_related("rule", "created_by", "ended_by")
+        .order_by("-starts_at", "-pk")[:limit]
+    ):
+        d = _reason_dict(r)
+        d.update(
+            {
+                "source_type": r.source_type,
+                "source_id": r.source_id,
+                "rule": f"{r.rule.kind} v{r.rule.version}" if r.rule else "",
+                "ended_at": r.ended_at,
+                "ended_how": r.get_ended_how_display() if r.ended_how else "",
+                "created_by": r.created_by.get_username() if r.created_by else "",
+                "ended_by": r.ended_by.get_username() if r.ended_by else "",
+            }
+        )
+        rows.append(d)
+    return rows

@@ -1,0 +1,11 @@
+"""Writes of the status app (re-exported for other apps)."""
+
+from fangkong.status.services.reasons import (
+    reasons_end,
+    reasons_expire,
+    reasons_grant,
+    recompute,
+    test_result_record,
+)
+
+__all__ = ["reasons_end", "reasons_expire", "reasons_grant", "recompute", "test_result_record"]

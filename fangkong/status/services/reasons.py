@@ -1,0 +1,502 @@
+"""Reasons: created and ended only by facts; the effective status recomputed on each change.
+
+Every function here is bulk-safe: person ids are handled in chunks with set-based
+queries (``bulk_create``, ``update`` per group), the effective status of all the
+people touched is recomputed in one pass, and the people whose level changed get
+one notification batch (``fangkong.notify``). The cache is written after commit,
+so a rolled-back fact never shows in a status check.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fangkong.core.audit import audit_record
+from fangkong.core.errors import ValidationFailed
+from fangkong.core.models import Person
+from fangkong.status import rules
+from fangkong.status.models import PersonStatus, Reason
+
+KINDS = (
+    "confirmed_case",
+    "close_contact",
+    "secondary_contact",
+    "venue_exposed",
+    "sealed_zone",
+    "controlled_zone",
+    "pooled_positive",
+    "overdue_screening",
+    "arrival_risk",
+    "manual",
+)
+SOURCE_TYPES = (
+    "investigation.case",
+    "investigation.contact",
+    "zones.zone",
+    "screening.tube",
+    "screening.schedule",
+    "portal.arrival",
+    "status.manual",
+)
+END_HOWS = tuple(Reason.How.values)
+
+CHUNK = 2000
+PER_PERSON_AUDIT = 50  # above this many people, one summary audit row per call
+PER_PERSON_NOTICE = 200  # above this many changed people, one notify batch per level
+CACHE_SECONDS = 3600
+SYSTEM_USERNAME = "fangkong-status-system"
+
+
+def cache_key(person_id: int) -> str:
+    return f"st:{person_id}"
+
+
+def _chunks(ids: list[int], size: int = CHUNK) -> Iterator[list[int]]:
+    for i in range(0, len(ids), size):
+        yield ids[i : i + size]
+
+
+def _clean_ids(person_ids: Iterable[int] | None) -> list[int]:
+    if person_ids is None:
+        return []
+    try:
+        return sorted({int(p) for p in person_ids})
+    except (TypeError, ValueError):
+        raise ValidationFailed(fields={"person_ids": _("Person ids are whole numbers.")}) from None
+
+
+def _actor_user(actor: Any) -> Any:
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+def _active(now: dt.datetime) -> Q:
+    return Q(ended_at__isnull=True, starts_at__lte=now) & (
+        Q(ends_at__isnull=True) | Q(ends_at__gt=now)
+    )
+
+
+# --- Effective status ------------------------------------------------------------
+
+
+def recompute(person_ids: Iterable[int], *, now: dt.datetime | None = None) -> dict[int, str]:
+    """Recompute the cached status of these people from their active reasons.
+
+    Returns ``{person_id: new level}`` for the people whose level changed.
+    """
+    now = now or timezone.now()
+    ids = _clean_ids(person_ids)
+    levels = rules.levels()
+    lowest = rules.lowest_level()
+    changed: dict[int, str] = {}
+    groups: dict[tuple[str, dt.datetime | None], list[int]] = defaultdict(list)
+    creates: list[PersonStatus] = []
+    to_cache: dict[str, tuple[str, float | None]] = {}
+    for part in _chunks(ids):
+        best: dict[int, tuple[int, str, dt.datetime | None, bool]] = {}
+        for pid, level, ends_at in (
+            Reason.objects.filter(_active(now), person_id__in=part)
+            .order_by()
+            .values_list("person_id", "level", "ends_at")
+        ):
+            sev = levels[level].severity if level in levels else 0
+            cur = best.get(pid)
+            if cur is None or sev > cur[0]:
+                best[pid] = (sev, level, ends_at, ends_at is None)
+            elif sev == cur[0]:
+                open_ended = cur[3] or ends_at is None
+                until = None if open_ended else max(cur[2], ends_at)  # type: ignore[type-var]
+                best[pid] = (sev, level, until, open_ended)
+        existing = {
+            pid: (level, until)
+            for pid, level, until in PersonStatus.objects.filter(person_id__in=part).values_list(
+                "person_id", "level", "valid_until"
+            )
+        }
+        for pid in part:
+            found = best.get(pid)
+            level, until = (found[1], found[2]) if found else (lowest.code, None)
+            old = existing.get(pid)
+            if old is None:
+                if found is None:
+                    continue  # no row and nothing active: green, nothing to write
+                creates.append(
+                    PersonStatus(
+                        person_id=pid,
+                        level=level,
+                        severity=levels[level].severity if level in levels else 0,
+                        valid_until=until,
+                        changed_at=now,
+                    )
+                )
+                changed[pid] = level
+            elif old != (level, until):
+                groups[(level, until)].append(pid)
+                if old[0] != level:
+                    changed[pid] = level
+            else:
+                continue
+            to_cache[cache_key(pid)] = (level, until.timestamp() if until else None)
+    if creates:
+        PersonStatus.objects.bulk_create(creates, batch_size=1000)
+    for (level, until), pids in groups.items():
+        sev = levels[level].severity if level in levels else 0
+        for part in _chunks(pids):
+            PersonStatus.objects.filter(person_id__in=part).update(
+                level=level, severity=sev, valid_until=until, changed_at=now
+            )
+    if to_cache:
+        # Readers inside this transaction fall back to the database; after commit
+        # every process reads the new value (write-through).
+        cache.delete_many(list(to_cache))
+        transaction.on_commit(lambda: cache.set_many(to_cache, CACHE_SECONDS))
+    return changed
+
+
+# --- Notifications ---------------------------------------------------------------
+
+
+def _system_actor() -> Any:
+    """The account notify batches of status changes are sent under (no one can sign
+    in with it: inactive, no usable password). Facts have no human sender."""
+    user_model = get_user_model()
+    user = user_model.objects.filter(username=SYSTEM_USERNAME).first()
+    if user is None:
+        user = user_model(username=SYSTEM_USERNAME, is_active=False, is_superuser=True)
+        user.set_unusable_password()
+        user.save()
+    return user
+
+
+def notify_changes(changed: dict[int, str]) -> None:
+    """Tell every person whose level changed (one notice each; a batch per level
+    when many changed at once)."""
+    if not changed:
+        return
+    from fangkong.notify import services as notify
+
+    levels = rules.levels()
+    stamp = timezone.now().strftime("%Y%m%d%H%M%S%f")
+    if len(changed) <= PER_PERSON_NOTICE:
+        people = Person.objects.in_bulk(list(changed))
+        for pid, level in changed.items():
+            person = people.get(pid)
+            if person is None:
+                continue
+            lv = levels.get(level)
+            notify.notify_system(
+                person=person,
+                purpose="status_change",
+                template_code="status_changed",
+                context={"level_name": lv.name if lv else level},
+                legally_required=True,
+                dedup_key=f"st-{stamp}-{pid}",
+            )
+        return
+    by_level: dict[str, list[int]] = defaultdict(list)
+    for pid, level in changed.items():
+        by_level[level].append(pid)
+    actor = _system_actor()
+    for level, pids in by_level.items():
+        lv = levels.get(level)
+        notify.batch_create(
+            actor=actor,
+            purpose="status_change",
+            template_code="status_changed",
+            context={"level_name": lv.name if lv else level},
+            person_ids=pids,
+            legally_required=True,
+            dedup_key=f"st-{stamp}-{level}",
+        )
+
+
+# --- Facts -----------------------------------------------------------------------
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in KINDS and kind not in rules.kinds():
+        raise ValidationFailed(fields={"kind": _("Unknown reason kind “%(k)s”.") % {"k": kind}})
+
+
+def _check_source_type(source_type: str) -> None:
+    if source_type not in SOURCE_TYPES:
+        raise ValidationFailed(
+            fields={"source_type": _("Unknown source “%(s)s”.") % {"s": source_type}}
+        )
+
+
+def _audit_reasons(
+    actor: Any, action: str, *, source_type: str, source_id: Any, pids: list[int], changes: dict
+) -> None:
+    if len(pids) <= PER_PERSON_AUDIT:
+        paths = dict(Person.objects.filter(pk__in=pids).values_list("pk", "scope_path"))
+        for pid in pids:
+            audit_record(
+                actor=actor,
+                action=action,
+                object_type="status.reason",
+                object_id=f"{source_type}:{source_id}",
+                scope_path=paths.get(pid, ""),
+                person_id=pid,
+                changes=changes,
+            )
+    else:
+        audit_record(
+            actor=actor,
+            action=action,
+            object_type="status.reason",
+            object_id=f"{source_type}:{source_id}",
+            changes={**changes, "people": [None, len(pids)]},
+        )
+
+
+def reasons_grant(
+    *,
+    kind: str,
+    person_ids: Iterable[int],
+    source_type: str,
+    source_id: int,
+    actor: Any = None,
+    starts_at: dt.datetime | None = None,
+    ends_at: dt.datetime | None = None,
+    disease_id: int | None = None,
+    level: str | None = None,
+    notify: bool = True,
+) -> int:
+    """Give these people a reason of ``kind`` from one source fact.
+
+    Idempotent per (person, kind, source_type, source_id, still active). Level and
+    planned end come from the status rules (data, per disease, versioned) unless
+    given. Returns the number of reasons created.
+    """
+    _check_kind(kind)
+    _check_source_type(source_type)
+    if kind == "manual" and source_type != "status.manual":
+        raise ValidationFailed(
+            fields={"kind": _("Manual reasons come only from approved manual requests.")}
+        )
+    now = timezone.now()
+    starts_at = starts_at or now
+    rule = rules.rule_in_force(kind, disease_id, timezone.localdate(starts_at))
+    if level is None:
+        if rule is None:
+            raise ValidationFailed(
+                fields={"kind": _("No status rule is in force for “%(k)s”.") % {"k": kind}}
+            )
+        level = rule.level
+    if level not in rules.levels():
+        raise ValidationFailed(fields={"level": _("Unknown level “%(l)s”.") % {"l": level}})
+    if ends_at is None and rule is not None and rule.duration_days:
+        ends_at = starts_at + dt.timedelta(days=rule.duration_days)
+    if ends_at is not None and ends_at <= starts_at:
+        raise ValidationFailed(fields={"ends_at": _("The end must be after the start.")})
+    ids = _clean_ids(person_ids)
+    user = _actor_user(actor)
+    created_for: list[int] = []
+    with transaction.atomic():
+        for part in _chunks(ids):
+            known = set(Person.objects.filter(pk__in=part).values_list("pk", flat=True))
+            already = set(
+                Reason.objects.filter(
+                    person_id__in=part,
+                    kind=kind,
+                    source_type=source_type,
+                    source_id=source_id,
+                    ended_at__isnull=True,
+                ).values_list("person_id", flat=True)
+            )
+            new = [pid for pid in part if pid in known and pid not in already]
+            Reason.objects.bulk_create(
+                [
+                    Reason(
+                        person_id=pid,
+                        level=level,
+                        kind=kind,
+                        source_type=source_type,
+                        source_id=source_id,
+                        disease_id=disease_id,
+                        rule=rule,
+                        starts_at=starts_at,
+                        ends_at=ends_at,
+                        created_by=user,
+                        created_at=now,
+                    )
+                    for pid in new
+                ],
+                batch_size=1000,
+            )
+            created_for.extend(new)
+        if created_for:
+            _audit_reasons(
+                actor,
+                "status.reason_grant",
+                source_type=source_type,
+                source_id=source_id,
+                pids=created_for,
+                changes={
+                    "kind": [None, kind],
+                    "level": [None, level],
+                    "ends_at": [None, ends_at.isoformat() if ends_at else None],
+                    "rule": [None, f"{rule.kind} v{rule.version}" if rule else None],
+                },
+            )
+            changed = recompute(created_for, now=now)
+            if notify:
+                notify_changes(changed)
+    return len(created_for)
+
+
+def _end_rows(
+    rows: list[tuple[int, int]], *, how: str, actor: Any, now: dt.datetime, notify: bool
+) -> int:
+    """End reasons (id, person_id) and recompute those people."""
+    if not rows:
+        return 0
+    user = _actor_user(actor)
+    ids = [rid for rid, _pid in rows]
+    for part in _chunks(ids):
+        Reason.objects.filter(pk__in=part, ended_at__isnull=True).update(
+            ended_at=now, ended_how=how, ended_by=user
+        )
+    changed = recompute({pid for _rid, pid in rows}, now=now)
+    if notify:
+        notify_changes(changed)
+    return len(ids)
+
+
+def reasons_end(
+    *,
+    source_type: str,
+    source_id: int,
+    how: str,
+    person_ids: Iterable[int] | None = None,
+    kind: str | None = None,
+    actor: Any = None,
+    notify: bool = True,
+) -> int:
+    """End the active reasons coming from that source (optionally only for those
+    people / that kind); recomputes the effective status. Returns reasons ended."""
+    _check_source_type(source_type)
+    if how not in END_HOWS:
+        raise ValidationFailed(fields={"how": _("Unknown way to end “%(h)s”.") % {"h": how}})
+    now = timezone.now()
+    base = Reason.objects.filter(
+        source_type=source_type, source_id=source_id, ended_at__isnull=True
+    )
+    if kind is not None:
+        base = base.filter(kind=kind)
+    with transaction.atomic():
+        if person_ids is None:
+            rows = list(base.values_list("pk", "person_id"))
+        else:
+            rows = []
+            for part in _chunks(_clean_ids(person_ids)):
+                rows.extend(base.filter(person_id__in=part).values_list("pk", "person_id"))
+        if rows:
+            _audit_reasons(
+                actor,
+                "status.reason_end",
+                source_type=source_type,
+                source_id=source_id,
+                pids=sorted({pid for _r, pid in rows}),
+                changes={"how": [None, how], "kind": [None, kind]},
+            )
+        return _end_rows(rows, how=how, actor=actor, now=now, notify=notify)
+
+
+def _spaced_count(times: list[dt.datetime], interval_hours: int) -> int:
+    """How many of these test times are each at least ``interval_hours`` after the
+    previous one counted."""
+    count = 0
+    last: dt.datetime | None = None
+    gap = dt.timedelta(hours=interval_hours)
+    for t in sorted(times):
+        if last is None or t - last >= gap:
+            count += 1
+            last = t
+    return count
+
+
+def test_result_record(
+    *,
+    person_ids: Iterable[int],
+    result: str,
+    sampled_at: dt.datetime,
+    source_type: str = "screening.tube",
+    source_id: int | None = None,
+) -> int:
+    """A test result fact. Negative results clear the reasons whose rule ends on N
+    negative tests (spaced by the rule's interval) taken after the reason began.
+    Returns reasons ended."""
+    if result not in ("negative", "positive"):
+        raise ValidationFailed(fields={"result": _("A result is “negative” or “positive”.")})
+    if result != "negative":
+        return 0
+    now = timezone.now()
+    stamp = sampled_at.isoformat()
+    ended: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    with transaction.atomic():
+        for part in _chunks(_clean_ids(person_ids)):
+            pending = list(
+                Reason.objects.filter(
+                    _active(now),
+                    person_id__in=part,
+                    rule__clear_negative_tests__gt=0,
+                    starts_at__lte=sampled_at,
+                ).select_related("rule")
+            )
+            keep: list[Reason] = []
+            for reason in pending:
+                rule = reason.rule
+                assert rule is not None
+                if stamp not in reason.negatives:
+                    reason.negatives = [*reason.negatives, stamp]
+                times = [dt.datetime.fromisoformat(s) for s in reason.negatives]
+                if _spaced_count(times, rule.clear_interval_hours) >= rule.clear_negative_tests:
+                    ended[rule.clear_how or "negative_tests"].append((reason.pk, reason.person_id))
+                keep.append(reason)
+            if keep:
+                Reason.objects.bulk_update(keep, ["negatives"], batch_size=1000)
+        total = 0
+        for how, rows in ended.items():
+            audit_record(
+                actor=None,
+                action="status.reason_end",
+                object_type="status.reason",
+                object_id=f"{source_type}:{source_id}",
+                person_id=rows[0][1] if len(rows) == 1 else None,
+                changes={"how": [None, how], "reasons": [None, len(rows)]},
+            )
+            total += _end_rows(rows, how=how, actor=None, now=now, notify=True)
+    return total
+
+
+def reasons_expire(*, now: dt.datetime | None = None) -> int:
+    """End every active reason whose planned end has passed (the periodic job)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        rows = list(
+            Reason.objects.filter(ended_at__isnull=True, ends_at__lte=now).values_list(
+                "pk", "person_id"
+            )
+        )
+        if rows:
+            audit_record(
+                actor=None,
+                action="status.reason_expire",
+                object_type="status.reason",
+                changes={"reasons": [None, len(rows)]},
+            )
+        return _end_rows(rows, how=Reason.How.EXPIRY, actor=None, now=now, notify=True)
+
+
+test_result_record.__test__ = False  # type: ignore[attr-defined]  # not a pytest test
