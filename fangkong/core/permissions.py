@@ -46,6 +46,7 @@ CAPABILITIES: dict[str, Any] = {
     "followup.manage": _("Create and staff follow-up teams"),
     "cluster.manage": _("Name clusters, assign them and recompute them"),
     "linelist.import": _("Import case line lists (with their infector links)"),
+    "rules.manage": _("Add new versions of disease rules (past decisions keep their version)"),
     # Risk status (status app)
     "status.view": _("See people's risk status, its reasons and history"),
     "status.request": _("Request a manual status change or an early end of a reason"),

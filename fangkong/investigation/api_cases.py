@@ -29,6 +29,7 @@ from fangkong.investigation.services import cases as case_services
 from fangkong.investigation.services import clusters as cluster_services
 from fangkong.investigation.services import contacts as contact_services
 from fangkong.investigation.services import followup as followup_services
+from fangkong.investigation.services import rules as rules_services
 from fangkong.investigation.services import trajectories as stop_services
 
 router = Router(tags=["investigation"])
@@ -65,6 +66,23 @@ class RulesOut(Schema):
     followups_per_day: int
     classifications: list[str]
     checkin_retention_days: int
+
+
+class RulesIn(Schema):
+    effective_from: dt.date
+    source_document: str = Field(..., min_length=1, max_length=300)
+    reason: str = Field("", max_length=500)
+    classifications: list[Case.Classification] | None = None
+    infectious_days_before_onset: int | None = None
+    infectious_days_before_sample: int | None = None
+    copresence_buffer_minutes: int | None = None
+    assumed_stay_minutes: int | None = None
+    transport_seat_rows: int | None = None
+    close_contact_monitoring_days: int | None = None
+    secondary_contact_monitoring_days: int | None = None
+    venue_exposed_monitoring_days: int | None = None
+    followups_per_day: int | None = None
+    checkin_retention_days: int | None = None
 
 
 class CaseOut(Schema):
@@ -238,6 +256,14 @@ class ContactListOut(Schema):
         return obj.person.name
 
 
+class ContactSummaryOut(Schema):
+    person_id: int
+    category: str | None
+    monitoring_end: dt.date | None
+    open_ended: bool
+    links: list[ContactListOut]
+
+
 class ContactIn(Schema):
     source_case_id: int | None = None
     source_contact_id: int | None = None
@@ -259,6 +285,10 @@ class ContactFilter(Schema):
     jurisdiction_id: int | None = None
     source_case_id: int | None = None
     person_id: int | None = None
+    disease: str | None = None
+
+
+class ContactSummaryFilter(Schema):
     disease: str | None = None
 
 
@@ -464,6 +494,27 @@ def rules_list(request: HttpRequest, code: str) -> Any:
     return rules
 
 
+@router.post("/diseases/{code}/rules", response={201: RulesOut})
+def rules_add_version(request: HttpRequest, code: str, payload: RulesIn) -> Status[Any]:
+    """A new version of the disease's rules from ``effective_from`` (today or later);
+    parameters left out are carried over from the latest version."""
+    data = payload.dict()
+    params = {
+        k: v for k, v in data.items() if k in rules_services.RULE_PARAMETERS and v is not None
+    }
+    classifications = data["classifications"]
+    rules = rules_services.rules_add_version(
+        actor=request.user,
+        disease_code=code,
+        effective_from=data["effective_from"],
+        source_document=data["source_document"],
+        classifications=[str(c) for c in classifications] if classifications else None,
+        reason=data["reason"],
+        **params,
+    )
+    return Status(201, rules)
+
+
 # --- Cases -----------------------------------------------------------------------
 
 
@@ -560,6 +611,17 @@ def contact_list(request: HttpRequest, filters: Query[ContactFilter]) -> Any:
 @router.get("/contacts/{int:contact_id}", response=ContactOut)
 def contact_detail(request: HttpRequest, contact_id: int) -> Contact:
     return contact_selectors.access_contact_by_id(request.user, contact_id)
+
+
+@router.get("/people/{int:person_id}/contact-summary", response=ContactSummaryOut)
+def contact_summary(
+    request: HttpRequest, person_id: int, filters: Query[ContactSummaryFilter]
+) -> Any:
+    """A person's effective contact category (the strictest over their links under
+    monitoring), when monitoring ends, and every link the user may see."""
+    return contact_selectors.access_person_contact_summary(
+        request.user, person_id, disease=filters.disease
+    )
 
 
 @router.post("/contacts", response={201: ContactOut})

@@ -275,3 +275,47 @@ class FollowUpForm(forms.Form):
         return [
             s.strip() for s in raw.replace("，", ",").replace("、", ",").split(",") if s.strip()
         ]
+
+
+class OutcomeForm(forms.Form):
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=Case.Outcome.choices)
+    outcome_date = forms.DateField(label=_("Date of the outcome"), required=False, widget=DateInput)
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=500)
+
+
+class ReleaseForm(forms.Form):
+    released_at = forms.DateField(label=_("Released on"), widget=DateInput)
+
+
+class RulesVersionForm(forms.Form):
+    """A new version of a disease's rules; prefilled from the latest version."""
+
+    effective_from = forms.DateField(label=_("Effective from"), widget=DateInput)
+    source_document = forms.CharField(
+        label=_("Source document"),
+        max_length=300,
+        help_text=_("The protocol or regulation these values come from."),
+    )
+    classifications = forms.MultipleChoiceField(
+        label=_("Case classifications"),
+        choices=Case.Classification.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    reason = forms.CharField(label=_("Reason for the change"), required=False, max_length=500)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from fangkong.investigation.models import DiseaseRules
+        from fangkong.investigation.services.rules import RULE_PARAMETERS
+
+        super().__init__(*args, **kwargs)
+        for name, (low, high) in RULE_PARAMETERS.items():
+            self.fields[name] = forms.IntegerField(
+                label=getattr(DiseaseRules._meta.get_field(name), "verbose_name", name),
+                min_value=low,
+                max_value=high,
+            )
+
+    def parameters(self) -> dict[str, int]:
+        from fangkong.investigation.services.rules import RULE_PARAMETERS
+
+        return {name: self.cleaned_data[name] for name in RULE_PARAMETERS}

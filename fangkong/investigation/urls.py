@@ -11,6 +11,8 @@ urlpatterns = [
     path("cases/<int:case_id>/", views.case_detail, name="case"),
     path("cases/<int:case_id>/classify/", views.case_classify, name="case_classify"),
     path("cases/<int:case_id>/investigation/", views.case_investigation, name="case_investigation"),
+    path("cases/<int:case_id>/outcome/", views.case_outcome, name="case_outcome"),
+    path("cases/<int:case_id>/release/", views.case_release, name="case_release"),
     path("cases/<int:case_id>/stops/", views.stop_add, name="stop_add"),
     path("cases/<int:case_id>/match/", views.case_match, name="case_match"),
     path("cases/<int:case_id>/contacts/", views.contact_add, name="contact_add"),
@@ -22,6 +24,8 @@ urlpatterns = [
     path("timeline/", views.timeline, name="timeline"),
     path("followups/", views.followups, name="followups"),
     path("followups/<int:followup_id>/", views.followup_record, name="followup_record"),
+    path("rules/", views.rules, name="rules"),
+    path("rules/<slug:code>/", views.rules_add, name="rules_add"),
     path("pick/people/", views.person_picker, name="person_picker"),
     path("pick/venues/", views.venue_picker, name="venue_picker"),
 ]

@@ -36,7 +36,10 @@ from fangkong.investigation.forms import (
     DismissForm,
     FollowUpForm,
     InvestigationForm,
+    OutcomeForm,
     PersonSearchForm,
+    ReleaseForm,
+    RulesVersionForm,
     StopForm,
 )
 from fangkong.investigation.models import Case, Contact, ExposureMatch, FollowUp
@@ -50,6 +53,7 @@ from fangkong.investigation.services import cases as case_services
 from fangkong.investigation.services import contacts as contact_services
 from fangkong.investigation.services import followup as followup_services
 from fangkong.investigation.services import matching as matching_services
+from fangkong.investigation.services import rules as rules_services
 from fangkong.investigation.services import trajectories as stop_services
 from fangkong.investigation.templatetags.inv_ui import mask_name
 
@@ -296,6 +300,15 @@ def _case_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str, A
         context["stop_form"] = forms.get("stop_form") or StopForm(
             grids=page_selectors.grid_choices(user)
         )
+        context["outcome_form"] = forms.get("outcome_form") or OutcomeForm(
+            initial={"outcome": case.outcome, "outcome_date": case.outcome_date}
+        )
+        context["can_release"] = (
+            case.released_at is None and case.classification in case_services.INFECTED
+        )
+        context["release_form"] = forms.get("release_form") or ReleaseForm(
+            initial={"released_at": timezone.localdate()}
+        )
     if context["can_add_contact"]:
         today = timezone.localdate()
         context["contact_form"] = forms.get("contact_form") or ContactForm(
@@ -402,6 +415,47 @@ def case_investigation(request: HttpRequest, case_id: int) -> HttpResponseBase:
         if outcome.ok:
             return _section(request, case, "_case_summary.html")
     return _section(request, case, "_case_summary.html", status=INVALID, investigation_form=form)
+
+
+@staff_page
+@require_POST
+def case_outcome(request: HttpRequest, case_id: int) -> HttpResponseBase:
+    """Outcome of the case (recovered, died, transferred) with its date."""
+    user = _user(request)
+    case = case_selectors.access_case_by_id(user, case_id)
+    form = OutcomeForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        with errors_onto(form) as outcome:
+            case_services.case_set_outcome(
+                actor=user,
+                case_id=case.pk,
+                outcome=data["outcome"],
+                outcome_date=data.get("outcome_date"),
+                reason=data.get("reason") or "",
+            )
+        if outcome.ok:
+            return _section(request, case, "_case_summary.html")
+    return _section(request, case, "_case_summary.html", status=INVALID, outcome_form=form)
+
+
+@staff_page
+@require_POST
+def case_release(request: HttpRequest, case_id: int) -> HttpResponseBase:
+    """Release from isolation: contacts with continuous exposure get their end date."""
+    user = _user(request)
+    case = case_selectors.access_case_by_id(user, case_id)
+    form = ReleaseForm(request.POST)
+    if form.is_valid():
+        with errors_onto(form) as outcome:
+            case_services.case_release(
+                actor=user, case_id=case.pk, released_at=form.cleaned_data["released_at"]
+            )
+        if outcome.ok:
+            contacts = permissions.has_capability(user, "contact.view")
+            oob = ("_contacts.html",) if contacts else ()
+            return _section(request, case, "_case_summary.html", oob=oob)
+    return _section(request, case, "_case_summary.html", status=INVALID, release_form=form)
 
 
 @staff_page
@@ -803,3 +857,93 @@ def followup_record(request: HttpRequest, followup_id: int) -> HttpResponseBase:
         {"fu": fu, "form": form, "opened": opened, "can_record": True},
         status=status,
     )
+
+
+# --- Disease rules -----------------------------------------------------------------
+
+
+def _rules_form(latest: Any, data: Any = None) -> RulesVersionForm:
+    from fangkong.investigation.services.rules import RULE_PARAMETERS
+
+    initial: dict[str, Any] = {"effective_from": timezone.localdate()}
+    if latest is not None:
+        initial.update({name: getattr(latest, name) for name in RULE_PARAMETERS})
+        initial["classifications"] = list(latest.classifications)
+    return RulesVersionForm(data, initial=initial, prefix=latest.disease.code if latest else None)
+
+
+def _rules_page(
+    request: HttpRequest,
+    *,
+    bound: RulesVersionForm | None = None,
+    code: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    user = _user(request)
+    can_manage = permissions.has_capability(user, "rules.manage")
+    diseases = []
+    for disease in case_selectors.disease_list():
+        versions = list(case_selectors.rules_list(disease.code))
+        form = None
+        if can_manage:
+            form = bound if bound is not None and code == disease.code else None
+            form = form or _rules_form(versions[0] if versions else None)
+        in_force = next((v for v in versions if v.effective_from <= timezone.localdate()), None)
+        diseases.append(
+            {
+                "disease": disease,
+                "versions": versions,
+                "in_force": in_force,
+                "form": form,
+                "open": bound is not None and code == disease.code,
+            }
+        )
+    return render(
+        request,
+        "investigation/rules.html",
+        {"diseases": diseases, "can_manage": can_manage},
+        status=status,
+    )
+
+
+@staff_page
+@require_GET
+def rules(request: HttpRequest) -> HttpResponse:
+    """Each disease's rule versions (the one in force marked); a form for a new one."""
+    permissions.require(_user(request), "case.view")
+    return _rules_page(request)
+
+
+@staff_page
+@require_POST
+def rules_add(request: HttpRequest, code: str) -> HttpResponseBase:
+    user = _user(request)
+    permissions.require(user, "rules.manage")
+    versions = list(case_selectors.rules_list(code))
+    if not versions:
+        raise NotFound()
+    form = _rules_form(versions[0], request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        with errors_onto(form) as outcome:
+            added = rules_services.rules_add_version(
+                actor=user,
+                disease_code=code,
+                effective_from=data["effective_from"],
+                source_document=data["source_document"],
+                classifications=list(data["classifications"]),
+                reason=data.get("reason") or "",
+                **form.parameters(),
+            )
+        if outcome.ok:
+            messages.success(
+                request,
+                _("Version %(v)s of the rules of %(disease)s takes effect on %(date)s.")
+                % {
+                    "v": added.version,
+                    "disease": added.disease.name,
+                    "date": added.effective_from.isoformat(),
+                },
+            )
+            return redirect("investigation:rules")
+    return _rules_page(request, bound=form, code=code, status=INVALID)

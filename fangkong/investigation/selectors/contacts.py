@@ -94,3 +94,17 @@ def contact_person_summary(user: Any, person_id: int, *, disease: str | None = N
         open_ended=open_ended,
         links=links,
     )
+
+
+def access_person_contact_summary(user: Any, person_id: int, *, disease: str | None = None) -> Any:
+    """``contact_person_summary`` for the API: a person who lives outside the
+    user's area and has no contact link the user may see does not exist (404)."""
+    from fangkong.core.models import Person
+
+    summary = contact_person_summary(user, person_id, disease=disease)
+    if summary.links:
+        return summary
+    path = Person.objects.filter(pk=person_id).values_list("scope_path", flat=True).first()
+    if path is None or not permissions.in_scope(user, path):
+        raise NotFound()
+    return summary

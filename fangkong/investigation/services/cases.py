@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from fangkong.core import permissions
 from fangkong.core.audit import audit_record_for, diff
 from fangkong.core.errors import Conflict, NotFound, ValidationFailed
+from fangkong.core.events import publish
 from fangkong.core.models import Jurisdiction, Person
 from fangkong.core.selectors import access_person_by_id
 from fangkong.investigation.models import Case, CaseNumberSequence, Contact, Disease
@@ -265,6 +266,14 @@ def case_create_unchecked(
         scope_path=person.scope_path,
     )
     audit_record_for(actor, "case.create", case, diff({}, _snapshot(case)), reason)
+    if classification in INFECTED:  # status: confirmed case -> red (docs/events.md)
+        publish(
+            "case.confirmed",
+            case_id=case.pk,
+            person_id=case.person_id,
+            disease_id=case.disease_id,
+            actor=actor,
+        )
     if source is not None and classification in INFECTED:
         contact_became_case(actor=actor, case=case)
     cluster_link_case(case)
@@ -313,6 +322,16 @@ def case_classify(
             diff({"classification": before}, {"classification": classification}),
             reason,
         )
+        if classification in INFECTED and before not in INFECTED:  # status (docs/events.md)
+            publish(
+                "case.confirmed",
+                case_id=case.pk,
+                person_id=case.person_id,
+                disease_id=case.disease_id,
+                actor=actor,
+            )
+        if classification == C.EXCLUDED:  # status: the case's reasons end (docs/events.md)
+            publish("case.excluded", case_id=case.pk, person_id=case.person_id, actor=actor)
         if classification in INFECTED and before not in INFECTED and case.source_contact_id:
             contact_became_case(actor=actor, case=case)
         if classification == C.EXCLUDED and case.cluster_id is not None:
@@ -349,6 +368,13 @@ def case_set_outcome(
             diff(before, {"outcome": outcome, "outcome_date": outcome_date}),
             reason,
         )
+        publish(
+            "case.outcome_set",
+            case_id=case.pk,
+            person_id=case.person_id,
+            outcome=outcome,
+            actor=actor,
+        )  # status (docs/events.md)
     return case
 
 
@@ -442,6 +468,9 @@ def case_release(*, actor: Any, case_id: int, released_at: dt.date) -> Case:
             actor, "case.release", case, diff({"released_at": None}, {"released_at": released_at})
         )
         contact_end_continuous_exposure(actor=actor, case=case)
+        publish(
+            "case.released", case_id=case.pk, person_id=case.person_id, actor=actor
+        )  # status (docs/events.md)
     return case
 
 

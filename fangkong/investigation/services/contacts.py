@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from fangkong.core import permissions
 from fangkong.core.audit import audit_record_for, diff
 from fangkong.core.errors import Conflict, NotFound, ValidationFailed
+from fangkong.core.events import publish
 from fangkong.core.models import Person
 from fangkong.core.selectors import access_person_by_id
 from fangkong.investigation.models import Case, Contact, DiseaseRules, ExposureMatch
@@ -230,7 +231,20 @@ def contact_create(
             created_by=actor if getattr(actor, "is_authenticated", False) else None,
         )
         audit_record_for(actor, "contact.create", contact, diff({}, _snapshot(contact)))
+        _publish_categorised(actor, contact)  # status (docs/events.md)
     return contact
+
+
+def _publish_categorised(actor: Any, c: Contact) -> None:
+    publish(
+        "contact.categorised",
+        contact_id=c.pk,
+        person_id=c.person_id,
+        category=c.category,
+        monitoring_end=c.monitoring_end,
+        disease_id=c.disease_id,
+        actor=actor,
+    )
 
 
 def contact_set_status(*, actor: Any, contact_id: int, status: str, reason: str = "") -> Contact:
@@ -251,6 +265,12 @@ def contact_set_status(*, actor: Any, contact_id: int, status: str, reason: str 
         audit_record_for(
             actor, "contact.status", contact, diff({"status": before}, {"status": status}), reason
         )
+        publish(
+            "contact.monitoring_ended",
+            contact_id=contact.pk,
+            person_id=contact.person_id,
+            actor=actor,
+        )  # status (docs/events.md)
     return contact
 
 
@@ -278,6 +298,13 @@ def contact_became_case(*, actor: Any, case: Case) -> int:
             link,
             {**diff({"status": before}, {"status": link.status}), "case_id": [None, case.pk]},
         )
+        publish(
+            "contact.monitoring_ended",
+            contact_id=link.pk,
+            person_id=link.person_id,
+            actor=actor,
+            became_case=True,
+        )  # status (docs/events.md)
     rules = rules_in_force(case.disease, timezone.localdate())
     secondary = list(
         Contact.objects.select_for_update()
@@ -317,6 +344,7 @@ def contact_became_case(*, actor: Any, case: Case) -> int:
             ),
             reason=_("The source contact became case %(number)s.") % {"number": case.number},
         )
+        _publish_categorised(actor, c)  # status: now a close contact (docs/events.md)
     return len(secondary)
 
 
@@ -375,4 +403,5 @@ def contact_end_continuous_exposure(*, actor: Any, case: Case) -> int:
             diff(before, {"last_exposure": c.last_exposure, "monitoring_end": c.monitoring_end}),
             reason=_("Case %(number)s was released.") % {"number": case.number},
         )
+        _publish_categorised(actor, c)  # status: monitoring end now known (docs/events.md)
     return len(contacts)
