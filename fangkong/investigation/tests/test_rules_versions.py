@@ -166,7 +166,7 @@ def test_the_page_lists_versions_and_adds_one(commander: Any) -> None:
     assert r.status_code == 200
     html = r.content.decode()
     assert "Add a new version" in html and "in force" in html
-    data = {
+    data: dict[str, Any] = {
         "covid19-effective_from": (_today() + dt.timedelta(days=1)).isoformat(),
         "covid19-source_document": "第十版",
         "covid19-classifications": ["suspected", "confirmed", "asymptomatic", "excluded"],
