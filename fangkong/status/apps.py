@@ -9,3 +9,8 @@ class StatusConfig(AppConfig):
     # Entry in the staff side navigation: (label, URL name, capability needed).
     # The URL name must exist before the entry is shown (see core.context_processors).
     nav_entry = (_("Risk status"), "status:overview", "status.view")
+
+    def ready(self) -> None:
+        from fangkong.status import facts
+
+        facts.connect()
