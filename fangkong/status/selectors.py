@@ -152,3 +152,110 @@ def person_history(person_id: int, *, limit: int = 200) -> list[dict[str, Any]]:
         )
         rows.append(d)
     return rows
+
+
+# --- Manual changes, appeals, alerts (staff) -------------------------------------
+
+
+def _scope_or_404(actor: Any) -> str:
+    from fangkong.core import permissions
+    from fangkong.core.errors import NotFound
+
+    path = permissions.scope_path(actor)
+    if path is None:
+        raise NotFound()
+    return path
+
+
+def manual_requests_for(actor: Any, *, state: str | None = None) -> Any:
+    """Manual requests of the actor's subtree, newest first (approvals queue, report)."""
+    from fangkong.core.models import path_upper_bound
+    from fangkong.status.models import ManualRequest
+
+    path = _scope_or_404(actor)
+    qs = ManualRequest.objects.select_related("basis", "requested_by", "decided_by")
+    if path:
+        qs = qs.filter(scope_path__gte=path, scope_path__lt=path_upper_bound(path))
+    if state:
+        qs = qs.filter(state=state)
+    return qs.order_by("-created_at", "-pk")
+
+
+def manual_alerts(actor: Any, *, now: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """Unusual patterns: many manual reds by one user in the window; reds with no
+    health basis. Pending and approved requests both count."""
+    from django.db.models import Count, Sum
+
+    now = now or timezone.now()
+    policy = rules.policy()
+    levels = rules.levels()
+    top = max((lv.severity for lv in levels.values()), default=0)
+    reds = [code for code, lv in levels.items() if lv.severity >= top]
+    base = (
+        manual_requests_for(actor).filter(action="grant", level__in=reds).exclude(state="refused")
+    )
+    since = now - dt.timedelta(hours=policy.alert_window_hours)
+    alerts: list[dict[str, Any]] = []
+    for row in (
+        base.filter(created_at__gte=since)
+        .values("requested_by__username")
+        .annotate(people=Sum("people_count"), requests=Count("pk"))
+        .order_by("-people")
+    ):
+        if (row["people"] or 0) >= policy.alert_manual_reds:
+            alerts.append(
+                {
+                    "kind": "many_reds",
+                    "text": _(
+                        "%(user)s asked for %(n)s manual red statuses in the last %(h)s hours."
+                    )
+                    % {
+                        "user": row["requested_by__username"],
+                        "n": row["people"],
+                        "h": policy.alert_window_hours,
+                    },
+                }
+            )
+    for req in base.filter(basis__health=False).select_related("requested_by")[:50]:
+        alerts.append(
+            {
+                "kind": "no_health_basis",
+                "request_id": req.pk,
+                "text": _(
+                    "Request #%(id)s by %(user)s gives red to %(n)s people without a health basis."
+                )
+                % {"id": req.pk, "user": req.requested_by.get_username(), "n": req.people_count},
+            }
+        )
+    return alerts
+
+
+def appeals_for(actor: Any, *, state: str | None = "open") -> Any:
+    from fangkong.core.models import path_upper_bound
+    from fangkong.status.models import Appeal
+
+    path = _scope_or_404(actor)
+    qs = Appeal.objects.select_related("person", "decided_by")
+    if path:
+        qs = qs.filter(scope_path__gte=path, scope_path__lt=path_upper_bound(path))
+    if state:
+        qs = qs.filter(state=state)
+    return qs.order_by("due_at", "pk")
+
+
+def status_counts(actor: Any) -> list[dict[str, Any]]:
+    """People per non-green level in the actor's subtree (overview)."""
+    from django.db.models import Count
+
+    from fangkong.core.models import path_upper_bound
+
+    path = _scope_or_404(actor)
+    qs = PersonStatus.objects.all()
+    if path:
+        qs = qs.filter(person__scope_path__gte=path, person__scope_path__lt=path_upper_bound(path))
+    counts = dict(qs.values_list("level").annotate(n=Count("pk")).values_list("level", "n"))
+    return [
+        {"level": code, "name": lv.name, "colour": lv.colour, "count": counts.get(code, 0)}
+        for code, lv in rules.levels().items()
+        if lv.severity > rules.lowest_level().severity
+    ]
