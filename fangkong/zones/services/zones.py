@@ -1,0 +1,608 @@
+"""Writes of the zones app.
+
+Zones change only through proposals: a district officer (``zone.declare``)
+proposes to declare a zone, change its level, add or remove units or lift it;
+a commander (``zone.approve``, someone other than the proposer) approves, and
+only then does anything take effect — the residents' status reasons (through
+the status services), their SMS batch (through notify, sent by the worker after
+commit), the published fact (``zone.declared`` / ``zone.lifted``) and the map.
+Each write is one transaction with its audit row; a refusal leaves nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fangkong.core import permissions
+from fangkong.core.audit import audit_record
+from fangkong.core.errors import ApplicationError, Conflict, NotFound, ValidationFailed
+from fangkong.core.events import publish
+from fangkong.core.models import PATH_SEGMENT, Jurisdiction, Person, path_upper_bound
+from fangkong.zones import effects
+from fangkong.zones.geometry import centre, clean_polygon, points_inside
+from fangkong.zones.models import (
+    LiftRecommendation,
+    Zone,
+    ZoneLevel,
+    ZoneProposal,
+    ZoneUnit,
+)
+
+UNIT_LEVELS = (
+    Jurisdiction.Level.COMMUNITY,
+    Jurisdiction.Level.GRID,
+    Jurisdiction.Level.BUILDING,
+)
+MAP_VERSION_KEY = "zones:map-version"
+
+
+# --- Helpers ---------------------------------------------------------------
+
+
+def minimal_paths(paths: Iterable[str]) -> list[str]:
+    """Drop paths inside another path of the list (their people are counted once)."""
+    out: list[str] = []
+    for p in sorted(set(paths)):
+        if out and p.startswith(out[-1]):
+            continue
+        out.append(p)
+    return out
+
+
+def people_under(paths: Iterable[str]) -> Any:
+    cond = Q()
+    roots = minimal_paths(paths)
+    if not roots:
+        return Person.objects.none()
+    for p in roots:
+        cond |= Q(scope_path__gte=p, scope_path__lt=path_upper_bound(p))
+    return Person.objects.active().filter(cond)
+
+
+def resident_ids(paths: Iterable[str]) -> list[int]:
+    return list(people_under(paths).order_by().values_list("id", flat=True))
+
+
+def common_path(paths: Iterable[str]) -> str:
+    current: str | None = None
+    for path in paths:
+        if current is None:
+            current = path
+            continue
+        n = 0
+        limit = min(len(current), len(path))
+        while n < limit and current[n] == path[n]:
+            n += 1
+        current = current[: n - n % PATH_SEGMENT]
+    return current or ""
+
+
+def _district_of(path: str) -> Jurisdiction | None:
+    ancestors = [path[: i * PATH_SEGMENT] for i in range(1, len(path) // PATH_SEGMENT + 1)]
+    return Jurisdiction.objects.filter(path__in=ancestors, level="district").first()
+
+
+def map_version() -> int:
+    return int(cache.get(MAP_VERSION_KEY) or 0)
+
+
+def _bump_map_version() -> None:
+    def bump() -> None:
+        try:
+            cache.incr(MAP_VERSION_KEY)
+        except ValueError:
+            cache.set(MAP_VERSION_KEY, 1, None)
+
+    transaction.on_commit(bump)
+
+
+def _level(code_or_id: Any) -> ZoneLevel:
+    if isinstance(code_or_id, ZoneLevel):
+        return code_or_id
+    qs = ZoneLevel.objects.filter(active=True)
+    level = (
+        qs.filter(pk=code_or_id).first()
+        if isinstance(code_or_id, int)
+        else qs.filter(code=str(code_or_id or "")).first()
+    )
+    if level is None:
+        raise ValidationFailed(fields={"level": _("Choose one of the zone levels.")})
+    return level
+
+
+def _select_units(
+    actor: Any, *, node_ids: Iterable[int] | None, polygon: Any
+) -> tuple[list[Jurisdiction], Any]:
+    """Units from explicit nodes and/or the buildings inside a drawn polygon, all
+    inside the actor's area."""
+    prefix = permissions.scope_path(actor)
+    if prefix is None:
+        raise NotFound()
+    ids = sorted({int(i) for i in (node_ids or [])})
+    units: list[Jurisdiction] = []
+    if ids:
+        found = list(Jurisdiction.objects.filter(pk__in=ids))
+        outside = [n.pk for n in found if not n.path.startswith(prefix)]
+        missing = sorted(set(ids) - {n.pk for n in found})
+        if outside or missing:
+            raise NotFound(
+                _("Some units are outside your area."),
+                fields={
+                    "units": _("These units are outside your area: %(ids)s.")
+                    % {"ids": ", ".join(map(str, (outside + missing)[:10]))}
+                },
+            )
+        wrong = [n for n in found if n.level not in UNIT_LEVELS]
+        if wrong:
+            raise ValidationFailed(
+                fields={
+                    "units": _(
+                        "A zone is made of buildings, grid units or communities, not %(name)s."
+                    )
+                    % {"name": wrong[0].name}
+                }
+            )
+        units.extend(found)
+    geom = None
+    if polygon not in (None, "", [], {}):
+        geom = clean_polygon(polygon)
+        minx, miny, maxx, maxy = geom.bounds
+        rows = Jurisdiction.objects.subtree_of(prefix).filter(level="building")
+        candidates = [
+            (pk, *centre(path, boundary))
+            for pk, path, boundary in rows.values_list("pk", "path", "boundary")
+        ]
+        inside = points_inside(
+            geom, [c for c in candidates if minx <= c[1] <= maxx and miny <= c[2] <= maxy]
+        )
+        if not inside:
+            raise ValidationFailed(
+                fields={"polygon": _("The area you drew holds no building of your area.")}
+            )
+        known = {u.pk for u in units}
+        units.extend(Jurisdiction.objects.filter(pk__in=[i for i in inside if i not in known]))
+    if not units:
+        raise ValidationFailed(
+            fields={
+                "units": _("Choose at least one building, grid unit or community, or draw an area.")
+            }
+        )
+    return units, geom
+
+
+def _proposal_audit(actor: Any, proposal: ZoneProposal, action: str, **changes: Any) -> None:
+    audit_record(
+        actor=actor,
+        action=action,
+        obj=proposal,
+        scope_path=proposal.scope_path,
+        changes={k: [None, v] for k, v in changes.items()},
+        reason=proposal.reason,
+    )
+
+
+def _access_zone(actor: Any, zone_id: int, *, lock: bool = False) -> Zone:
+    qs = Zone.objects.select_related("level")
+    if lock:
+        qs = qs.select_for_update()
+    zone = qs.filter(pk=zone_id).first()
+    if zone is None or not permissions.in_scope(actor, zone.scope_path):
+        raise NotFound()
+    return zone
+
+
+# --- Proposals ---------------------------------------------------------------
+
+
+def zone_propose_declare(
+    *,
+    actor: Any,
+    name: str,
+    level: Any,
+    node_ids: Iterable[int] | None = None,
+    polygon: Any = None,
+    reason: str = "",
+    case_ids: Iterable[int] = (),
+    decision_number: str = "",
+) -> ZoneProposal:
+    """Propose a new zone. Nothing takes effect before a commander approves it."""
+    permissions.require(actor, "zone.declare")
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed(fields={"name": _("Give the zone a name.")})
+    lvl = _level(level)
+    units, geom = _select_units(actor, node_ids=node_ids, polygon=polygon)
+    paths = [u.path for u in units]
+    scope = common_path(paths)
+    cases: list[Any] = []
+    if case_ids:
+        from fangkong.investigation.models import Case
+
+        ids = sorted(set(case_ids))
+        cases = [
+            c for c in Case.objects.filter(pk__in=ids) if permissions.in_scope(actor, c.scope_path)
+        ]
+        if len(cases) != len(ids):
+            raise NotFound(fields={"cases": _("Some linked cases are outside your area.")})
+    with transaction.atomic():
+        zone = Zone.objects.create(
+            name=name[:200],
+            level=lvl,
+            scope_path=scope,
+            district=_district_of(scope),
+            polygon=shape_to_geojson(geom) if geom is not None else None,
+            reason=reason,
+            decision_number=decision_number[:80],
+            declared_by=actor if getattr(actor, "is_authenticated", False) else None,
+        )
+        ZoneUnit.objects.bulk_create(
+            [ZoneUnit(zone=zone, node=u, path=u.path, active=False) for u in units]
+        )
+        if cases:
+            zone.cases.set(cases)
+        proposal = ZoneProposal.objects.create(
+            zone=zone,
+            kind=ZoneProposal.Kind.DECLARE,
+            level=lvl,
+            node_ids=[u.pk for u in units],
+            reason=reason,
+            decision_number=decision_number[:80],
+            scope_path=scope,
+            proposed_by=actor if getattr(actor, "is_authenticated", False) else None,
+        )
+        _proposal_audit(
+            actor,
+            proposal,
+            "zone.propose",
+            kind="declare",
+            zone=zone.pk,
+            level=lvl.code,
+            units=len(units),
+            polygon=geom is not None,
+        )
+    return proposal
+
+
+def shape_to_geojson(geom: Any) -> dict[str, Any]:
+    from shapely.geometry import mapping
+
+    out = mapping(geom)
+    return {"type": out["type"], "coordinates": _lists(out["coordinates"])}
+
+
+def _lists(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return [_lists(v) for v in value]
+    return value
+
+
+def zone_propose_change(
+    *,
+    actor: Any,
+    zone_id: int,
+    kind: str,
+    level: Any = None,
+    node_ids: Iterable[int] | None = None,
+    polygon: Any = None,
+    reason: str = "",
+) -> ZoneProposal:
+    """Propose a level change, added or removed units, or lifting a zone in force."""
+    permissions.require(actor, "zone.declare")
+    zone = _access_zone(actor, zone_id)
+    if zone.state != Zone.State.ACTIVE:
+        raise Conflict(_("Only a zone in force can be changed or lifted."))
+    kinds = {k.value for k in ZoneProposal.Kind} - {ZoneProposal.Kind.DECLARE}
+    if kind not in kinds:
+        raise ValidationFailed(fields={"kind": _("Choose what to change.")})
+    lvl = None
+    ids: list[int] = []
+    if kind == ZoneProposal.Kind.CHANGE_LEVEL:
+        lvl = _level(level)
+        if lvl.pk == zone.level_id:
+            raise ValidationFailed(fields={"level": _("The zone already has this level.")})
+    elif kind == ZoneProposal.Kind.ADD_UNITS:
+        units, _geom = _select_units(actor, node_ids=node_ids, polygon=polygon)
+        have = set(zone.units.values_list("node_id", flat=True))
+        ids = [u.pk for u in units if u.pk not in have]
+        if not ids:
+            raise ValidationFailed(fields={"units": _("These units are already in the zone.")})
+    elif kind == ZoneProposal.Kind.REMOVE_UNITS:
+        have = set(zone.units.filter(active=True).values_list("node_id", flat=True))
+        ids = sorted({int(i) for i in (node_ids or [])})
+        if not ids or not set(ids) <= have:
+            raise ValidationFailed(fields={"units": _("Choose units of this zone to remove.")})
+        if set(ids) == have:
+            raise ValidationFailed(
+                fields={"units": _("A zone keeps at least one unit; propose lifting it instead.")}
+            )
+    with transaction.atomic():
+        if ZoneProposal.objects.filter(
+            zone=zone, kind=kind, state=ZoneProposal.State.PENDING
+        ).exists():
+            raise Conflict(_("The same change is already awaiting approval."))
+        proposal = ZoneProposal.objects.create(
+            zone=zone,
+            kind=kind,
+            level=lvl,
+            node_ids=ids,
+            reason=reason,
+            scope_path=zone.scope_path,
+            proposed_by=actor if getattr(actor, "is_authenticated", False) else None,
+        )
+        _proposal_audit(
+            actor,
+            proposal,
+            "zone.propose",
+            kind=kind,
+            zone=zone.pk,
+            level=lvl.code if lvl else None,
+            units=len(ids),
+        )
+    return proposal
+
+
+def _access_proposal(actor: Any, proposal_id: int) -> ZoneProposal:
+    proposal = (
+        ZoneProposal.objects.select_for_update()
+        .select_related("zone", "level")
+        .filter(pk=proposal_id)
+        .first()
+    )
+    if proposal is None or not permissions.in_scope(actor, proposal.scope_path):
+        raise NotFound()
+    if proposal.state != ZoneProposal.State.PENDING:
+        raise Conflict(_("This proposal has already been decided."))
+    return proposal
+
+
+def proposal_refuse(*, actor: Any, proposal_id: int, note: str = "") -> ZoneProposal:
+    permissions.require(actor, "zone.approve")
+    with transaction.atomic():
+        proposal = _access_proposal(actor, proposal_id)
+        if not (note or "").strip():
+            raise ValidationFailed(fields={"note": _("Say why the proposal is refused.")})
+        proposal.state = ZoneProposal.State.REFUSED
+        proposal.decided_by = actor
+        proposal.decided_at = timezone.now()
+        proposal.decision_note = note
+        proposal.save(
+            update_fields=["state", "decided_by", "decided_at", "decision_note", "updated_at"]
+        )
+        if proposal.kind == ZoneProposal.Kind.DECLARE:
+            Zone.objects.filter(pk=proposal.zone_id).update(state=Zone.State.REFUSED)
+        _proposal_audit(actor, proposal, "zone.refuse", state="refused", note=note)
+    return proposal
+
+
+def proposal_approve(
+    *, actor: Any, proposal_id: int, decision_number: str = "", note: str = ""
+) -> ZoneProposal:
+    """Approve a proposal: it takes effect now, with its status reasons, SMS and facts."""
+    permissions.require(actor, "zone.approve")
+    with transaction.atomic():
+        proposal = _access_proposal(actor, proposal_id)
+        if proposal.proposed_by_id is not None and proposal.proposed_by_id == actor.pk:
+            raise PermissionDeniedSelf()
+        now = timezone.now()
+        zone = Zone.objects.select_for_update().select_related("level").get(pk=proposal.zone_id)
+        apply = _APPLY[proposal.kind]
+        changes = apply(actor, zone, proposal, now)
+        if decision_number:
+            zone.decision_number = decision_number[:80]
+            zone.save(update_fields=["decision_number", "updated_at"])
+        proposal.state = ZoneProposal.State.APPROVED
+        proposal.decided_by = actor
+        proposal.decided_at = now
+        proposal.decision_note = note
+        proposal.decision_number = decision_number[:80] or proposal.decision_number
+        proposal.save(
+            update_fields=[
+                "state",
+                "decided_by",
+                "decided_at",
+                "decision_note",
+                "decision_number",
+                "updated_at",
+            ]
+        )
+        _proposal_audit(actor, proposal, "zone.approve", kind=proposal.kind, **changes)
+        LiftRecommendation.objects.filter(zone=zone, state=LiftRecommendation.State.OPEN).update(
+            state=LiftRecommendation.State.STALE
+        )
+        _bump_map_version()
+    return proposal
+
+
+class PermissionDeniedSelf(ApplicationError):
+    status = 403
+    code = "forbidden"
+
+    def __init__(self) -> None:
+        super().__init__(_("A proposal is approved by someone other than its proposer."))
+
+
+def _sms_context(zone: Zone, level: ZoneLevel) -> dict[str, Any]:
+    return {"zone": zone.name, "level": level.name_zh, "rules": level.rules_zh[:400]}
+
+
+def _apply_declare(
+    actor: Any, zone: Zone, proposal: ZoneProposal, now: dt.datetime
+) -> dict[str, Any]:
+    if zone.state != Zone.State.PROPOSED:
+        raise Conflict(_("This zone is no longer awaiting its declaration."))
+    level = proposal.level or zone.level
+    ZoneUnit.objects.filter(zone=zone).update(active=True)
+    paths = list(zone.units.values_list("path", flat=True))
+    ids = resident_ids(paths)
+    zone.state = Zone.State.ACTIVE
+    zone.level = level
+    zone.approved_by = actor
+    zone.in_force_since = now
+    zone.level_since = now
+    zone.resident_count = len(ids)
+    zone.save(
+        update_fields=[
+            "state",
+            "level",
+            "approved_by",
+            "in_force_since",
+            "level_since",
+            "resident_count",
+            "updated_at",
+        ]
+    )
+    granted = effects.reasons_grant(
+        kind=level.status_reason_kind, zone_id=zone.pk, person_ids=ids, actor=actor
+    )
+    batch = effects.sms_batch(
+        actor=actor,
+        template_code="zone_declared",
+        person_ids=ids,
+        context=_sms_context(zone, level),
+        dedup_key=f"zone-{zone.pk}-p{proposal.pk}",
+    )
+    publish("zone.declared", zone_id=zone.pk, level=level.code, person_ids=ids, actor=actor)
+    return {"residents": len(ids), "reasons": granted, "sms_batch": batch, "level": level.code}
+
+
+def _apply_change_level(
+    actor: Any, zone: Zone, proposal: ZoneProposal, now: dt.datetime
+) -> dict[str, Any]:
+    old, new = zone.level, proposal.level
+    assert new is not None
+    ids = resident_ids(zone.units.filter(active=True).values_list("path", flat=True))
+    ended = granted = 0
+    if old.status_reason_kind != new.status_reason_kind:
+        if old.status_reason_kind:
+            ended = effects.reasons_end(
+                zone_id=zone.pk, how="superseded", actor=actor, kind=old.status_reason_kind
+            )
+        granted = effects.reasons_grant(
+            kind=new.status_reason_kind, zone_id=zone.pk, person_ids=ids, actor=actor
+        )
+    zone.level = new
+    zone.level_since = now
+    zone.resident_count = len(ids)
+    zone.save(update_fields=["level", "level_since", "resident_count", "updated_at"])
+    batch = effects.sms_batch(
+        actor=actor,
+        template_code="zone_declared",
+        person_ids=ids,
+        context=_sms_context(zone, new),
+        dedup_key=f"zone-{zone.pk}-p{proposal.pk}",
+    )
+    publish("zone.level_changed", zone_id=zone.pk, level=new.code, previous=old.code, actor=actor)
+    return {
+        "level": [old.code, new.code],
+        "reasons_ended": ended,
+        "reasons": granted,
+        "sms_batch": batch,
+    }
+
+
+def _apply_add_units(
+    actor: Any, zone: Zone, proposal: ZoneProposal, now: dt.datetime
+) -> dict[str, Any]:
+    before = set(resident_ids(zone.units.filter(active=True).values_list("path", flat=True)))
+    nodes = list(Jurisdiction.objects.filter(pk__in=proposal.node_ids))
+    have = {u.node_id: u for u in zone.units.all()}
+    for node in nodes:
+        if node.pk in have:
+            ZoneUnit.objects.filter(pk=have[node.pk].pk).update(active=True)
+        else:
+            ZoneUnit.objects.create(zone=zone, node=node, path=node.path, active=True)
+    paths = list(zone.units.filter(active=True).values_list("path", flat=True))
+    after = resident_ids(paths)
+    new_ids = [i for i in after if i not in before]
+    zone.scope_path = common_path(paths)
+    zone.resident_count = len(after)
+    zone.save(update_fields=["scope_path", "resident_count", "updated_at"])
+    ZoneProposal.objects.filter(zone=zone, state=ZoneProposal.State.PENDING).update(
+        scope_path=zone.scope_path
+    )
+    granted = effects.reasons_grant(
+        kind=zone.level.status_reason_kind, zone_id=zone.pk, person_ids=new_ids, actor=actor
+    )
+    batch = effects.sms_batch(
+        actor=actor,
+        template_code="zone_declared",
+        person_ids=new_ids,
+        context=_sms_context(zone, zone.level),
+        dedup_key=f"zone-{zone.pk}-p{proposal.pk}",
+    )
+    return {
+        "units_added": len(nodes),
+        "residents_added": len(new_ids),
+        "reasons": granted,
+        "sms_batch": batch,
+    }
+
+
+def _apply_remove_units(
+    actor: Any, zone: Zone, proposal: ZoneProposal, now: dt.datetime
+) -> dict[str, Any]:
+    before = set(resident_ids(zone.units.filter(active=True).values_list("path", flat=True)))
+    zone.units.filter(node_id__in=proposal.node_ids).update(active=False)
+    paths = list(zone.units.filter(active=True).values_list("path", flat=True))
+    if not paths:
+        raise ValidationFailed(
+            fields={"units": _("A zone keeps at least one unit; propose lifting it instead.")}
+        )
+    after = set(resident_ids(paths))
+    gone = sorted(before - after)
+    ended = (
+        effects.reasons_end(zone_id=zone.pk, how="zone_lifted", actor=actor, person_ids=gone)
+        if gone
+        else 0
+    )
+    zone.scope_path = common_path(paths)
+    zone.resident_count = len(after)
+    zone.save(update_fields=["scope_path", "resident_count", "updated_at"])
+    batch = effects.sms_batch(
+        actor=actor,
+        template_code="zone_lifted",
+        person_ids=gone,
+        context={"zone": zone.name},
+        dedup_key=f"zone-{zone.pk}-p{proposal.pk}",
+    )
+    return {
+        "units_removed": len(proposal.node_ids),
+        "residents_released": len(gone),
+        "reasons_ended": ended,
+        "sms_batch": batch,
+    }
+
+
+def _apply_lift(actor: Any, zone: Zone, proposal: ZoneProposal, now: dt.datetime) -> dict[str, Any]:
+    ids = resident_ids(zone.units.filter(active=True).values_list("path", flat=True))
+    zone.units.update(active=False)
+    zone.state = Zone.State.LIFTED
+    zone.lifted_at = now
+    zone.save(update_fields=["state", "lifted_at", "updated_at"])
+    ended = effects.reasons_end(zone_id=zone.pk, how="zone_lifted", actor=actor)
+    batch = effects.sms_batch(
+        actor=actor,
+        template_code="zone_lifted",
+        person_ids=ids,
+        context={"zone": zone.name},
+        dedup_key=f"zone-{zone.pk}-p{proposal.pk}",
+    )
+    publish("zone.lifted", zone_id=zone.pk, person_ids=ids, actor=actor)
+    return {"state": "lifted", "residents": len(ids), "reasons_ended": ended, "sms_batch": batch}
+
+
+_APPLY: dict[str, Any] = {
+    ZoneProposal.Kind.DECLARE: _apply_declare,
+    ZoneProposal.Kind.CHANGE_LEVEL: _apply_change_level,
+    ZoneProposal.Kind.ADD_UNITS: _apply_add_units,
+    ZoneProposal.Kind.REMOVE_UNITS: _apply_remove_units,
+    ZoneProposal.Kind.LIFT: _apply_lift,
+}
