@@ -106,6 +106,7 @@ def manual_request_create(
         reason_ids = rids
     if errors:
         raise ValidationFailed(fields=errors)
+    assert basis_row is not None
     _people_in_scope(actor, ids)
     with transaction.atomic():
         req = ManualRequest.objects.create(
