@@ -148,6 +148,7 @@ SHIPPED_DEFAULTS = [
     ("fangkong.core.migrations.0002_default_roles_and_key_groups", "load_defaults"),
     ("fangkong.notify.migrations.0002_default_templates", "load_defaults"),
     ("fangkong.investigation.migrations.0003_default_diseases", "load"),
+    ("fangkong.screening.migrations.0002_default_rules", "load_defaults"),
     ("fangkong.portal.migrations.0002_search_index_and_word_list", "load_defaults"),
     ("fangkong.zones.migrations.0002_default_levels_and_services", "load_defaults"),
     ("fangkong.status.migrations.0002_defaults", "load_defaults"),

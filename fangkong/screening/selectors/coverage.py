@@ -1,0 +1,360 @@
+"""Coverage of a round (应检尽检), the untested list, the SLA board and lab flags.
+
+Coverage is set-based: one grouped query per measure over range scans on the
+tree path (``Person.scope_path`` for the target, ``TubeMember.person_scope_path``
+for the sampled), grouped by the path prefix of the requested level. People's
+paths are their home building's path, so every level's nodes are prefixes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Substr
+from django.utils import timezone
+
+from fangkong.core import permissions
+from fangkong.core.audit import audit_record
+from fangkong.core.crypto import decrypt
+from fangkong.core.errors import NotFound, ValidationFailed
+from fangkong.core.models import Jurisdiction, Person, path_upper_bound
+from fangkong.screening.models import (
+    Box,
+    Exclusion,
+    Lab,
+    ResultReport,
+    Round,
+    SlaRule,
+    Tube,
+    TubeMember,
+)
+
+LEVELS = ("district", "subdistrict", "community", "grid")
+
+
+@dataclass
+class CoverageRow:
+    node_id: int
+    path: str
+    name: str
+    level: str
+    target: int = 0
+    excluded: int = 0
+    exclusions: dict[str, int] = field(default_factory=dict)
+    sampled: int = 0
+    with_result: int = 0
+    negative: int = 0
+    positive: int = 0
+
+    @property
+    def expected(self) -> int:
+        return max(self.target - self.excluded, 0)
+
+    @property
+    def coverage(self) -> float:
+        """Sampled people as a percentage of the target less the excluded."""
+        if self.expected == 0:
+            return 100.0 if self.sampled else 0.0
+        return round(min(100.0, 100.0 * self.sampled / self.expected), 1)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.__dict__, "expected": self.expected, "coverage": self.coverage}
+
+
+def _range(column: str, prefix: str) -> Q:
+    return Q(**{f"{column}__gte": prefix, f"{column}__lt": path_upper_bound(prefix)})
+
+
+def round_roots(user: Any, rnd: Round, under: Jurisdiction | None = None) -> list[str]:
+    """The paths to count under: each round area cut down to the user's subtree
+    (and to ``under``)."""
+    limits = [p for p in (permissions.scope_path(user), under.path if under else None) if p]
+    if permissions.scope_path(user) is None:
+        return []
+    roots = []
+    for area in rnd.areas.all():
+        root: str | None = area.path
+        for lim in limits:
+            if root is None:
+                break
+            if lim.startswith(root):
+                root = lim
+            elif not root.startswith(lim):
+                root = None
+        if root is not None:
+            roots.append(root)
+    roots = sorted(set(roots))
+    return [r for r in roots if not any(r != o and r.startswith(o) for o in roots)]
+
+
+def _target(rnd: Round) -> QuerySet[Person]:
+    qs = Person.objects.active()
+    if rnd.target == Round.Target.KEY_GROUPS:
+        qs = qs.filter(key_groups__in=rnd.key_groups.all()).distinct()
+    return qs
+
+
+def coverage(
+    user: Any, rnd: Round, *, level: str = "grid", under: Jurisdiction | None = None
+) -> list[CoverageRow]:
+    permissions.require(user, "screening.view")
+    if level not in LEVELS:
+        raise ValidationFailed(fields={"level": _level_msg()})
+    roots = round_roots(user, rnd, under)
+    if not roots:
+        return []
+    node_q = Q()
+    for r in roots:
+        node_q |= _range("path", r)
+    nodes = {
+        n.path: n
+        for n in Jurisdiction.objects.filter(node_q, level=level).only(
+            "pk", "path", "name_zh", "name_en", "level"
+        )
+    }
+    # Ancestors of a root at the level (counting one community inside a grid view...).
+    for r in roots:
+        for n in Jurisdiction.objects.filter(
+            level=level, path__in=[r[:i] for i in range(4, len(r) + 1, 4)]
+        ):
+            nodes[n.path] = n
+    if not nodes:
+        return []
+    rows = {p: CoverageRow(n.pk, p, n.name, n.level) for p, n in nodes.items()}
+    lengths = sorted({len(p) for p in nodes})
+    key_groups = list(rnd.key_groups.all()) if rnd.target == Round.Target.KEY_GROUPS else None
+    for length in lengths:
+        for root in roots:
+            _count_target(rows, rnd, root, length)
+            _count_sampled(rows, rnd, root, length, key_groups)
+            _count_excluded(rows, rnd, root, length)
+    return sorted(rows.values(), key=lambda r: r.path)
+
+
+def _level_msg() -> str:
+    from django.utils.translation import gettext as _
+
+    return _("The level is district, subdistrict, community or grid.")
+
+
+def _count_target(rows: dict[str, CoverageRow], rnd: Round, root: str, length: int) -> None:
+    qs = (
+        _target(rnd)
+        .filter(_range("scope_path", root))
+        .annotate(k=Substr("scope_path", 1, length))
+        .values("k")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for r in qs:
+        row = rows.get(r["k"])
+        if row is not None:
+            row.target += r["n"]
+
+
+def _count_sampled(
+    rows: dict[str, CoverageRow], rnd: Round, root: str, length: int, key_groups: list[Any] | None
+) -> None:
+    qs = TubeMember.objects.filter(_range("person_scope_path", root), round=rnd)
+    if key_groups is not None:
+        qs = qs.filter(person__key_groups__in=key_groups)
+    neg, pos = Tube.Result.NEGATIVE, Tube.Result.POSITIVE
+    agg = (
+        qs.annotate(k=Substr("person_scope_path", 1, length))
+        .values("k")
+        .annotate(
+            sampled=Count("person_id", distinct=True),
+            with_result=Count("person_id", distinct=True, filter=Q(tube__result__in=[neg, pos])),
+            negative=Count("person_id", distinct=True, filter=Q(tube__result=neg)),
+            positive=Count("person_id", distinct=True, filter=Q(tube__result=pos)),
+        )
+        .order_by()
+    )
+    for r in agg:
+        row = rows.get(r["k"])
+        if row is not None:
+            row.sampled += r["sampled"]
+            row.with_result += r["with_result"]
+            row.negative += r["negative"]
+            row.positive += r["positive"]
+
+
+def _count_excluded(rows: dict[str, CoverageRow], rnd: Round, root: str, length: int) -> None:
+    qs = (
+        Exclusion.objects.filter(_range("person_scope_path", root), round=rnd)
+        .annotate(k=Substr("person_scope_path", 1, length))
+        .values("k", "reason")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for r in qs:
+        row = rows.get(r["k"])
+        if row is not None:
+            row.excluded += r["n"]
+            row.exclusions[r["reason"]] = row.exclusions.get(r["reason"], 0) + r["n"]
+
+
+def coverage_total(rows: list[CoverageRow]) -> dict[str, Any]:
+    total = CoverageRow(0, "", "", "")
+    for r in rows:
+        total.target += r.target
+        total.excluded += r.excluded
+        total.sampled += r.sampled
+        total.with_result += r.with_result
+        total.negative += r.negative
+        total.positive += r.positive
+    return total.as_dict()
+
+
+# --- The untested -------------------------------------------------------------------
+
+
+def untested_for(user: Any, rnd: Round, grid: Jurisdiction) -> QuerySet[Person]:
+    """People of the round's target in this node not sampled and not excluded."""
+    permissions.require(user, "screening.view")
+    if not permissions.in_scope(user, grid.path):
+        raise NotFound()
+    roots = round_roots(user, rnd, grid)
+    if not roots:
+        return Person.objects.none()
+    q = Q()
+    for r in roots:
+        q |= _range("scope_path", r)
+    sampled = TubeMember.objects.filter(round=rnd, person_id=OuterRef("pk"))
+    excluded = Exclusion.objects.filter(round=rnd, person_id=OuterRef("pk"))
+    return (
+        _target(rnd)
+        .filter(q)
+        .filter(~Exists(sampled), ~Exists(excluded))
+        .select_related("home")
+        .order_by("scope_path", "home_unit", "pk")
+    )
+
+
+def untested_rows(
+    user: Any, rnd: Round, grid: Jurisdiction, *, limit: int = 2000
+) -> list[dict[str, Any]]:
+    """Rows for the grid worker: phones masked unless the user may unmask
+    (then the showing is audited once for the list)."""
+    people = list(untested_for(user, rnd, grid)[:limit])
+    unmask = permissions.has_capability(user, "person.unmask")
+    if unmask and people:
+        audit_record(
+            actor=user,
+            action="screening.untested.unmask",
+            obj=rnd,
+            scope_path=grid.path,
+            changes={"people": [None, len(people)]},
+            reason="untested list",
+        )
+    return [
+        {
+            "id": p.pk,
+            "name": p.name,
+            "doc": p.doc_masked,
+            "phone": (
+                decrypt(p.phone_encrypted) if unmask and p.phone_encrypted else p.phone_masked
+            ),
+            "building": p.home.name if p.home else "",
+            "unit": p.home_unit,
+            "limited_mobility": p.limited_mobility,
+        }
+        for p in people
+    ]
+
+
+# --- SLA board and lab flags ----------------------------------------------------------
+
+
+def _sla_hours() -> dict[tuple[str, str], float]:
+    return {(r.from_stage, r.to_stage): float(r.hours) for r in SlaRule.objects.filter(active=True)}
+
+
+def sla_board(user: Any, rnd: Round, *, now: dt.datetime | None = None) -> dict[str, Any]:
+    """Tubes and boxes overdue at each stage, by lab; lab capacity and its use today;
+    flags for labs over capacity or reporting tubes they never received."""
+    permissions.require(user, "screening.view")
+    now = now or timezone.now()
+    hours = _sla_hours()
+    prefix = permissions.scope_path(user) or ""
+    tubes = Tube.objects.filter(round=rnd)
+    if prefix:
+        tubes = tubes.filter(_range("scope_path", prefix))
+    out: dict[str, Any] = {"rules": [], "labs": [], "boxes_overdue": 0}
+    labs: dict[int | None, dict[str, Any]] = defaultdict(
+        lambda: {"awaiting_receipt": 0, "awaiting_result": 0, "end_to_end": 0}
+    )
+    h = hours.get(("collected", "received"))
+    if h is not None:
+        cut = now - dt.timedelta(hours=h)
+        for lab_id, n in (
+            tubes.filter(state__in=[Tube.State.CLOSED, Tube.State.HANDED_OVER], closed_at__lt=cut)
+            .values("box__lab_id")
+            .annotate(n=Count("pk"))
+            .values_list("box__lab_id", "n")
+            .order_by()
+        ):
+            labs[lab_id]["awaiting_receipt"] += n
+        out["boxes_overdue"] = Box.objects.filter(
+            round=rnd, handed_over_at__lt=cut, received_at__isnull=True
+        ).count()
+        out["rules"].append({"stage": "collected→received", "hours": h})
+    h = hours.get(("received", "reported"))
+    if h is not None:
+        cut = now - dt.timedelta(hours=h)
+        for lab_id, n in (
+            tubes.filter(result="", received_at__lt=cut)
+            .values("lab_id")
+            .annotate(n=Count("pk"))
+            .values_list("lab_id", "n")
+            .order_by()
+        ):
+            labs[lab_id]["awaiting_result"] += n
+        out["rules"].append({"stage": "received→reported", "hours": h})
+    h = hours.get(("collected", "reported"))
+    if h is not None:
+        cut = now - dt.timedelta(hours=h)
+        for lab_id, n in (
+            tubes.filter(result="", closed_at__lt=cut)
+            .values("lab_id")
+            .annotate(n=Count("pk"))
+            .values_list("lab_id", "n")
+            .order_by()
+        ):
+            labs[lab_id]["end_to_end"] += n
+        out["rules"].append({"stage": "collected→reported", "hours": h})
+    day_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    lab_objs = {lab.pk: lab for lab in rnd.labs.all()}
+    for some_lab in labs:
+        if some_lab is not None and some_lab not in lab_objs:
+            lab_objs[some_lab] = Lab.objects.get(pk=some_lab)
+    for lab in lab_objs.values():
+        received = Tube.objects.filter(lab=lab, received_at__gte=day_start).count()
+        reported = Tube.objects.filter(lab=lab, reported_at__gte=day_start).count()
+        never = ResultReport.objects.filter(
+            lab=lab, status=ResultReport.Status.HELD_NOT_RECEIVED
+        ).count()
+        used = max(received, reported)
+        out["labs"].append(
+            {
+                "id": lab.pk,
+                "name": lab.name,
+                "capacity": lab.capacity_per_day,
+                "received_today": received,
+                "reported_today": reported,
+                "use_pct": round(100.0 * used / lab.capacity_per_day, 1),
+                "over_capacity": used > lab.capacity_per_day,
+                "never_received": never,
+                "flagged": used > lab.capacity_per_day or never > 0,
+                **labs.get(lab.pk, {"awaiting_receipt": 0, "awaiting_result": 0, "end_to_end": 0}),
+            }
+        )
+    unassigned = labs.get(None)
+    if unassigned:
+        out["unassigned"] = unassigned
+    out["labs"].sort(key=lambda r: (not r["flagged"], r["name"]))
+    return out

@@ -1,0 +1,1 @@
+"""Writes of the screening app, one module per part of the process."""

@@ -1,0 +1,60 @@
+"""The seam to the status app (reasons and test-result facts).
+
+Screening never writes status tables: it calls the status services promised in
+``docs``/CONTRACTS (``reasons_grant``, ``reasons_end``, ``test_result_record``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+
+def _status() -> Any:
+    from fangkong.status import services
+
+    return services
+
+
+def grant(
+    *, kind: str, person_ids: Iterable[int], source_type: str, source_id: int, actor: Any = None
+) -> int:
+    ids = list(person_ids)
+    if not ids:
+        return 0
+    return int(
+        _status().reasons_grant(
+            kind=kind, person_ids=ids, source_type=source_type, source_id=source_id, actor=actor
+        )
+    )
+
+
+def end(
+    *, source_type: str, source_id: int, how: str, person_ids: Iterable[int], actor: Any = None
+) -> int:
+    ids = list(person_ids)
+    if not ids:
+        return 0
+    return int(
+        _status().reasons_end(
+            source_type=source_type, source_id=source_id, how=how, person_ids=ids, actor=actor
+        )
+    )
+
+
+def test_result(
+    *, person_ids: Iterable[int], result: str, sampled_at: dt.datetime, source_id: int | None
+) -> int:
+    ids = list(person_ids)
+    if not ids:
+        return 0
+    return int(
+        _status().test_result_record(
+            person_ids=ids,
+            result=result,
+            sampled_at=sampled_at,
+            source_type="screening.tube",
+            source_id=source_id,
+        )
+    )

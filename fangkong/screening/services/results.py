@@ -1,0 +1,353 @@
+"""Lab results (检/报): through the API or a CSV file, idempotent.
+
+- A tube's first result is applied; the same result again changes nothing; a
+  different result is a conflict listed for review, never an overwrite.
+- Results for unknown tubes, or tubes this lab never received, are held for
+  review and not applied (and flag the lab).
+- Rows are all validated first: any malformed row (row/column/message) and
+  nothing is imported.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fangkong.core import permissions
+from fangkong.core.audit import audit_record
+from fangkong.core.errors import ValidationFailed
+from fangkong.screening.models import CustodyEvent, Lab, ResultReport, Tube
+from fangkong.screening.services.custody import access_lab
+from fangkong.screening.services.followup import results_apply_consequences
+from fangkong.screening.sql import copy_rows, update_rows
+
+RESULTS = ("negative", "positive", "invalid")
+CHUNK = 5000
+
+
+@dataclass
+class ResultRow:
+    tube: str
+    result: str
+    ct_values: dict[str, float] = field(default_factory=dict)
+    reported_at: dt.datetime | None = None
+
+
+@dataclass
+class ResultReportSummary:
+    rows: int = 0
+    applied: int = 0
+    duplicates: int = 0
+    conflicts: int = 0
+    held: int = 0
+    consequences: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def _ct(value: Any, *, row: int, column: str, errors: list[dict[str, Any]]) -> float | None:
+    try:
+        ct = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        errors.append({"row": row, "column": column, "message": _("A Ct value is a number.")})
+        return None
+    if not Decimal(0) < ct <= Decimal(50):
+        errors.append(
+            {"row": row, "column": column, "message": _("A Ct value is between 0 and 50.")}
+        )
+        return None
+    return float(ct)
+
+
+def rows_validate(raw: Sequence[dict[str, Any]]) -> list[ResultRow]:
+    """Check every row; raise one ValidationFailed listing every problem."""
+    errors: list[dict[str, Any]] = []
+    out: list[ResultRow] = []
+    seen: dict[str, str] = {}
+    for n, item in enumerate(raw, start=1):
+        before = len(errors)
+        tube = str(item.get("tube") or "").strip()
+        if not tube or len(tube) > 64:
+            errors.append({"row": n, "column": "tube", "message": _("A tube barcode is required.")})
+        result = str(item.get("result") or "").strip().lower()
+        if result not in RESULTS:
+            errors.append(
+                {
+                    "row": n,
+                    "column": "result",
+                    "message": _("A result is negative, positive or invalid."),
+                }
+            )
+        cts: dict[str, float] = {}
+        for key, value in (item.get("ct_values") or {}).items():
+            if value in (None, ""):
+                continue
+            ct = _ct(value, row=n, column=f"ct_{key}", errors=errors)
+            if ct is not None:
+                cts[str(key)] = ct
+        if result == "positive" and not cts and len(errors) == before:
+            errors.append(
+                {
+                    "row": n,
+                    "column": "ct_values",
+                    "message": _(
+                        "A positive result needs the Ct value of at least one gene target."
+                    ),
+                }
+            )
+        at = item.get("reported_at")
+        when: dt.datetime | None = None
+        if at not in (None, ""):
+            if isinstance(at, dt.datetime):
+                when = at
+            else:
+                try:
+                    when = dt.datetime.fromisoformat(str(at).strip())
+                except ValueError:
+                    errors.append(
+                        {"row": n, "column": "reported_at", "message": _("Not a date and time.")}
+                    )
+            if when is not None and timezone.is_naive(when):
+                when = timezone.make_aware(when)
+            if when is not None and when > timezone.now() + dt.timedelta(minutes=5):
+                errors.append(
+                    {"row": n, "column": "reported_at", "message": _("The time is in the future.")}
+                )
+        if tube and result in RESULTS:
+            if seen.get(tube, result) != result:
+                errors.append(
+                    {
+                        "row": n,
+                        "column": "result",
+                        "message": _("The file gives this tube two different results."),
+                    }
+                )
+            seen[tube] = result
+        if len(errors) == before:
+            out.append(ResultRow(tube, result, cts, when))
+    if errors:
+        raise ValidationFailed(
+            _("%(n)s rows have problems; nothing was imported.")
+            % {"n": len({e["row"] for e in errors})},
+            fields={"rows": _("See the row errors.")},
+            extra={"rows": errors[:500]},
+        )
+    return out
+
+
+def csv_parse(data: bytes) -> list[dict[str, Any]]:
+    """CSV columns: ``tube``, ``result``, optional ``reported_at`` and ``ct_<gene>``."""
+    text = None
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(enc)
+            break
+        except UnicodeDecodeError:
+            continue
+    if text is None:
+        raise ValidationFailed(fields={"file": _("The file is not UTF-8 or GB18030 text.")})
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    missing = [c for c in ("tube", "result") if c not in header]
+    if missing:
+        raise ValidationFailed(
+            _("The file lacks required columns."),
+            fields={"file": _("Missing columns: %(cols)s.") % {"cols": ", ".join(missing)}},
+            extra={
+                "rows": [{"row": 0, "column": c, "message": _("Missing column.")} for c in missing]
+            },
+        )
+    rows = []
+    for raw in reader:
+        item = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k}
+        rows.append(
+            {
+                "tube": item.get("tube", ""),
+                "result": item.get("result", ""),
+                "reported_at": item.get("reported_at", ""),
+                "ct_values": {k[3:]: v for k, v in item.items() if k.startswith("ct_")},
+            }
+        )
+    return rows
+
+
+def results_import(
+    *, actor: Any, lab_id: int, rows: Sequence[dict[str, Any]], source: str = "api"
+) -> ResultReportSummary:
+    """Report results of a lab (API or CSV rows). All or nothing; idempotent."""
+    permissions.require(actor, "screening.lab")
+    lab = access_lab(actor, lab_id)
+    clean = rows_validate(rows)
+    summary = ResultReportSummary(rows=len(clean))
+    now = timezone.now()
+    user_id = actor.pk if getattr(actor, "is_authenticated", False) else None
+    applied_tubes: list[Tube] = []
+    with transaction.atomic():
+        for k in range(0, len(clean), CHUNK):
+            part = clean[k : k + CHUNK]
+            applied_tubes.extend(_import_chunk(lab, part, summary, now, user_id))
+        summary.consequences = results_apply_consequences(actor=actor, tubes=applied_tubes)
+        audit_record(
+            actor=actor,
+            action="screening.results.import",
+            obj=lab,
+            scope_path=lab.scope_path,
+            changes={
+                "source": [None, source],
+                "applied": [None, summary.applied],
+                "conflicts": [None, summary.conflicts],
+                "held": [None, summary.held],
+            },
+        )
+    return summary
+
+
+def _import_chunk(
+    lab: Lab,
+    part: list[ResultRow],
+    summary: ResultReportSummary,
+    now: dt.datetime,
+    user_id: int | None,
+) -> list[Tube]:
+    codes = [r.tube for r in part]
+    tubes = {
+        t.barcode: t
+        for t in Tube.objects.select_for_update()
+        .filter(barcode__in=codes)
+        .only(
+            "pk",
+            "barcode",
+            "round_id",
+            "lab_id",
+            "received_at",
+            "result",
+            "capacity",
+            "member_count",
+            "scope_path",
+            "state",
+        )
+    }
+    # Reports already held or in conflict for these tubes (so a repeat adds nothing).
+    pending = set(
+        ResultReport.objects.filter(
+            tube_barcode__in=codes,
+            lab=lab,
+            status__in=[
+                ResultReport.Status.CONFLICT,
+                ResultReport.Status.HELD_UNKNOWN,
+                ResultReport.Status.HELD_NOT_RECEIVED,
+            ],
+        ).values_list("tube_barcode", "result")
+    )
+    reports: list[tuple[Any, ...]] = []
+    updates: list[tuple[Any, ...]] = []
+    events: list[tuple[Any, ...]] = []
+    applied: list[Tube] = []
+    for r in part:
+        tube = tubes.get(r.tube)
+        at = r.reported_at or now
+        if tube is not None and tube.result:
+            if tube.result == r.result:
+                summary.duplicates += 1
+                continue
+            status = ResultReport.Status.CONFLICT
+        elif tube is None:
+            status = ResultReport.Status.HELD_UNKNOWN
+        elif tube.lab_id != lab.pk or tube.received_at is None:
+            status = ResultReport.Status.HELD_NOT_RECEIVED
+        else:
+            status = ResultReport.Status.APPLIED
+        if status != ResultReport.Status.APPLIED:
+            if (r.tube, r.result) in pending:
+                summary.duplicates += 1
+                continue
+            pending.add((r.tube, r.result))
+            if status == ResultReport.Status.CONFLICT:
+                summary.conflicts += 1
+            else:
+                summary.held += 1
+        else:
+            assert tube is not None
+            summary.applied += 1
+            tube.result, tube.reported_at, tube.state = r.result, at, Tube.State.REPORTED
+            updates.append((r.result, at, Tube.State.REPORTED, now, tube.pk))
+            events.append((tube.pk, CustodyEvent.Stage.REPORTED, at, lab.name, lab.pk, user_id))
+            applied.append(tube)
+        reports.append(
+            (
+                now,
+                now,
+                r.tube,
+                tube.pk if tube is not None else None,
+                lab.pk,
+                r.result,
+                _json(r.ct_values),
+                at,
+                user_id,
+                status,
+                tube.scope_path if tube is not None else lab.scope_path,
+            )
+        )
+    update_rows(Tube._meta.db_table, ["result", "reported_at", "state", "updated_at"], updates)
+    copy_rows(
+        ResultReport._meta.db_table,
+        [
+            "created_at",
+            "updated_at",
+            "tube_barcode",
+            "tube_id",
+            "lab_id",
+            "result",
+            "ct_values",
+            "reported_at",
+            "reported_by_id",
+            "status",
+            "scope_path",
+        ],
+        reports,
+    )
+    copy_rows(
+        CustodyEvent._meta.db_table,
+        ["tube_id", "stage", "time", "place", "lab_id", "user_id"],
+        events,
+    )
+    return applied
+
+
+def _json(value: dict[str, float]) -> str:
+    import json
+
+    return json.dumps(value, separators=(",", ":"))
+
+
+def report_review(*, actor: Any, report_id: int, note: str = "") -> ResultReport:
+    """A reviewer closes a held or conflicting report (the decision is audited)."""
+    permissions.require(actor, "screening.manage")
+    with transaction.atomic():
+        report = ResultReport.objects.select_for_update().filter(pk=report_id).first()
+        if report is None or not permissions.in_scope(actor, report.scope_path):
+            from fangkong.core.errors import NotFound
+
+            raise NotFound()
+        before = report.status
+        report.status = ResultReport.Status.RESOLVED
+        report.save(update_fields=["status", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="screening.result.review",
+            obj=report,
+            scope_path=report.scope_path,
+            changes={"status": [before, report.status]},
+            reason=note,
+        )
+    return report

@@ -1,0 +1,705 @@
+"""Sampling (采): open a tube, scan people into it, close it; offline batches.
+
+Rules (each refusal raises with a field and a message):
+- a tube barcode is used once, ever;
+- a tube holds at most its capacity, which is at most the round's pooling ratio;
+- nobody is scanned into a closed tube;
+- nobody is scanned twice into one tube;
+- a person already sampled in this round is accepted with a warning.
+
+Offline batches are idempotent by tube + person + time: submitting the same
+scans again changes nothing and reports them as duplicates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fangkong.core import permissions
+from fangkong.core.audit import audit_record, diff
+from fangkong.core.crypto import lookup_hash
+from fangkong.core.errors import ApplicationError, Conflict, NotFound, ValidationFailed
+from fangkong.core.identity import normalise_document
+from fangkong.core.models import Person
+from fangkong.core.services import PersonData, person_create
+from fangkong.core.signing import person_id_from_token
+from fangkong.screening.models import CustodyEvent, Round, Site, Task, Team, Tube, TubeMember
+from fangkong.screening.services.rounds import access_round
+from fangkong.screening.sql import copy_rows, update_rows
+
+# --- Messages (one place, so the API, the page and the batch say the same) -----------
+
+
+def _closed_msg() -> str:
+    return _("This tube is closed; open a new tube.")
+
+
+def _full_msg(capacity: int) -> str:
+    return _("This tube is full (%(n)s people); close it and open a new tube.") % {"n": capacity}
+
+
+def _twice_msg() -> str:
+    return _("This person is already in this tube.")
+
+
+def _warn_msg() -> str:
+    return _("Already sampled in this round; sampled again.")
+
+
+def _barcode_used_msg() -> str:
+    return _("This tube barcode has already been used.")
+
+
+def _clean_barcode(value: str, field: str = "barcode") -> str:
+    code = (value or "").strip()
+    if not code or len(code) > 64 or not code.isprintable():
+        raise ValidationFailed(fields={field: _("Scan or type the barcode (up to 64 characters).")})
+    return code
+
+
+# --- People --------------------------------------------------------------------
+
+
+def person_resolve(
+    *,
+    actor: Any,
+    person_token: str = "",
+    doc_type: str = "prc_id",
+    doc_number: str = "",
+    name: str = "",
+    phone: str = "",
+) -> Person:
+    """The person scanned: by personal QR token, or by document (staff-assisted).
+
+    An unknown document with a name registers the person on the spot through
+    core's person service (audited there)."""
+    if person_token:
+        pid = person_id_from_token(person_token, field="person_token")
+        person = Person.objects.filter(pk=pid).first()
+        if person is None:
+            raise NotFound(fields={"person_token": _("This personal code is not registered.")})
+        while person.merged_into_id:
+            person = Person.objects.get(pk=person.merged_into_id)
+        return person
+    if not doc_number:
+        raise ValidationFailed(
+            fields={"person_token": _("Scan a personal code or enter a document number.")}
+        )
+    doc = normalise_document(doc_type, doc_number)
+    person = (
+        Person.objects.active()
+        .filter(doc_type=doc.doc_type, doc_hash=lookup_hash("doc", doc.number))
+        .first()
+    )
+    if person is not None:
+        return person
+    if not name.strip():
+        raise NotFound(
+            fields={
+                "name": _("Nobody is registered with this document; enter the name to register.")
+            }
+        )
+    return person_create(
+        actor=actor,
+        data=PersonData(doc_type=doc.doc_type, doc_number=doc.number, name=name, phone=phone),
+    )
+
+
+# --- Tubes -----------------------------------------------------------------------
+
+
+def _tube_scope(actor: Any, site: Site | None, team: Team | None) -> str:
+    if site is not None:
+        return site.scope_path
+    if team is not None:
+        return team.scope_path
+    return permissions.scope_path(actor) or ""
+
+
+def _place_for(
+    actor: Any, site_id: int | None, team_id: int | None
+) -> tuple[Site | None, Team | None]:
+    site = team = None
+    if site_id is not None:
+        site = Site.objects.filter(pk=site_id, active=True).first()
+        if site is None or not permissions.in_scope(actor, site.scope_path):
+            raise NotFound(fields={"site_id": _("No such sampling site.")})
+    if team_id is not None:
+        team = Team.objects.filter(pk=team_id, active=True).first()
+        if team is None or not permissions.in_scope(actor, team.scope_path):
+            raise NotFound(fields={"team_id": _("No such sampling team.")})
+    return site, team
+
+
+def _check_capacity(rnd: Round, capacity: int | None) -> int:
+    if capacity is None:
+        return rnd.pooling_ratio
+    if capacity < 1 or capacity > rnd.pooling_ratio:
+        raise ValidationFailed(
+            fields={
+                "capacity": _(
+                    "A tube of this round holds 1 to %(max)s people (the round's pooling ratio)."
+                )
+                % {"max": rnd.pooling_ratio}
+            }
+        )
+    return capacity
+
+
+def _check_round_open(rnd: Round, at: dt.datetime) -> None:
+    if rnd.state == Round.State.CLOSED:
+        raise ValidationFailed(fields={"round_id": _("This round is closed.")})
+
+
+def tube_open(
+    *,
+    actor: Any,
+    round_id: int,
+    barcode: str,
+    site_id: int | None = None,
+    team_id: int | None = None,
+    capacity: int | None = None,
+    opened_at: dt.datetime | None = None,
+    retest: bool = False,
+) -> Tube:
+    permissions.require(actor, "screening.sample")
+    barcode = _clean_barcode(barcode)
+    rnd = access_round(actor, round_id)
+    _check_round_open(rnd, opened_at or timezone.now())
+    cap = _check_capacity(rnd, 1 if retest else capacity)
+    site, team = _place_for(actor, site_id, team_id)
+    with transaction.atomic():
+        if Tube.objects.filter(barcode=barcode).exists():
+            raise Conflict(fields={"barcode": _barcode_used_msg()}, code="barcode_used")
+        tube = Tube.objects.create(
+            barcode=barcode,
+            round=rnd,
+            site=site,
+            team=team,
+            capacity=cap,
+            scope_path=_tube_scope(actor, site, team),
+            opened_by=actor,
+            opened_at=opened_at or timezone.now(),
+            retest=retest,
+        )
+        audit_record(
+            actor=actor,
+            action="screening.tube.open",
+            obj=tube,
+            scope_path=tube.scope_path,
+            changes=diff({}, {"barcode": barcode, "round": rnd.pk, "capacity": cap}),
+        )
+    return tube
+
+
+@dataclass
+class ScanOutcome:
+    tube: str
+    person_id: int
+    person_name: str
+    added: bool
+    member_count: int
+    capacity: int
+    warning: str = ""
+
+
+def _access_tube_for_update(actor: Any, barcode: str) -> Tube:
+    tube = Tube.objects.select_for_update().filter(barcode=barcode).first()
+    if tube is None or not permissions.in_scope(actor, tube.scope_path):
+        raise NotFound(fields={"barcode": _("No such tube; open it first.")})
+    return tube
+
+
+def tube_scan(
+    *,
+    actor: Any,
+    barcode: str,
+    person_token: str = "",
+    doc_type: str = "prc_id",
+    doc_number: str = "",
+    name: str = "",
+    phone: str = "",
+    scanned_at: dt.datetime | None = None,
+) -> ScanOutcome:
+    """Scan one person into an open tube."""
+    permissions.require(actor, "screening.sample")
+    barcode = _clean_barcode(barcode)
+    person = person_resolve(
+        actor=actor,
+        person_token=person_token,
+        doc_type=doc_type,
+        doc_number=doc_number,
+        name=name,
+        phone=phone,
+    )
+    at = scanned_at or timezone.now()
+    with transaction.atomic():
+        tube = _access_tube_for_update(actor, barcode)
+        earlier = list(
+            TubeMember.objects.filter(round_id=tube.round_id, person_id=person.pk).values_list(
+                "tube_id", "sampled_at"
+            )
+        )
+        mine = [t for t in earlier if t[0] == tube.pk]
+        if mine and mine[0][1] == at:
+            return ScanOutcome(
+                tube.barcode, person.pk, person.name, False, tube.member_count, tube.capacity
+            )
+        if tube.state != Tube.State.OPEN:
+            raise ValidationFailed(fields={"barcode": _closed_msg()}, code="tube_closed")
+        if mine:
+            raise Conflict(fields={"person": _twice_msg()}, code="person_twice")
+        if tube.member_count >= tube.capacity:
+            raise ValidationFailed(fields={"barcode": _full_msg(tube.capacity)}, code="tube_full")
+        TubeMember.objects.create(
+            tube=tube,
+            round_id=tube.round_id,
+            person=person,
+            person_scope_path=person.scope_path,
+            sampled_at=at,
+            sampled_by=actor,
+        )
+        Tube.objects.filter(pk=tube.pk).update(member_count=F("member_count") + 1)
+    return ScanOutcome(
+        tube.barcode,
+        person.pk,
+        person.name,
+        True,
+        tube.member_count + 1,
+        tube.capacity,
+        _warn_msg() if earlier else "",
+    )
+
+
+def tube_close(*, actor: Any, barcode: str, closed_at: dt.datetime | None = None) -> Tube:
+    permissions.require(actor, "screening.sample")
+    barcode = _clean_barcode(barcode)
+    with transaction.atomic():
+        tube = _access_tube_for_update(actor, barcode)
+        if tube.state != Tube.State.OPEN:
+            raise ValidationFailed(fields={"barcode": _closed_msg()}, code="tube_closed")
+        if tube.member_count == 0:
+            raise ValidationFailed(
+                fields={"barcode": _("This tube is empty; scan at least one person.")}
+            )
+        at = closed_at or timezone.now()
+        tube.state = Tube.State.CLOSED
+        tube.closed_at = at
+        tube.save(update_fields=["state", "closed_at", "updated_at"])
+        _after_close(actor, [tube], place=tube.site.name if tube.site_id and tube.site else "")
+        audit_record(
+            actor=actor,
+            action="screening.tube.close",
+            obj=tube,
+            scope_path=tube.scope_path,
+            changes={"state": ["open", "closed"], "members": [None, tube.member_count]},
+        )
+    return tube
+
+
+def _after_close(actor: Any, tubes: Sequence[Tube], *, place: str = "") -> None:
+    """Custody 'collected' for each tube; single-tube samples settle retest and
+    resample tasks; standing schedules move on."""
+    from fangkong.screening.services.schedules import schedules_record_sampled
+
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    CustodyEvent.objects.bulk_create(
+        [
+            CustodyEvent(
+                tube_id=t.pk,
+                stage=CustodyEvent.Stage.COLLECTED,
+                time=t.closed_at or timezone.now(),
+                place=place,
+                user=user,
+            )
+            for t in tubes
+        ],
+        batch_size=2000,
+    )
+    ids = [t.pk for t in tubes]
+    single = [t.pk for t in tubes if t.capacity == 1]
+    now = timezone.now()
+    if single:
+        people = TubeMember.objects.filter(tube_id__in=single).values("person_id")
+        Task.objects.filter(state=Task.State.OPEN, person_id__in=people).update(
+            state=Task.State.DONE, done_at=now, updated_at=now
+        )
+    else:
+        # Door-to-door and resample tasks are settled by any sample.
+        people = TubeMember.objects.filter(tube_id__in=ids).values("person_id")
+        Task.objects.filter(
+            state=Task.State.OPEN,
+            kind__in=[Task.Kind.DOOR_TO_DOOR, Task.Kind.RESAMPLE],
+            person_id__in=people,
+        ).update(state=Task.State.DONE, done_at=now, updated_at=now)
+    schedules_record_sampled(tube_ids=ids, actor=actor)
+
+
+# --- Offline batches ----------------------------------------------------------------
+
+
+@dataclass
+class BatchItemOutcome:
+    index: int
+    op: str
+    tube: str
+    status: str  # "ok" | "duplicate" | "refused"
+    person_id: int | None = None
+    warning: str = ""
+    field: str = ""
+    message: str = ""
+
+
+@dataclass
+class BatchReport:
+    items: list[BatchItemOutcome] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for i in self.items if i.status == status)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.count("ok"),
+            "duplicate": self.count("duplicate"),
+            "refused": self.count("refused"),
+            "warnings": sum(1 for i in self.items if i.warning),
+            "items": [i.__dict__ for i in self.items if i.status != "ok" or i.warning],
+        }
+
+
+@dataclass
+class _MemTube:
+    id: int | None
+    barcode: str
+    capacity: int
+    count: int
+    state: str
+    opened_at: dt.datetime
+    closed_at: dt.datetime | None = None
+    new: bool = False
+    closed_now: bool = False
+    members: dict[int, dt.datetime] = field(default_factory=dict)
+
+
+def _as_time(value: Any, field_name: str = "at") -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        at = value
+    else:
+        try:
+            at = dt.datetime.fromisoformat(str(value))
+        except ValueError:
+            raise ValidationFailed(fields={field_name: _("Not a date and time.")}) from None
+    if timezone.is_naive(at):
+        at = timezone.make_aware(at)
+    return at
+
+
+def _resolve_people(actor: Any, items: Sequence[dict[str, Any]]) -> dict[int, Any]:
+    """index → Person-like (id, scope_path) or an ApplicationError, in bulk."""
+    out: dict[int, Any] = {}
+    ids: dict[int, int] = {}
+    docs: dict[int, tuple[str, str]] = {}
+    for i, item in enumerate(items):
+        if item.get("op", "scan") != "scan":
+            continue
+        try:
+            if item.get("person_id") is not None:
+                ids[i] = int(item["person_id"])
+            elif item.get("person_token"):
+                ids[i] = person_id_from_token(item["person_token"], field="person_token")
+            elif item.get("doc_number"):
+                doc = normalise_document(item.get("doc_type") or "prc_id", item["doc_number"])
+                docs[i] = (doc.doc_type, lookup_hash("doc", doc.number))
+            else:
+                raise ValidationFailed(
+                    fields={"person_token": _("Scan a personal code or enter a document number.")}
+                )
+        except ApplicationError as exc:
+            out[i] = exc
+    found: dict[int, tuple[int, str, int | None]] = {}
+    wanted = sorted(set(ids.values()))
+    for k in range(0, len(wanted), 5000):
+        for pid, path, merged in Person.objects.filter(pk__in=wanted[k : k + 5000]).values_list(
+            "pk", "scope_path", "merged_into_id"
+        ):
+            found[pid] = (pid, path, merged)
+    merged_targets = {m for (_p, _s, m) in found.values() if m}
+    if merged_targets:
+        for pid, path, merged in Person.objects.filter(pk__in=merged_targets).values_list(
+            "pk", "scope_path", "merged_into_id"
+        ):
+            found[pid] = (pid, path, merged)
+    for i, pid in ids.items():
+        row = found.get(pid)
+        hops = 0
+        while row is not None and row[2] and hops < 5:
+            row = found.get(row[2])
+            hops += 1
+        if row is None:
+            out[i] = NotFound(fields={"person": _("This personal code is not registered.")})
+        else:
+            out[i] = (row[0], row[1])
+    if docs:
+        hashes = {h for (_t, h) in docs.values()}
+        by_doc = {
+            (t, h): (pk, path)
+            for pk, t, h, path in Person.objects.active()
+            .filter(doc_hash__in=hashes)
+            .values_list("pk", "doc_type", "doc_hash", "scope_path")
+        }
+        for i, key in docs.items():
+            if key in by_doc:
+                out[i] = by_doc[key]
+                continue
+            item = items[i]
+            try:
+                with transaction.atomic():
+                    person = person_resolve(
+                        actor=actor,
+                        doc_type=item.get("doc_type") or "prc_id",
+                        doc_number=item["doc_number"],
+                        name=item.get("name", ""),
+                        phone=item.get("phone", ""),
+                    )
+                out[i] = (person.pk, person.scope_path)
+                by_doc[key] = out[i]
+            except ApplicationError as exc:
+                out[i] = exc
+    return out
+
+
+def _refusal(exc: ApplicationError) -> tuple[str, str]:
+    if exc.fields:
+        name, msg = next(iter(exc.fields.items()))
+        return name, msg
+    return "", str(exc.message)
+
+
+def sample_batch_submit(
+    *,
+    actor: Any,
+    round_id: int,
+    items: Sequence[dict[str, Any]],
+    site_id: int | None = None,
+    team_id: int | None = None,
+) -> BatchReport:
+    """Apply a batch of sampling operations collected by a client, in order.
+
+    Each item is ``{"op": "open"|"scan"|"close", "tube": barcode, "at": time, ...}``;
+    scans name the person by ``person_token``, ``person_id`` or ``doc_type`` +
+    ``doc_number`` (+ ``name`` to register). A scan into an unknown tube opens it
+    (the client opened it offline). Every item gets an outcome; a refused item
+    does not stop the others. Submitting the same batch again changes nothing.
+    """
+    permissions.require(actor, "screening.sample")
+    rnd = access_round(actor, round_id)
+    _check_round_open(rnd, timezone.now())
+    site, team = _place_for(actor, site_id, team_id)
+    scope = _tube_scope(actor, site, team)
+    report = BatchReport()
+    user_id = actor.pk if getattr(actor, "is_authenticated", False) else None
+    with transaction.atomic():
+        people = _resolve_people(actor, items)
+        barcodes = set()
+        for item in items:
+            code = str(item.get("tube") or "").strip()
+            if code:
+                barcodes.add(code)
+        tubes: dict[str, _MemTube] = {}
+        other_round: set[str] = set()
+        out_of_scope: set[str] = set()
+        codes = sorted(barcodes)
+        id_to_code: dict[int, str] = {}
+        for k in range(0, len(codes), 5000):
+            qs = Tube.objects.filter(barcode__in=codes[k : k + 5000])
+            if len(codes) <= 5000:
+                qs = qs.select_for_update()
+            for t in qs.values_list(
+                "pk",
+                "barcode",
+                "round_id",
+                "capacity",
+                "member_count",
+                "state",
+                "opened_at",
+                "scope_path",
+            ):
+                pk, code, r_id, cap, count, state, opened, path = t
+                if r_id != rnd.pk:
+                    other_round.add(code)
+                    continue
+                if not permissions.in_scope(actor, path):
+                    out_of_scope.add(code)
+                    continue
+                tubes[code] = _MemTube(pk, code, cap, count, state, opened)
+                id_to_code[pk] = code
+        # Earlier samples of these people in this round (tube code, time).
+        pids = sorted({p[0] for p in people.values() if isinstance(p, tuple)})
+        earlier: dict[int, list[tuple[str, dt.datetime]]] = defaultdict(list)
+        for k in range(0, len(pids), 5000):
+            for pid, tube_id, at in TubeMember.objects.filter(
+                round_id=rnd.pk, person_id__in=pids[k : k + 5000]
+            ).values_list("person_id", "tube_id", "sampled_at"):
+                code = id_to_code.get(tube_id, f"#{tube_id}")
+                earlier[pid].append((code, at))
+                if code in tubes:
+                    tubes[code].members[pid] = at
+        new_members: list[tuple[str, int, str, dt.datetime]] = []
+        for i, item in enumerate(items):
+            op = item.get("op", "scan")
+            code = str(item.get("tube") or "").strip()
+            outcome = BatchItemOutcome(index=i, op=op, tube=code, status="ok")
+            report.items.append(outcome)
+            try:
+                code = _clean_barcode(code, "tube")
+                at = _as_time(item.get("at") or timezone.now())
+                if code in other_round:
+                    raise Conflict(fields={"tube": _barcode_used_msg()})
+                if code in out_of_scope:
+                    raise NotFound(fields={"tube": _("No such tube.")})
+                tube = tubes.get(code)
+                if op == "open":
+                    if tube is not None:
+                        if tube.opened_at == at:
+                            outcome.status = "duplicate"
+                            continue
+                        raise Conflict(fields={"tube": _barcode_used_msg()})
+                    cap = _check_capacity(rnd, item.get("capacity"))
+                    tubes[code] = _MemTube(None, code, cap, 0, Tube.State.OPEN, at, new=True)
+                elif op == "scan":
+                    who = people.get(i)
+                    if isinstance(who, ApplicationError):
+                        raise who
+                    if who is None:
+                        raise ValidationFailed(fields={"person": _("Unknown person.")})
+                    pid, path = who
+                    outcome.person_id = pid
+                    if tube is None:
+                        tube = tubes[code] = _MemTube(
+                            None, code, rnd.pooling_ratio, 0, Tube.State.OPEN, at, new=True
+                        )
+                    if tube.members.get(pid) == at:
+                        outcome.status = "duplicate"
+                        continue
+                    if tube.state != Tube.State.OPEN:
+                        raise ValidationFailed(fields={"tube": _closed_msg()})
+                    if pid in tube.members:
+                        raise Conflict(fields={"person": _twice_msg()})
+                    if tube.count >= tube.capacity:
+                        raise ValidationFailed(fields={"tube": _full_msg(tube.capacity)})
+                    if earlier.get(pid):
+                        outcome.warning = _warn_msg()
+                    tube.members[pid] = at
+                    tube.count += 1
+                    earlier[pid].append((code, at))
+                    new_members.append((code, pid, path, at))
+                elif op == "close":
+                    if tube is None:
+                        raise NotFound(fields={"tube": _("No such tube; open it first.")})
+                    if tube.state != Tube.State.OPEN:
+                        outcome.status = "duplicate"
+                        continue
+                    if tube.count == 0:
+                        raise ValidationFailed(
+                            fields={"tube": _("This tube is empty; scan at least one person.")}
+                        )
+                    tube.state = Tube.State.CLOSED
+                    tube.closed_at = at
+                    tube.closed_now = True
+                else:
+                    raise ValidationFailed(fields={"op": _("Unknown operation.")})
+            except ApplicationError as exc:
+                outcome.status = "refused"
+                outcome.field, outcome.message = _refusal(exc)
+        _batch_write(actor, rnd, site, team, scope, user_id, tubes, new_members)
+    return report
+
+
+def _batch_write(
+    actor: Any,
+    rnd: Round,
+    site: Site | None,
+    team: Team | None,
+    scope: str,
+    user_id: int | None,
+    tubes: dict[str, _MemTube],
+    new_members: list[tuple[str, int, str, dt.datetime]],
+) -> None:
+    created = [t for t in tubes.values() if t.new]
+    if created:
+        objs = Tube.objects.bulk_create(
+            [
+                Tube(
+                    barcode=t.barcode,
+                    round=rnd,
+                    site=site,
+                    team=team,
+                    capacity=t.capacity,
+                    member_count=t.count,
+                    state=t.state,
+                    scope_path=scope,
+                    opened_by_id=user_id,
+                    opened_at=t.opened_at,
+                    closed_at=t.closed_at,
+                )
+                for t in created
+            ],
+            batch_size=2000,
+        )
+        if any(o.pk is None for o in objs):
+            ids = dict(
+                Tube.objects.filter(barcode__in=[t.barcode for t in created]).values_list(
+                    "barcode", "pk"
+                )
+            )
+            for t in created:
+                t.id = ids[t.barcode]
+        else:
+            for t, o in zip(created, objs, strict=True):
+                t.id = o.pk
+    now = timezone.now()
+    update_rows(
+        Tube._meta.db_table,
+        ["member_count", "state", "closed_at", "updated_at"],
+        [(t.count, t.state, t.closed_at, now, t.id) for t in tubes.values() if not t.new],
+    )
+    copy_rows(
+        TubeMember._meta.db_table,
+        ["tube_id", "round_id", "person_id", "person_scope_path", "sampled_at", "sampled_by_id"],
+        [(tubes[code].id, rnd.pk, pid, path, at, user_id) for code, pid, path, at in new_members],
+    )
+    closed = [t for t in tubes.values() if t.closed_now]
+    if closed:
+        objs = [Tube(pk=t.id, capacity=t.capacity, closed_at=t.closed_at) for t in closed]
+        _after_close(actor, objs, place=site.name if site else "")
+    if created or new_members or closed:
+        audit_record(
+            actor=actor,
+            action="screening.batch.submit",
+            object_type="screening.round",
+            object_id=rnd.pk,
+            scope_path=scope,
+            changes={
+                "tubes_opened": [None, len(created)],
+                "people_sampled": [None, len(new_members)],
+                "tubes_closed": [None, len(closed)],
+            },
+        )
+
+
+def tubes_of(person_ids: Iterable[int], round_id: int) -> dict[int, list[int]]:
+    out: dict[int, list[int]] = defaultdict(list)
+    for pid, tid in TubeMember.objects.filter(
+        round_id=round_id, person_id__in=list(person_ids)
+    ).values_list("person_id", "tube_id"):
+        out[pid].append(tid)
+    return out
