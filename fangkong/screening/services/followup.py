@@ -95,23 +95,25 @@ def results_apply_consequences(*, actor: Any, tubes: list[Tube]) -> dict[str, in
 
 
 def _negatives(tubes: list[Tube]) -> int:
-    """One test-result fact per sampling minute (bulk-safe for a whole round)."""
+    """Negative-test facts, one call per sampling minute (bulk-safe for a whole
+    round); each call carries the latest sampling time of its minute."""
     members = _members([t.pk for t in tubes])
-    groups: dict[dt.datetime, tuple[list[int], list[int]]] = {}
+    groups: dict[dt.datetime, tuple[list[int], list[int], list[dt.datetime]]] = {}
     for t in tubes:
         rows = members.get(t.pk, [])
         if not rows:
             continue
-        at = min(r[4] for r in rows).replace(second=0, microsecond=0)
-        ids, tids = groups.setdefault(at, ([], []))
+        at = min(r[4] for r in rows)
+        ids, tids, times = groups.setdefault(at.replace(second=0, microsecond=0), ([], [], []))
         ids.extend(r[0] for r in rows)
         tids.append(t.pk)
+        times.append(at)
     ended = 0
-    for at, (ids, tids) in groups.items():
+    for ids, tids, times in groups.values():
         ended += bridge.test_result(
             person_ids=ids,
             result="negative",
-            sampled_at=at,
+            sampled_at=max(times),
             source_id=tids[0] if len(tids) == 1 else None,
         )
     return ended

@@ -33,7 +33,11 @@ def build(city: City, *, ratio: int = 10) -> Kit:
     sampler = make_staff("sampler", city.xiaodian, "sampler")
     labtech = make_staff("labtech", city.city, "lab_technician")
     lab = round_services.lab_create(
-        actor=manager, name="迪安检验", code="dian", capacity_per_day=100, jurisdiction_id=city.city.pk
+        actor=manager,
+        name="迪安检验",
+        code="dian",
+        capacity_per_day=100,
+        jurisdiction_id=city.city.pk,
     )
     lab.staff.add(labtech)
     now = timezone.now()

@@ -27,7 +27,9 @@ def _open(kit: Any, code: str = "T0001", **kw: Any) -> Tube:
 def test_a_sampler_opens_a_tube_scans_people_and_closes_it(kit: Any) -> None:
     tube = _open(kit)
     for p in people(kit.city, 3):
-        out = sampling.tube_scan(actor=kit.sampler, barcode="T0001", person_token=person_token(p.pk))
+        out = sampling.tube_scan(
+            actor=kit.sampler, barcode="T0001", person_token=person_token(p.pk)
+        )
         assert out.added and not out.warning
     sampling.tube_close(actor=kit.sampler, barcode="T0001")
     tube.refresh_from_db()
@@ -51,7 +53,9 @@ def test_more_people_than_the_pooling_ratio_is_refused(kit: Any) -> None:
     for p in crowd[:5]:
         sampling.tube_scan(actor=kit.sampler, barcode="T0001", person_token=person_token(p.pk))
     with pytest.raises(ValidationFailed) as exc:
-        sampling.tube_scan(actor=kit.sampler, barcode="T0001", person_token=person_token(crowd[5].pk))
+        sampling.tube_scan(
+            actor=kit.sampler, barcode="T0001", person_token=person_token(crowd[5].pk)
+        )
     assert "full" in exc.value.fields["barcode"]
 
 
@@ -112,7 +116,12 @@ def _batch(kit: Any, crowd: list[Any], at: dt.datetime) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = [{"op": "open", "tube": "B1", "at": at}]
     for i, p in enumerate(crowd):
         items.append(
-            {"op": "scan", "tube": "B1", "person_token": person_token(p.pk), "at": at + dt.timedelta(seconds=i)}
+            {
+                "op": "scan",
+                "tube": "B1",
+                "person_token": person_token(p.pk),
+                "at": at + dt.timedelta(seconds=i),
+            }
         )
     items.append({"op": "close", "tube": "B1", "at": at + dt.timedelta(minutes=5)})
     return items
@@ -122,12 +131,20 @@ def test_an_offline_batch_applies_and_the_same_batch_twice_changes_nothing(kit: 
     crowd = people(kit.city, 4)
     at = timezone.now().replace(microsecond=0) - dt.timedelta(minutes=30)
     items = _batch(kit, crowd, at)
-    first = sampling.sample_batch_submit(actor=kit.sampler, round_id=kit.round.pk, items=items, site_id=kit.site.pk)
+    first = sampling.sample_batch_submit(
+        actor=kit.sampler, round_id=kit.round.pk, items=items, site_id=kit.site.pk
+    )
     assert first.count("ok") == 6 and first.count("refused") == 0
     counts = (Tube.objects.count(), TubeMember.objects.count(), CustodyEvent.objects.count())
-    again = sampling.sample_batch_submit(actor=kit.sampler, round_id=kit.round.pk, items=items, site_id=kit.site.pk)
+    again = sampling.sample_batch_submit(
+        actor=kit.sampler, round_id=kit.round.pk, items=items, site_id=kit.site.pk
+    )
     assert again.count("duplicate") == 6
-    assert (Tube.objects.count(), TubeMember.objects.count(), CustodyEvent.objects.count()) == counts
+    assert (
+        Tube.objects.count(),
+        TubeMember.objects.count(),
+        CustodyEvent.objects.count(),
+    ) == counts
     tube = Tube.objects.get(barcode="B1")
     assert tube.state == "closed" and tube.member_count == 4
 
