@@ -314,17 +314,25 @@ def _reset_sequences() -> None:
 
 
 def _actor() -> Any:
+    """A city commander at the root of the benchmark's tree (a real staff account:
+    profile, roles, scope; not a superuser without a profile)."""
     from django.contrib.auth import get_user_model
+
+    from fangkong.core.models import Jurisdiction, Role, StaffProfile
 
     User = get_user_model()
     user = User.objects.filter(username="bench_matcher").first()
     if user is None:
-        user = User.objects.create_superuser(username="bench_matcher", email="", password=None)
+        user = User.objects.create_user(username="bench_matcher", password=None)
+        root = Jurisdiction.objects.filter(parent__isnull=True).order_by("id").first()
+        profile = StaffProfile.objects.create(user=user, jurisdiction=root)
+        profile.roles.set(Role.objects.filter(code="city_commander"))
     return user
 
 
 def _make_cases(ctx: Context, data: dict[str, Any], count: int, tag: str) -> list[int]:
     """Cases with 20 venue stops each in their infectious period (last days of data)."""
+    from fangkong.core.models import Person
     from fangkong.investigation.models import Case, Disease, TrajectoryStop
     from fangkong.investigation.services.rules import rules_in_force
 
@@ -332,20 +340,22 @@ def _make_cases(ctx: Context, data: dict[str, Any], count: int, tag: str) -> lis
     disease = Disease.objects.get(code="covid19")
     report = data["end"].date()
     rules = rules_in_force(disease, report)
+    pids = [data["first_pid"] + rng.randrange(data["people"]) for _i in range(count)]
+    paths = dict(Person.objects.filter(pk__in=pids).values_list("pk", "scope_path"))
     cases = Case.objects.bulk_create(
         [
             Case(
                 number=f"BENCH-{tag}-{i:05d}",
-                person_id=data["first_pid"] + rng.randrange(data["people"]),
+                person_id=pid,
                 disease=disease,
                 rules=rules,
                 classification="confirmed",
                 onset_date=report - dt.timedelta(days=2),
                 report_date=report,
                 found_by="screening",
-                scope_path="",
+                scope_path=paths[pid],
             )
-            for i in range(count)
+            for i, pid in enumerate(pids)
         ]
     )
     if cases[0].pk is None:  # SQLite before returning ids: read them back
@@ -378,10 +388,8 @@ def _floor_seconds(case_ids: list[int]) -> tuple[float, int]:
 
     cases = list(Case.objects.select_related("rules").filter(pk__in=case_ids))
     rows = 0
-    before, after = _pads(cases)
-    queries = [
-        stops_join_sql(case_ids[i : i + 250], before, after) for i in range(0, len(case_ids), 250)
-    ]
+    pads = _pads(cases)
+    queries = [stops_join_sql(case_ids[i : i + 250], pads) for i in range(0, len(case_ids), 250)]
     started = time.perf_counter()
     with connection.cursor() as cur:
         for sql, params in queries:

@@ -70,9 +70,17 @@ def case_list_for(
     return qs.order_by("-id")
 
 
-def access_case_by_id(user: Any, case_id: int, *, for_update: bool = False) -> Case:
+def access_case_by_id(
+    user: Any,
+    case_id: int,
+    *,
+    for_update: bool = False,
+    related: tuple[str, ...] = ("disease", "rules", "person"),
+) -> Case:
+    """A case the user may see (else NotFound). ``related``: the rows loaded with it
+    (matching needs only the rules; loading the person decrypts their fields)."""
     permissions.require(user, "case.view")
-    qs = Case.objects.select_related("disease", "rules", "person")
+    qs = Case.objects.select_related(*related)
     if for_update:
         qs = qs.select_for_update(of=("self",))
     case = qs.filter(pk=case_id).first()

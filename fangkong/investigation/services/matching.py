@@ -25,7 +25,6 @@ bounded range loses nothing. Overlaps are computed in Python on the few rows fou
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 from collections import defaultdict
 from collections.abc import Sequence
@@ -82,21 +81,38 @@ class _Stop:
 
 @dataclass(frozen=True)
 class _Window:
-    """A stop clipped to the infectious period, widened by the buffer."""
+    """A stop clipped to the infectious period, widened by the buffer (bounds also
+    in microseconds since the epoch, the unit the candidates query returns)."""
 
     case: Case
     stop: _Stop
     rules: DiseaseRules
     lo: dt.datetime
     hi: dt.datetime
+    lo_us: int
+    hi_us: int
+    stay_us: int
 
 
 @dataclass(frozen=True)
 class _Hit:
     window: _Window
     person_id: int
-    start: dt.datetime
-    end: dt.datetime
+    start: int  # microseconds since the epoch
+    end: int
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MINUTE_US = 60_000_000
+
+
+def _us(value: dt.datetime) -> int:
+    delta = value - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def _from_us(value: int) -> dt.datetime:
+    return _EPOCH + dt.timedelta(microseconds=value)
 
 
 def _local_midnight(day: dt.date) -> dt.datetime:
@@ -125,17 +141,22 @@ def _window(
     buffer = dt.timedelta(minutes=rules.copresence_buffer_minutes)
     if stop.kind == TrajectoryStop.Kind.TRANSPORT:
         buffer = dt.timedelta(0)
-    return _Window(case, stop, rules, start - buffer, end + buffer)
+    lo, hi = start - buffer, end + buffer
+    stay = rules.assumed_stay_minutes * _MINUTE_US
+    return _Window(case, stop, rules, lo, hi, _us(lo), _us(hi), stay)
 
 
-def _minutes(delta: dt.timedelta) -> int:
-    return max(1, math.ceil(delta.total_seconds() / 60))
+def _minutes(length_us: int) -> int:
+    """Whole minutes (rounded up, at least one) of a length in microseconds."""
+    return max(1, -(-length_us // _MINUTE_US))
 
 
-def _union_length(intervals: list[tuple[dt.datetime, dt.datetime]]) -> dt.timedelta:
-    total = dt.timedelta(0)
-    cur_start: dt.datetime | None = None
-    cur_end: dt.datetime | None = None
+def _union_length(intervals: list[tuple[int, int]]) -> int:
+    if len(intervals) == 1:
+        return intervals[0][1] - intervals[0][0]
+    total = 0
+    cur_start: int | None = None
+    cur_end: int | None = None
     for s, e in sorted(intervals):
         if cur_end is None or s > cur_end:
             if cur_start is not None and cur_end is not None:
@@ -148,88 +169,112 @@ def _union_length(intervals: list[tuple[dt.datetime, dt.datetime]]) -> dt.timede
     return total
 
 
-def _pads(cases: Sequence[Case]) -> tuple[dt.timedelta, dt.timedelta]:
-    """How far before a stop's start and after its end check-ins are looked for:
-    the buffer plus the longest possible visit before, the buffer after (the
-    widest over the cases' rules; Python keeps only true overlaps)."""
-    before = max(
-        dt.timedelta(minutes=c.rules.copresence_buffer_minutes + c.rules.assumed_stay_minutes)
-        for c in cases
+@dataclass(frozen=True)
+class Pads:
+    """How far around a stop check-ins are looked for (the widest over the cases'
+    rules; Python keeps only true overlaps). One minute more each: SQLite's
+    datetime() drops fractions of a second."""
+
+    before: dt.timedelta  # buffer + assumed stay + the longest visit: visits begun this early
+    after: dt.timedelta  # buffer: visits begun this late after the stop's end
+    ended: dt.timedelta  # buffer: a visit that left before start - this cannot overlap
+    stayed: dt.timedelta  # buffer + assumed stay: the same for a last scan, no check-out
+
+
+def _pads(cases: Sequence[Case]) -> Pads:
+    buffer = max(c.rules.copresence_buffer_minutes for c in cases)
+    stay = max(c.rules.copresence_buffer_minutes + c.rules.assumed_stay_minutes for c in cases)
+    one = dt.timedelta(minutes=1)
+    return Pads(
+        before=dt.timedelta(minutes=stay) + MAX_VISIT_LENGTH + one,
+        after=dt.timedelta(minutes=buffer) + one,
+        ended=dt.timedelta(minutes=buffer) + one,
+        stayed=dt.timedelta(minutes=stay) + one,
     )
-    after = max(dt.timedelta(minutes=c.rules.copresence_buffer_minutes) for c in cases)
-    # One minute more: SQLite's datetime() drops fractions of a second.
-    return before + MAX_VISIT_LENGTH + dt.timedelta(minutes=1), after + dt.timedelta(minutes=1)
 
 
-def stops_join_sql(
-    case_ids: Sequence[int], before: dt.timedelta, after: dt.timedelta
-) -> tuple[str, list[Any]]:
-    """The bare SQL join of a case's (or cases') stops with the check-ins at the
-    same venue around them: each stop is a small range scan on the (venue, time)
-    index. Transport stops come back once, with no check-in."""
-    marks = ", ".join(["%s"] * len(case_ids))
+def _us_sql(column: str) -> str:
+    """A timestamp column as whole microseconds since the epoch: an integer, cheap
+    to read and exact to compare. (SQLite stores text; julianday() is exact to
+    the millisecond.)"""
     if connection.vendor == "postgresql":
-        lower, upper = "s.start - %s::interval", 's."end" + %s::interval'
-        pads: list[Any] = [before, after]
-    else:
-        lower, upper = "datetime(s.start, %s)", 'datetime(s."end", %s)'
-        pads = [
-            f"-{int(before.total_seconds() // 60)} minutes",
-            f"+{int(after.total_seconds() // 60)} minutes",
-        ]
-    columns = (
+        return f"(extract(epoch from {column}) * 1000000)::bigint"
+    return f"CAST(round((julianday({column}) - 2440587.5) * 86400000.0) AS INTEGER) * 1000"
+
+
+def _shifted(column: str, value: dt.timedelta, sign: str) -> tuple[str, Any]:
+    """SQL for ``column ± value`` and its parameter."""
+    if connection.vendor == "postgresql":
+        return f"{column} {sign} %s::interval", value
+    return f"datetime({column}, %s)", f"{sign}{int(value.total_seconds() // 60)} minutes"
+
+
+def stops_join_sql(case_ids: Sequence[int], pads: Pads) -> tuple[str, list[Any]]:
+    """The bare SQL join of a case's (or cases') stops with the check-ins around
+    them: each stop is a small range scan on the (venue, time) index, keeping
+    the visits that can reach the stop. One statement: first the stops (venue
+    and transport), then the check-ins (person, times in microseconds)."""
+    marks = ", ".join(["%s"] * len(case_ids))
+    lower, p_lower = _shifted("s.start", pads.before, "-")
+    upper, p_upper = _shifted('s."end"', pads.after, "+")
+    ended, p_ended = _shifted("s.start", pads.ended, "-")
+    stayed, p_stayed = _shifted("s.start", pads.stayed, "-")
+    sql = (
         's.id, s.case_id, s.kind, s.venue_id, s.start, s."end", s.transport_mode, '
-        "s.transport_number, s.carriage, s.seat, c.person_id, c.time, c.last_scan_at, c.left_at"
+        "s.transport_number, s.carriage, s.seat"
     )
     sql = (
-        f"SELECT {columns} FROM {_STOP} s LEFT JOIN {_CHECKIN} c "  # noqa: S608
-        f"ON s.kind = 'venue' AND c.venue_id = s.venue_id "
+        f"SELECT {sql}, NULL, NULL, NULL, NULL FROM {_STOP} s "  # noqa: S608
+        f"WHERE s.case_id IN ({marks}) AND s.kind IN ('venue', 'transport') "
+        "UNION ALL "
+        "SELECT s.id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, c.person_id, "
+        f"{_us_sql('c.time')}, {_us_sql('c.last_scan_at')}, {_us_sql('c.left_at')} "
+        f"FROM {_STOP} s JOIN {_CHECKIN} c ON c.venue_id = s.venue_id "
         f"AND c.time >= {lower} AND c.time < {upper} "
-        f"WHERE s.case_id IN ({marks}) AND s.kind IN ('venue', 'transport')"
+        f"WHERE s.case_id IN ({marks}) AND s.kind = 'venue' "
+        f"AND (c.left_at > {ended} OR (c.left_at IS NULL AND c.last_scan_at > {stayed}))"
     )
-    return sql, [*pads, *case_ids]
+    return sql, [*case_ids, p_lower, p_upper, *case_ids, p_ended, p_stayed]
 
 
 def _candidates(cases: Sequence[Case]) -> tuple[list[_Window], list[_Hit]]:
     """One query: the cases' stops and the check-ins around them."""
     by_case = {c.pk: c for c in cases}
-    before, after = _pads(cases)
-    sql, params = stops_join_sql(list(by_case), before, after)
+    sql, params = stops_join_sql(list(by_case), _pads(cases))
     windows: dict[int, _Window | None] = {}
     periods: dict[int, tuple[dt.datetime, dt.datetime]] = {}
-    hits: list[_Hit] = []
     with connection.cursor() as cur:
         cur.execute(sql, params)
         rows = cur.fetchall()
+    visits = []
     for row in rows:
-        stop_id = row[0]
-        if stop_id not in windows:
-            stop = _Stop(
-                stop_id,
-                row[1],
-                row[2],
-                row[3],
-                parse_db_datetime(row[4]),
-                parse_db_datetime(row[5]),
-                row[6] or "",
-                row[7] or "",
-                row[8] or "",
-                row[9] or "",
-            )
-            case = by_case[stop.case_id]
-            if case.pk not in periods:
-                periods[case.pk] = infectious_window(case, case.rules)
-            windows[stop_id] = _window(case, stop, periods[case.pk])
-        w = windows[stop_id]
-        person_id = row[10]
-        if w is None or person_id is None or person_id == w.case.person_id:
+        if row[1] is None:  # a check-in around a stop
+            visits.append(row)
             continue
-        start = parse_db_datetime(row[11])
-        if row[13] is not None:
-            end = parse_db_datetime(row[13])
-        else:
-            end = parse_db_datetime(row[12]) + dt.timedelta(minutes=w.rules.assumed_stay_minutes)
-        s, e = max(start, w.lo), min(end, w.hi)
+        stop = _Stop(
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            parse_db_datetime(row[4]),
+            parse_db_datetime(row[5]),
+            row[6] or "",
+            row[7] or "",
+            row[8] or "",
+            row[9] or "",
+        )
+        case = by_case[stop.case_id]
+        if case.pk not in periods:
+            periods[case.pk] = infectious_window(case, case.rules)
+        windows[stop.id] = _window(case, stop, periods[case.pk])
+    hits: list[_Hit] = []
+    for row in visits:
+        w = windows.get(row[0])
+        person_id = row[10]
+        if w is None or person_id == w.case.person_id:
+            continue
+        end = row[13] if row[13] is not None else row[12] + w.stay_us
+        s, e = max(row[11], w.lo_us), min(end, w.hi_us)
         if e > s:
             hits.append(_Hit(w, person_id, s, e))
     return [w for w in windows.values() if w is not None], hits
@@ -285,14 +330,15 @@ def _transport_hits(windows: list[_Window]) -> list[_Hit]:
         s, e = max(dep, w.lo), min(arr, w.hi)
         if e <= s:  # times on the manifest disagree with the trajectory: the whole trip
             s, e = w.lo, w.hi
-        out.append(_Hit(w, person_id, s, e))
+        out.append(_Hit(w, person_id, _us(s), _us(e)))
     return out
 
 
 def _compute(
     cases: Sequence[Case],
-) -> tuple[int, list[tuple[_Window, int, dt.datetime, dt.datetime, int]]]:
-    """(stops examined, matches as (window, person, window start, end, overlap minutes))."""
+) -> tuple[int, list[tuple[_Window, int, int, int, int]]]:
+    """(stops examined, matches as (window, person, window start, end in microseconds
+    since the epoch, overlap minutes))."""
     windows, hits = _candidates(cases)
     transport = [
         w
@@ -334,24 +380,71 @@ def _mark_sql(case_ids: Sequence[int]) -> tuple[str, list[Any]]:
     )
 
 
-def _store(
-    matches: list[tuple[_Window, int, dt.datetime, dt.datetime, int]], case_ids: Sequence[int]
+# Matches are derived data: re-running the match computes them again and adds
+# only what is missing. So on PostgreSQL a match run does not wait for the WAL
+# flush (``synchronous_commit = off`` for its transaction only): if the database
+# server crashes, the runs of its last fraction of a second (at most 3 ×
+# ``wal_writer_delay``) are lost with their audit rows, as if they had not
+# happened; the database stays consistent. The flush costs more than the
+# whole computation otherwise.
+_NO_FLUSH_WAIT = "SET LOCAL synchronous_commit = off"
+
+
+def _array(values: Any) -> str:
+    return "{" + ",".join(str(int(v)) for v in values) + "}"
+
+
+def _store_postgresql(
+    cur: Any, matches: list[tuple[_Window, int, int, int, int]], case_ids: Sequence[int]
 ) -> int:
+    """One statement: the matches travel as five integer arrays (``unnest``), the
+    case, kind, venue and rule version come from the stop and its case; the
+    stops are marked matched in the same statement."""
+    mark, mark_params = _mark_sql(case_ids)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    sql = (
+        f"WITH mark AS ({mark} RETURNING 1) "  # noqa: S608
+        f"INSERT INTO {_MATCH} ({_INSERT_COLUMNS}) "
+        "SELECT %s, %s, s.case_id, u.stop_id, u.person_id, s.kind, s.venue_id, "
+        "'epoch'::timestamptz + u.ws * interval '1 microsecond', "
+        "'epoch'::timestamptz + u.we * interval '1 microsecond', u.ov, %s, k.rules_id "
+        "FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::int[]) "
+        "AS u(stop_id, person_id, ws, we, ov) "
+        f"JOIN {_STOP} s ON s.id = u.stop_id JOIN {Case._meta.db_table} k ON k.id = s.case_id "
+        "ON CONFLICT DO NOTHING"
+    )
+    cur.execute(_NO_FLUSH_WAIT)
+    cur.execute(
+        sql,
+        [
+            *mark_params,
+            now,
+            now,
+            ExposureMatch.Status.PENDING.value,
+            _array(m[0].stop.id for m in matches),
+            _array(m[1] for m in matches),
+            _array(m[2] for m in matches),
+            _array(m[3] for m in matches),
+            _array(m[4] for m in matches),
+        ],
+    )
+    return max(0, cur.rowcount)
+
+
+def _store(matches: list[tuple[_Window, int, int, int, int]], case_ids: Sequence[int]) -> int:
     """Insert the matches not recorded yet (one per stop and person) and mark the
     cases' stops as matched; return how many matches were new.
 
-    One multi-row ``INSERT ... ON CONFLICT DO NOTHING`` per 500 matches; on
-    PostgreSQL the stops' update travels in the same round trip."""
-    db = connection.ops.adapt_datetimefield_value
-    now = db(timezone.now())
-    mark, mark_params = _mark_sql(case_ids)
-    created = 0
+    PostgreSQL: one statement. SQLite: one multi-row ``INSERT ... ON CONFLICT DO
+    NOTHING`` per 500 matches, then the stops' update."""
     with connection.cursor() as cur:
-        if not matches:
-            cur.execute(mark, mark_params)
-            return 0
-        chunks = [matches[i : i + 500] for i in range(0, len(matches), 500)]
-        for n, chunk in enumerate(chunks):
+        if connection.vendor == "postgresql":
+            return _store_postgresql(cur, matches, case_ids)
+        db = connection.ops.adapt_datetimefield_value
+        now = db(timezone.now())
+        created = 0
+        for i in range(0, len(matches), 500):
+            chunk = matches[i : i + 500]
             values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
             params: list[Any] = []
             for w, person_id, start, end, minutes in chunk:
@@ -363,24 +456,20 @@ def _store(
                     person_id,
                     w.stop.kind,
                     w.stop.venue_id,
-                    db(start),
-                    db(end),
+                    db(_from_us(start)),
+                    db(_from_us(end)),
                     minutes,
                     ExposureMatch.Status.PENDING.value,
                     w.rules.pk,
                 ]
-            sql = (
+            cur.execute(
                 f"INSERT INTO {_MATCH} ({_INSERT_COLUMNS}) VALUES {values} "  # noqa: S608
-                "ON CONFLICT DO NOTHING RETURNING id"
+                "ON CONFLICT DO NOTHING RETURNING id",
+                params,
             )
-            last = n == len(chunks) - 1
-            if last and connection.vendor == "postgresql":
-                cur.execute(f"{sql}; {mark}", params + mark_params)
-            else:
-                cur.execute(sql, params)
             created += len(cur.fetchall())
-        if connection.vendor != "postgresql":
-            cur.execute(mark, mark_params)
+        mark, mark_params = _mark_sql(case_ids)
+        cur.execute(mark, mark_params)
     return created
 
 
@@ -390,7 +479,7 @@ def match_case(*, actor: Any, case_id: int) -> MatchResult:
     Uses the rule version recorded on the case (the one in force on its report
     date) and records it on every match."""
     permissions.require(actor, "match.run")
-    case = access_case_by_id(actor, case_id)
+    case = access_case_by_id(actor, case_id, related=("rules",))
     with transaction.atomic():
         examined, matches = _compute([case])
         created = _store(matches, [case.pk])
