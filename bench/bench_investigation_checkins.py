@@ -325,6 +325,7 @@ def _actor() -> Any:
     if user is None:
         user = User.objects.create_user(username="bench_matcher", password=None)
         root = Jurisdiction.objects.filter(parent__isnull=True).order_by("id").first()
+        assert root is not None
         profile = StaffProfile.objects.create(user=user, jurisdiction=root)
         profile.roles.set(Role.objects.filter(code="city_commander"))
     return user
