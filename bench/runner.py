@@ -137,7 +137,10 @@ def write_results(
     same name, figures of other benchmarks run earlier that day are kept."""
     folder.mkdir(parents=True, exist_ok=True)
     day = today or dt.date.today()
-    path = folder / f"{day.isoformat()}.json"
+    # FANGKONG_BENCH_RESULTS_TAG=investigation-postgresql writes <date>-<tag>.json
+    # (one module's figures apart from the day's shared file).
+    tag = os.environ.get("FANGKONG_BENCH_RESULTS_TAG", "").strip()
+    path = folder / (f"{day.isoformat()}-{tag}.json" if tag else f"{day.isoformat()}.json")
     try:
         earlier = json.loads(path.read_text(encoding="utf-8")).get("figures", [])
     except (OSError, ValueError):
