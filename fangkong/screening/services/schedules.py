@@ -127,7 +127,7 @@ def schedules_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
     with transaction.atomic():
         due = list(
             ScheduleState.objects.select_related("person", "schedule__key_group")
-            .filter(next_due__lt=now, reminded_at__isnull=True, schedule__active=True)
+            .filter(next_due__lte=now, reminded_at__isnull=True, schedule__active=True)
             .order_by("pk")[:50000]
         )
         for state in due:
