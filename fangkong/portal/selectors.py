@@ -74,7 +74,7 @@ def related_articles(article: Article, limit: int = 5) -> list[Article]:
     )
 
 
-def approved_comments(article: Article) -> tuple[list[Comment], int]:
+def approved_comments(article: Article) -> tuple[list[Any], int]:
     """Approved top-level comments with their approved replies, and the count of all
     approved comments (replies included)."""
     approved = Comment.objects.filter(state=Comment.State.APPROVED)

@@ -24,12 +24,19 @@ def channels() -> tuple[Channel, Channel, Channel]:
     return top, sub, notices
 
 
+def _staff(username: str, city: Any, role: str) -> Any:
+    from django.contrib.auth import get_user_model
+
+    found = get_user_model().objects.filter(username=username).first()
+    return found or make_staff(username, city.city, role)
+
+
 def editor(city: Any) -> Any:
-    return make_staff("editor", city.city, "portal_editor")
+    return _staff("editor", city, "portal_editor")
 
 
 def reviewer(city: Any) -> Any:
-    return make_staff("reviewer", city.city, "portal_reviewer")
+    return _staff("reviewer", city, "portal_reviewer")
 
 
 def published(
