@@ -2,8 +2,9 @@
 
 The synthetic city gives every node a rectangle nested in its parent's. Nodes
 created without a boundary (hand-made trees, tests) get a derived rectangle:
-starting from a box around Taiyuan, each path segment picks one cell of a 6×6
-split of the parent's box, so children nest in parents and the same path always
+starting from a box around Taiyuan, each path segment below the city picks one cell of
+a 4×4 split of the parent's box (a building comes out about 50 m wide), so
+children nest in parents and the same path always
 gives the same rectangle. Polygons drawn on the map select the buildings whose
 centre lies inside (shapely, vectorised).
 """
@@ -21,7 +22,7 @@ from fangkong.core.errors import ValidationFailed
 from fangkong.core.models import PATH_ALPHABET, PATH_SEGMENT
 
 ROOT_BOX = (112.30, 37.60, 112.80, 38.05)  # around Taiyuan (lon/lat)
-SPLIT = 6
+SPLIT = 4
 MAX_POLYGON_POINTS = 2000
 
 
@@ -34,7 +35,8 @@ def _segment_index(segment: str) -> int:
 
 def derived_box(path: str) -> tuple[float, float, float, float]:
     w, s, e, n = ROOT_BOX
-    for i in range(PATH_SEGMENT, len(path), PATH_SEGMENT):  # the root keeps the whole box
+    # Province and city keep the whole box; each level below takes one cell.
+    for i in range(2 * PATH_SEGMENT, len(path), PATH_SEGMENT):
         idx = _segment_index(path[i : i + PATH_SEGMENT]) % (SPLIT * SPLIT)
         col, row = idx % SPLIT, idx // SPLIT
         dx, dy = (e - w) / SPLIT, (n - s) / SPLIT

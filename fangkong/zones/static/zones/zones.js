@@ -39,6 +39,12 @@
     var chart = echarts.init(el);
     getJSON(el.dataset.url, function (data) {
       var name = register(data);
+      var pts = [];
+      data.geojson.features.forEach(function (f) {
+        var rings = f.geometry.type === "Polygon" ? [f.geometry.coordinates[0]] : f.geometry.coordinates.map(function (p) { return p[0]; });
+        rings.forEach(function (r) { r.forEach(function (c) { pts.push([0, c[0], c[1]]); }); });
+      });
+      var bounds = extent(pts);
       chart.setOption({
         animation: false,
         tooltip: { formatter: function (p) {
@@ -46,7 +52,7 @@
           var f = data.geojson.features.find(function (x) { return x.properties.name === p.name; });
           return f ? f.properties.zone + "<br>" + f.properties.unit : "";
         } },
-        geo: { map: name, roam: true, regions: regions(data), label: { show: false }, itemStyle: { areaColor: "#eef1f5", borderColor: "#c5cdd8" } },
+        geo: Object.assign({ map: name, roam: true, regions: regions(data), label: { show: false }, itemStyle: { areaColor: "#eef1f5", borderColor: "#c5cdd8" } }, bounds ? { boundingCoords: bounds } : {}),
         series: [{ type: "scatter", coordinateSystem: "geo", data: data.cases, symbolSize: function (v) { return 6 + Math.min(v[2], 10) * 2; }, itemStyle: { color: "#3a0b0e" } }]
       });
       chart.on("click", function (p) {
@@ -69,6 +75,19 @@
       if (((yi > y) !== (yj > y)) && (x < (xj - xi) * (y - yi) / (yj - yi) + xi)) { hit = !hit; }
     }
     return hit;
+  }
+
+  // Start the drawing map on the area's buildings (a building is a few metres:
+  // at district scale it would be smaller than a pixel).
+  function extent(buildings) {
+    if (!buildings.length) { return null; }
+    var minx = Infinity, miny = Infinity, maxx = -Infinity, maxy = -Infinity;
+    buildings.forEach(function (b) {
+      minx = Math.min(minx, b[1]); maxx = Math.max(maxx, b[1]);
+      miny = Math.min(miny, b[2]); maxy = Math.max(maxy, b[2]);
+    });
+    var px = Math.max((maxx - minx) * 0.15, 0.0003), py = Math.max((maxy - miny) * 0.15, 0.0003);
+    return [[minx - px, maxy + py], [maxx + px, miny - py]];
   }
 
   function drawMap(el) {
@@ -100,11 +119,10 @@
 
     getJSON(el.dataset.url, function (data) {
       var name = register(data);
-      chart.setOption({
-        animation: false,
-        geo: { map: name, roam: true, regions: regions(data), label: { show: false }, itemStyle: { areaColor: "#eef1f5", borderColor: "#c5cdd8" } },
-        series: []
-      });
+      var geo = { map: name, roam: true, regions: regions(data), label: { show: false }, itemStyle: { areaColor: "#eef1f5", borderColor: "#c5cdd8" } };
+      var bounds = extent(buildings);
+      if (bounds) { geo.boundingCoords = bounds; }
+      chart.setOption({ animation: false, geo: geo, series: [] });
       chart.getZr().on("click", function (e) {
         var pt = chart.convertFromPixel({ geoIndex: 0 }, [e.offsetX, e.offsetY]);
         if (!pt) { return; }
