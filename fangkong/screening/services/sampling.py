@@ -311,36 +311,28 @@ def _after_close(actor: Any, tubes: Sequence[Tube], *, place: str = "") -> None:
     resample tasks; standing schedules move on."""
     from fangkong.screening.services.schedules import schedules_record_sampled
 
-    user = actor if getattr(actor, "is_authenticated", False) else None
-    CustodyEvent.objects.bulk_create(
-        [
-            CustodyEvent(
-                tube_id=t.pk,
-                stage=CustodyEvent.Stage.COLLECTED,
-                time=t.closed_at or timezone.now(),
-                place=place,
-                user=user,
-            )
-            for t in tubes
-        ],
-        batch_size=2000,
+    user_id = actor.pk if getattr(actor, "is_authenticated", False) else None
+    now = timezone.now()
+    copy_rows(
+        CustodyEvent._meta.db_table,
+        ["tube_id", "stage", "time", "place", "user_id"],
+        [(t.pk, CustodyEvent.Stage.COLLECTED, t.closed_at or now, place, user_id) for t in tubes],
     )
     ids = [t.pk for t in tubes]
     single = [t.pk for t in tubes if t.capacity == 1]
-    now = timezone.now()
-    if single:
-        people = TubeMember.objects.filter(tube_id__in=single).values("person_id")
-        Task.objects.filter(state=Task.State.OPEN, person_id__in=people).update(
-            state=Task.State.DONE, done_at=now, updated_at=now
-        )
-    else:
+    # Open tasks are few; skip the lookups when there are none at all.
+    if Task.objects.filter(state=Task.State.OPEN).exists():
+        done = {"state": Task.State.DONE, "done_at": now, "updated_at": now}
+        if single:
+            people = TubeMember.objects.filter(tube_id__in=single).values("person_id")
+            Task.objects.filter(state=Task.State.OPEN, person_id__in=people).update(**done)
         # Door-to-door and resample tasks are settled by any sample.
         people = TubeMember.objects.filter(tube_id__in=ids).values("person_id")
         Task.objects.filter(
             state=Task.State.OPEN,
             kind__in=[Task.Kind.DOOR_TO_DOOR, Task.Kind.RESAMPLE],
             person_id__in=people,
-        ).update(state=Task.State.DONE, done_at=now, updated_at=now)
+        ).update(**done)
     schedules_record_sampled(tube_ids=ids, actor=actor)
 
 
@@ -635,38 +627,56 @@ def _batch_write(
     new_members: list[tuple[str, int, str, dt.datetime]],
 ) -> None:
     created = [t for t in tubes.values() if t.new]
+    now = timezone.now()
     if created:
-        objs = Tube.objects.bulk_create(
+        copy_rows(
+            Tube._meta.db_table,
             [
-                Tube(
-                    barcode=t.barcode,
-                    round=rnd,
-                    site=site,
-                    team=team,
-                    capacity=t.capacity,
-                    member_count=t.count,
-                    state=t.state,
-                    scope_path=scope,
-                    opened_by_id=user_id,
-                    opened_at=t.opened_at,
-                    closed_at=t.closed_at,
+                "created_at",
+                "updated_at",
+                "barcode",
+                "round_id",
+                "site_id",
+                "team_id",
+                "capacity",
+                "member_count",
+                "state",
+                "scope_path",
+                "opened_by_id",
+                "opened_at",
+                "closed_at",
+                "result",
+                "retest",
+            ],
+            [
+                (
+                    now,
+                    now,
+                    t.barcode,
+                    rnd.pk,
+                    site.pk if site else None,
+                    team.pk if team else None,
+                    t.capacity,
+                    t.count,
+                    t.state,
+                    scope,
+                    user_id,
+                    t.opened_at,
+                    t.closed_at,
+                    "",
+                    False,
                 )
                 for t in created
             ],
-            batch_size=2000,
         )
-        if any(o.pk is None for o in objs):
-            ids = dict(
-                Tube.objects.filter(barcode__in=[t.barcode for t in created]).values_list(
-                    "barcode", "pk"
-                )
+        codes = [t.barcode for t in created]
+        ids: dict[str, int] = {}
+        for k in range(0, len(codes), 5000):
+            ids.update(
+                Tube.objects.filter(barcode__in=codes[k : k + 5000]).values_list("barcode", "pk")
             )
-            for t in created:
-                t.id = ids[t.barcode]
-        else:
-            for t, o in zip(created, objs, strict=True):
-                t.id = o.pk
-    now = timezone.now()
+        for t in created:
+            t.id = ids[t.barcode]
     update_rows(
         Tube._meta.db_table,
         ["member_count", "state", "closed_at", "updated_at"],

@@ -31,20 +31,23 @@ def schedules_record_sampled(*, tube_ids: Iterable[int], actor: Any = None) -> i
         return 0
     ids = list(tube_ids)
     touched = 0
+    through = Person.key_groups.through.objects
     for k in range(0, len(ids), 2000):
-        members = dict(
-            TubeMember.objects.filter(tube_id__in=ids[k : k + 2000]).values_list(
-                "person_id", "sampled_at"
-            )
+        part = ids[k : k + 2000]
+        links = list(
+            through.filter(
+                keygroup_id__in=list(by_group),
+                person_id__in=TubeMember.objects.filter(tube_id__in=part).values("person_id"),
+            ).values_list("person_id", "keygroup_id")
         )
-        if not members:
+        if not links:
             continue
-        links = Person.key_groups.through.objects.filter(
-            person_id__in=list(members), keygroup_id__in=list(by_group)
-        ).values_list("person_id", "keygroup_id")
-        pairs = [(pid, by_group[gid]) for pid, gid in links]
-        if not pairs:
-            continue
+        members = dict(
+            TubeMember.objects.filter(
+                tube_id__in=part, person_id__in=[p for p, _g in links]
+            ).values_list("person_id", "sampled_at")
+        )
+        pairs = [(pid, by_group[gid]) for pid, gid in links if pid in members]
         touched += _advance(pairs, members, actor)
     return touched
 

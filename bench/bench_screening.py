@@ -1,0 +1,743 @@
+"""Figures of issue 5 (mass screening).
+
+The data: a tree of 4 districts × 5 subdistricts × 5 communities × 4 grids × 5
+buildings (400 grids, 2,000 buildings) and N residents (minimal rows inserted
+directly: benchmark database only) in one round at 10-in-1: N links in N/10
+tubes, N/10 results. Issue scale N = 5,000,000; run size: ``SCREENING_N``
+(default 1,000,000; quick 20,000).
+
+(a) ``screening_ingest``: the links through the import path
+    (``sample_batch_submit``: open/scan/close items in batches of 2,000 tubes,
+    every rule checked, custody and schedule bookkeeping), then the boxes received
+    and the results through ``results_import`` (batches of 50,000 rows, negative,
+    with their status facts). Floor: COPY (PostgreSQL) / executemany in one
+    transaction (SQLite) of the same resolved rows (links + tubes; result rows)
+    into copies of the tables. Target: >= 50 % of the floor's rate.
+(b) ``screening_coverage``: ``coverage`` for all grids of the round (target < 10 s
+    on PostgreSQL) and for one community (median of 7; target < 200 ms). Floor: the
+    bare grouped SQL of the sampled links on a raw cursor.
+(c) ``screening_positive``: 100 positive pools reported at once → pooled-positive
+    reasons for every member and a retest task each. Target < 2 s.
+(d) ``screening_scan_api``: ``POST /api/v1/screening/scan`` through gunicorn (token
+    auth, personal codes) with a load generator in a separate process:
+    requests/s and p99. PostgreSQL only. Target >= 500/s.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import random
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.runner import Context, Figure, benchmark
+
+SEED = 5005
+BASE_DIR = Path(__file__).resolve().parent.parent
+RATIO = 10
+
+
+def _copy(table: str, columns: list[str], rows: Any) -> None:
+    from django.db import connection
+
+    cols = ", ".join(columns)
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            with cur.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join(["%s"] * len(columns))
+            batch: list[Any] = []
+            for row in rows:
+                batch.append(row)
+                if len(batch) >= 50_000:
+                    cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", batch)  # noqa: S608
+                    batch = []
+            if batch:
+                cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", batch)  # noqa: S608
+
+
+def _next_id(model: Any) -> int:
+    return int(model.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
+
+
+def _tree() -> dict[str, Any]:
+    from fangkong.core.services import jurisdiction_build
+
+    node = None
+    for level, name in (("province", "筛查基准省"), ("city", "筛查基准市")):
+        node = jurisdiction_build(parent=node, level=level, name_zh=name)
+    city = node
+    assert city is not None
+    districts, communities, grids, buildings = [], [], [], []
+    for d in range(4):
+        district = jurisdiction_build(parent=city, level="district", name_zh=f"筛{d}区")
+        districts.append(district)
+        for s in range(5):
+            sub = jurisdiction_build(parent=district, level="subdistrict", name_zh=f"街道{s}")
+            for c in range(5):
+                com = jurisdiction_build(parent=sub, level="community", name_zh=f"社区{c}")
+                communities.append(com)
+                for g in range(4):
+                    grid = jurisdiction_build(parent=com, level="grid", name_zh=f"网格{g}")
+                    grids.append(grid)
+                    for b in range(5):
+                        buildings.append(
+                            jurisdiction_build(parent=grid, level="building", name_zh=f"{b}号楼")
+                        )
+    return {
+        "city": city,
+        "districts": districts,
+        "communities": communities,
+        "grids": grids,
+        "buildings": buildings,
+    }
+
+
+def _actor(city: Any) -> Any:
+    from django.contrib.auth import get_user_model
+
+    from fangkong.core.models import Role, StaffProfile
+
+    user = get_user_model().objects.filter(username="bench_screener").first()
+    if user is None:
+        user = get_user_model().objects.create_user(
+            username="bench_screener",
+            password="x-bench-x",  # noqa: S106 - benchmark database only
+        )
+        profile = StaffProfile.objects.create(user=user, jurisdiction=city)
+        profile.roles.set(
+            Role.objects.filter(code__in=["city_commander", "sampler", "lab_technician"])
+        )
+    return user
+
+
+def ensure_city(ctx: Context) -> dict[str, Any]:
+    if "screening" in ctx.state:
+        return dict(ctx.state["screening"])
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from fangkong.core.models import Person
+    from fangkong.screening.services import rounds as round_services
+
+    n = ctx.size(int(os.environ.get("SCREENING_N", "1000000")), 20_000)
+    started = time.perf_counter()
+    with transaction.atomic():
+        tree = _tree()
+    buildings = [(b.pk, b.path) for b in tree["buildings"]]
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    p0 = _next_id(Person)
+    with transaction.atomic():
+        _copy(
+            Person._meta.db_table,
+            [
+                "id",
+                "created_at",
+                "updated_at",
+                "doc_type",
+                "doc_number_encrypted",
+                "doc_hash",
+                "doc_masked",
+                "name",
+                "sex",
+                "phone_encrypted",
+                "phone_hash",
+                "phone_masked",
+                "scope_path",
+                "home_id",
+                "home_unit",
+                "limited_mobility",
+                "language",
+            ],
+            (
+                (
+                    p0 + i,
+                    now,
+                    now,
+                    "other",
+                    "x",
+                    f"scr{i}",
+                    "S***",
+                    f"居民{i}",
+                    "U",
+                    "",
+                    "",
+                    "",
+                    buildings[i % len(buildings)][1],
+                    buildings[i % len(buildings)][0],
+                    "",
+                    i % 97 == 0,
+                    "zh-hans",
+                )
+                for i in range(n)
+            ),
+        )
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("ANALYZE core_person")
+    actor = _actor(tree["city"])
+    lab = round_services.lab_create(
+        actor=actor,
+        name="基准实验室",
+        code=f"benchlab{p0}",
+        capacity_per_day=n,
+        jurisdiction_id=tree["city"].pk,
+    )
+    rnd = round_services.round_create(
+        actor=actor,
+        name="基准轮次",
+        area_ids=[tree["city"].pk],
+        starts_at=timezone.now() - dt.timedelta(hours=2),
+        ends_at=timezone.now() + dt.timedelta(hours=22),
+        pooling_ratio=RATIO,
+        lab_ids=[lab.pk],
+    )
+    for g in tree["grids"][:40]:
+        round_services.team_create(actor=actor, name=f"队{g.pk}", area_id=g.pk)
+    ctx.say(
+        f"  {n:,} residents in {len(tree['grids'])} grids, set up in "
+        f"{time.perf_counter() - started:.1f} s"
+    )
+    state = {
+        "n": n,
+        "p0": p0,
+        "tree": tree,
+        "actor": actor,
+        "round": rnd,
+        "lab": lab,
+        "buildings": buildings,
+    }
+    ctx.state["screening"] = state
+    return dict(state)
+
+
+def _items(p0: int, first_tube: int, tubes: int, at: dt.datetime) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    for t in range(first_tube, first_tube + tubes):
+        code = f"BT{t:08d}"
+        base = at + dt.timedelta(seconds=t % 3600)
+        for k in range(RATIO):
+            items.append({"op": "scan", "tube": code, "person_id": p0 + t * RATIO + k, "at": base})
+        items.append({"op": "close", "tube": code, "at": base + dt.timedelta(seconds=30)})
+    return items
+
+
+def _floor_tables(names: list[str]) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        for name in names:
+            cur.execute(f"DROP TABLE IF EXISTS bench_{name}")
+            if connection.vendor == "postgresql":
+                cur.execute(
+                    f"CREATE TABLE bench_{name} (LIKE screening_{name} INCLUDING DEFAULTS "
+                    "INCLUDING INDEXES INCLUDING CONSTRAINTS)"
+                )
+            else:
+                cur.execute(
+                    "SELECT sql FROM sqlite_master WHERE type='table' AND name=%s",
+                    [f"screening_{name}"],
+                )
+                ddl = cur.fetchone()[0]
+                ddl = ddl.replace(f'"screening_{name}"', f'"bench_{name}"', 1)
+                ddl = re.sub(
+                    r' REFERENCES "[^"]+" \("[^"]+"\)( DEFERRABLE INITIALLY DEFERRED)?', "", ddl
+                )
+                cur.execute(ddl)
+                cur.execute(
+                    "SELECT sql FROM sqlite_master WHERE type='index' AND tbl_name=%s "
+                    "AND sql IS NOT NULL",
+                    [f"screening_{name}"],
+                )
+                for (idx,) in cur.fetchall():
+                    cur.execute(
+                        idx.replace(f'"screening_{name}"', f'"bench_{name}"').replace(
+                            'INDEX "', 'INDEX "bench_'
+                        )
+                    )
+
+
+@benchmark("screening_ingest")
+def bench_ingest(ctx: Context) -> list[Figure]:
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from fangkong.screening.models import Tube
+    from fangkong.screening.services.results import results_import
+    from fangkong.screening.services.sampling import sample_batch_submit
+
+    data = ensure_city(ctx)
+    n, p0, actor, rnd, lab = data["n"], data["p0"], data["actor"], data["round"], data["lab"]
+    n_tubes = n // RATIO
+    at = timezone.now().replace(microsecond=0) - dt.timedelta(hours=1)
+    per_batch = 2000
+    # (1) links through the import path
+    started = time.perf_counter()
+    refused = 0
+    for first in range(0, n_tubes, per_batch):
+        items = _items(p0, first, min(per_batch, n_tubes - first), at)
+        report = sample_batch_submit(actor=actor, round_id=rnd.pk, items=items)
+        refused += report.count("refused")
+    links_s = time.perf_counter() - started
+    ctx.say(f"  links: {n:,} in {n_tubes:,} tubes in {links_s:.1f} s ({refused} refused)")
+    # Boxes received at the lab (set-up, not measured).
+    Tube.objects.filter(round=rnd).update(state="received", lab=lab, received_at=timezone.now())
+    # Keep 100 tubes without results for the positive-pool figure.
+    keep = {f"BT{t:08d}" for t in range(n_tubes - 100, n_tubes)}
+    rows = [
+        {"tube": f"BT{t:08d}", "result": "negative"}
+        for t in range(n_tubes)
+        if f"BT{t:08d}" not in keep
+    ]
+    started = time.perf_counter()
+    applied = 0
+    for k in range(0, len(rows), 50_000):
+        applied += results_import(actor=actor, lab_id=lab.pk, rows=rows[k : k + 50_000]).applied
+    results_s = time.perf_counter() - started
+    ctx.say(f"  results: {applied:,} applied in {results_s:.1f} s")
+    # Floors: the same resolved rows bulk-loaded into copies of the tables.
+    _floor_tables(["tube", "tubemember", "resultreport"])
+    now = timezone.now()
+    adapt = connection.ops.adapt_datetimefield_value
+    a_now = adapt(now) if connection.vendor != "postgresql" else now
+    started = time.perf_counter()
+    with transaction.atomic():
+        _copy(
+            "bench_tube",
+            [
+                "id",
+                "created_at",
+                "updated_at",
+                "barcode",
+                "round_id",
+                "capacity",
+                "member_count",
+                "state",
+                "scope_path",
+                "opened_at",
+                "result",
+                "retest",
+            ],
+            (
+                (
+                    i + 1,
+                    a_now,
+                    a_now,
+                    f"BT{i:08d}",
+                    rnd.pk,
+                    RATIO,
+                    RATIO,
+                    "closed",
+                    "",
+                    a_now,
+                    "",
+                    False,
+                )
+                for i in range(n_tubes)
+            ),
+        )
+        _copy(
+            "bench_tubemember",
+            [
+                "tube_id",
+                "round_id",
+                "person_id",
+                "person_scope_path",
+                "sampled_at",
+                "sampled_by_id",
+            ],
+            (
+                (i // RATIO + 1, rnd.pk, p0 + i, "0000000000000000000000000000", a_now, actor.pk)
+                for i in range(n)
+            ),
+        )
+    floor_links = time.perf_counter() - started
+    started = time.perf_counter()
+    with transaction.atomic():
+        _copy(
+            "bench_resultreport",
+            [
+                "created_at",
+                "updated_at",
+                "tube_barcode",
+                "tube_id",
+                "lab_id",
+                "result",
+                "ct_values",
+                "reported_at",
+                "reported_by_id",
+                "status",
+                "scope_path",
+            ],
+            (
+                (
+                    a_now,
+                    a_now,
+                    r["tube"],
+                    i + 1,
+                    lab.pk,
+                    "negative",
+                    "{}",
+                    a_now,
+                    actor.pk,
+                    "applied",
+                    "",
+                )
+                for i, r in enumerate(rows)
+            ),
+        )
+    floor_results = time.perf_counter() - started
+    with connection.cursor() as cur:
+        for name in ("tube", "tubemember", "resultreport"):
+            cur.execute(f"DROP TABLE IF EXISTS bench_{name}")
+    ctx.say(f"  floors: links {floor_links:.1f} s, results {floor_results:.1f} s")
+    ctx.state["ingested"] = True
+    total, floor = links_s + results_s, floor_links + floor_results
+    return [
+        Figure(
+            "links ingest (import path)",
+            n / links_s,
+            "links/s",
+            floor=n / floor_links,
+            higher_is_better=True,
+            note=f"{n:,} links, {n_tubes:,} tubes",
+        ),
+        Figure(
+            "results ingest (import path)",
+            applied / results_s,
+            "rows/s",
+            floor=len(rows) / floor_results,
+            higher_is_better=True,
+            note="with status facts, custody events",
+        ),
+        Figure(
+            "links + results ingest, share of the bulk-load floor",
+            100 * floor / total,
+            "%",
+            target=50.0,
+            higher_is_better=True,
+            note=f"scale {n:,} residents",
+        ),
+    ]
+
+
+@benchmark("screening_coverage")
+def bench_coverage(ctx: Context) -> list[Figure]:
+    from django.db import connection
+
+    from fangkong.screening.selectors.coverage import coverage
+
+    data = ensure_city(ctx)
+    if "ingested" not in ctx.state:
+        bench_ingest(ctx)
+        ctx.state["ingested"] = True
+    actor, rnd, tree = data["actor"], data["round"], data["tree"]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("ANALYZE screening_tubemember")
+            cur.execute("ANALYZE screening_tube")
+    coverage(actor, rnd, level="grid")  # warm
+    started = time.perf_counter()
+    rows = coverage(actor, rnd, level="grid")
+    all_s = time.perf_counter() - started
+    started = time.perf_counter()
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT substr(person_scope_path, 1, 24), count(*) FROM screening_tubemember "
+            "WHERE round_id = %s GROUP BY 1",
+            [rnd.pk],
+        )
+        cur.fetchall()
+    floor_all = time.perf_counter() - started
+    sampled = sum(r.sampled for r in rows)
+    ctx.say(f"  all grids: {len(rows)} rows, {sampled:,} sampled, {all_s * 1000:.0f} ms")
+    times = []
+    rng = random.Random(SEED)
+    for _i in range(7):
+        com = rng.choice(tree["communities"])
+        started = time.perf_counter()
+        coverage(actor, rnd, level="grid", under=com)
+        times.append(time.perf_counter() - started)
+    one = statistics.median(times)
+    return [
+        Figure(
+            "coverage, all grids",
+            all_s,
+            "s",
+            floor=floor_all,
+            target=10.0,
+            note=f"{len(rows)} grids, {sampled:,} sampled",
+        ),
+        Figure("coverage, one community", one * 1000, "ms", target=200.0, note="median of 7"),
+    ]
+
+
+@benchmark("screening_positive")
+def bench_positive(ctx: Context) -> list[Figure]:
+    from fangkong.screening.models import Task, Tube
+    from fangkong.screening.services.results import results_import
+
+    data = ensure_city(ctx)
+    if "ingested" not in ctx.state:
+        bench_ingest(ctx)
+        ctx.state["ingested"] = True
+    actor, rnd, lab = data["actor"], data["round"], data["lab"]
+    codes = list(
+        Tube.objects.filter(round=rnd, result="")
+        .order_by("pk")
+        .values_list("barcode", flat=True)[:100]
+    )
+    rows = [{"tube": c, "result": "positive", "ct_values": {"ORF1ab": 30, "N": 31}} for c in codes]
+    before = Task.objects.count()
+    started = time.perf_counter()
+    out = results_import(actor=actor, lab_id=lab.pk, rows=rows)
+    seconds = time.perf_counter() - started
+    tasks = Task.objects.count() - before
+    ctx.say(
+        f"  {len(codes)} positive pools: {out.consequences.get('reasons', 0)} reasons, "
+        f"{tasks} retest tasks in {seconds * 1000:.0f} ms"
+    )
+    return [
+        Figure(
+            "100 positive pools → reasons + retest tasks",
+            seconds,
+            "s",
+            target=2.0,
+            note=f"{tasks} tasks",
+        ),
+    ]
+
+
+# --- The scan API through gunicorn --------------------------------------------------
+
+
+@benchmark("screening_scan_api")
+def bench_scan_api(ctx: Context) -> list[Figure]:
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from bench.bench_core import child_env
+    from bench.bench_investigation_checkins import _cpu_seconds, _family, _free_port, _wait_for
+    from fangkong.core import signing
+    from fangkong.core.services import api_token_create
+    from fangkong.screening.models import Tube, TubeMember
+    from fangkong.screening.services import rounds as round_services
+
+    if connection.vendor != "postgresql":
+        ctx.say("  skipped: the API figure is measured on PostgreSQL")
+        return []
+    data = ensure_city(ctx)
+    actor, tree, p0, n = data["actor"], data["tree"], data["p0"], data["n"]
+    n_requests = ctx.size(30_000, 5_000)
+    rnd = round_services.round_create(
+        actor=actor,
+        name="接口基准轮次",
+        area_ids=[tree["city"].pk],
+        starts_at=timezone.now() - dt.timedelta(hours=1),
+        ends_at=timezone.now() + dt.timedelta(hours=23),
+        pooling_ratio=RATIO,
+    )
+    n_tubes = n_requests // RATIO + 1
+    with transaction.atomic():
+        Tube.objects.bulk_create(
+            [
+                Tube(
+                    barcode=f"API{rnd.pk}-{t}",
+                    round=rnd,
+                    capacity=RATIO,
+                    scope_path=tree["city"].path,
+                )
+                for t in range(n_tubes)
+            ],
+            batch_size=5000,
+        )
+    _token, clear = api_token_create(actor=actor, name="bench")
+    rng = random.Random(f"{SEED}-api")
+    people = rng.sample(range(min(n, 1_000_000)), n_requests)
+    bodies = [
+        json.dumps(
+            {
+                "barcode": f"API{rnd.pk}-{i // RATIO}",
+                "person_token": signing.person_token(p0 + people[i]),
+            }
+        )
+        for i in range(n_requests)
+    ]
+    workers = int(os.environ.get("FANGKONG_BENCH_GUNICORN_WORKERS", "3"))
+    port = _free_port()
+    env = child_env()
+    env["FANGKONG_AXES_DISABLED"] = "1"
+    env["LOG_LEVEL"] = "WARNING"
+    server = subprocess.Popen(  # noqa: S603 - our own server
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "fangkong.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--worker-class",
+            "gthread",
+            "--threads",
+            "2",
+            "--keep-alive",
+            "30",
+            "--log-level",
+            "warning",
+        ],
+        cwd=BASE_DIR,
+        env=env,
+    )
+    try:
+        _wait_for(port)
+        time.sleep(5)
+        cpu0 = _cpu_seconds(_family(server.pid))
+        with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as fh:
+            fh.write("\n".join(bodies))
+            path = fh.name
+        ctx.say(f"  gunicorn: {workers} workers; {n_requests:,} scans, 32 connections")
+        out = subprocess.run(  # noqa: S603 - our own module
+            [
+                sys.executable,
+                "-m",
+                "bench.bench_screening",
+                "loadgen",
+                str(port),
+                path,
+                "32",
+                "90",
+                clear,
+            ],
+            cwd=BASE_DIR,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=180,
+        )
+        os.unlink(path)
+        if out.returncode != 0:
+            raise RuntimeError(f"load generator failed:\n{out.stderr[-3000:]}")
+        result = json.loads(out.stdout.strip().splitlines()[-1])
+        server_cpu = _cpu_seconds(_family(server.pid)) - cpu0
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    stored = TubeMember.objects.filter(round=rnd).count()
+    ctx.say(
+        f"  {result['done']:,} scans in {result['seconds']:.1f} s: {result['rps']:.0f}/s, "
+        f"p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms; statuses "
+        f"{result['statuses']}; {stored:,} links stored; gunicorn CPU "
+        f"{server_cpu / max(1, result['done']) * 1000:.2f} ms/scan"
+    )
+    return [
+        Figure(
+            "scan API (person into tube)",
+            result["rps"],
+            "req/s",
+            target=500.0,
+            higher_is_better=True,
+            note=f"gunicorn {workers} gthread workers, 32 connections",
+        ),
+        Figure("scan API p99", result["p99_ms"], "ms", note="same run"),
+    ]
+
+
+async def _load(
+    port: int, bodies: list[bytes], connections: int, limit: float, token: str
+) -> dict[str, Any]:
+    import asyncio
+
+    latencies: list[float] = []
+    statuses: dict[str, int] = {}
+    queue = list(reversed(bodies))
+    deadline = time.perf_counter() + limit
+    auth = f"Authorization: Bearer {token}\r\n".encode()
+
+    async def client() -> None:
+        reader = writer = None
+        while queue and time.perf_counter() < deadline:
+            if writer is None:
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            body = queue.pop()
+            request = (
+                b"POST /api/v1/screening/scan HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                + auth
+                + b"Content-Type: application/json\r\nConnection: keep-alive\r\n"
+                b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+            )
+            t0 = time.perf_counter()
+            assert reader is not None
+            try:
+                writer.write(request)
+                head = await reader.readuntil(b"\r\n\r\n")
+            except (ConnectionError, asyncio.IncompleteReadError):
+                writer.close()
+                reader = writer = None
+                queue.append(body)
+                continue
+            lines = head.decode("latin-1").split("\r\n")
+            status = lines[0].split(" ")[1]
+            length, close = 0, False
+            for line in lines[1:]:
+                key, _sep, value = line.partition(":")
+                if key.lower() == "content-length":
+                    length = int(value.strip())
+                elif key.lower() == "connection" and value.strip().lower() == "close":
+                    close = True
+            if length:
+                await reader.readexactly(length)
+            latencies.append(time.perf_counter() - t0)
+            statuses[status] = statuses.get(status, 0) + 1
+            if close:
+                writer.close()
+                reader = writer = None
+        if writer is not None:
+            writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _i in range(connections)))
+    seconds = time.perf_counter() - started
+    latencies.sort()
+    done = len(latencies)
+    return {
+        "done": done,
+        "seconds": seconds,
+        "rps": done / seconds if seconds else 0.0,
+        "p50_ms": latencies[done // 2] * 1000 if done else None,
+        "p99_ms": latencies[min(done - 1, int(done * 0.99))] * 1000 if done else None,
+        "statuses": statuses,
+    }
+
+
+def loadgen_main(argv: list[str]) -> None:
+    import asyncio
+
+    port, path, connections, limit, token = (
+        int(argv[0]),
+        argv[1],
+        int(argv[2]),
+        float(argv[3]),
+        argv[4],
+    )
+    bodies = [line.encode() for line in Path(path).read_text().splitlines() if line]
+    warm = bodies[:200]
+    asyncio.run(_load(port, warm, 8, 30, token))
+    print(json.dumps(asyncio.run(_load(port, bodies[200:], connections, limit, token))))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "loadgen":
+        loadgen_main(sys.argv[2:])
