@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task
+from huey.contrib.djhuey import db_periodic_task, db_task
 
 
 @db_periodic_task(crontab(minute="*/5"))
@@ -12,3 +12,12 @@ def end_expired_reasons() -> int:
     from fangkong.status.services.reasons import reasons_expire
 
     return reasons_expire()
+
+
+@db_task(retries=3, retry_delay=30)
+def notify_status_changes(by_level: dict[str, list[int]], stamp: str) -> int:
+    """Tell many people their new level: one notify batch per level (deduplicated
+    by ``stamp``, so a retry sends nothing twice)."""
+    from fangkong.status.services.reasons import notify_batches
+
+    return notify_batches(by_level, stamp)

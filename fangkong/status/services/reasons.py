@@ -16,7 +16,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -205,7 +205,21 @@ def notify_changes(changed: dict[int, str]) -> None:
     by_level: dict[str, list[int]] = defaultdict(list)
     for pid, level in changed.items():
         by_level[level].append(pid)
+    # Many people at once (a zone declared): the batch is built by the worker right
+    # after commit, so the fact's transaction does not wait for 100,000 messages.
+    from fangkong.status import jobs
+
+    payload = {level: sorted(pids) for level, pids in by_level.items()}
+    transaction.on_commit(lambda: jobs.notify_status_changes(payload, stamp))
+
+
+def notify_batches(by_level: dict[str, list[int]], stamp: str) -> int:
+    """One notify batch per new level (the worker's side of ``notify_changes``)."""
+    from fangkong.notify import services as notify
+
+    levels = rules.levels()
     actor = _system_actor()
+    made = 0
     for level, pids in by_level.items():
         lv = levels.get(level)
         notify.batch_create(
@@ -217,6 +231,8 @@ def notify_changes(changed: dict[int, str]) -> None:
             legally_required=True,
             dedup_key=f"st-{stamp}-{level}",
         )
+        made += 1
+    return made
 
 
 # --- Facts -----------------------------------------------------------------------
@@ -257,6 +273,51 @@ def _audit_reasons(
             object_id=f"{source_type}:{source_id}",
             changes={**changes, "people": [None, len(pids)]},
         )
+
+
+def _insert_reasons(
+    person_ids: list[int],
+    *,
+    level: str,
+    kind: str,
+    source_type: str,
+    source_id: int,
+    disease_id: int | None,
+    rule_id: int | None,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime | None,
+    created_by_id: int | None,
+    now: dt.datetime,
+) -> None:
+    """One prepared INSERT for many reasons of one source: the values shared by every
+    row are adapted once (``bulk_create`` would compile each value of each row)."""
+    if not person_ids:
+        return
+    fields = {f.name: f for f in Reason._meta.concrete_fields}
+    shared = {
+        "level": level,
+        "kind": kind,
+        "source_type": source_type,
+        "source_id": source_id,
+        "disease_id": disease_id,
+        "rule": rule_id,
+        "starts_at": starts_at,
+        "ends_at": ends_at,
+        "negatives": [],
+        "ended_at": None,
+        "ended_how": "",
+        "ended_by": None,
+        "created_by": created_by_id,
+        "created_at": now,
+    }
+    names = list(shared)
+    values = [fields[n].get_db_prep_save(shared[n], connection) for n in names]
+    qn = connection.ops.quote_name
+    columns = ", ".join(qn(str(fields[n].column)) for n in ["person", *names])
+    marks = ", ".join(["%s"] * (len(names) + 1))
+    sql = f"INSERT INTO {qn(Reason._meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [[pid, *values] for pid in person_ids])
 
 
 def reasons_grant(
@@ -315,24 +376,18 @@ def reasons_grant(
                 ).values_list("person_id", flat=True)
             )
             new = [pid for pid in part if pid in known and pid not in already]
-            Reason.objects.bulk_create(
-                [
-                    Reason(
-                        person_id=pid,
-                        level=level,
-                        kind=kind,
-                        source_type=source_type,
-                        source_id=source_id,
-                        disease_id=disease_id,
-                        rule=rule,
-                        starts_at=starts_at,
-                        ends_at=ends_at,
-                        created_by=user,
-                        created_at=now,
-                    )
-                    for pid in new
-                ],
-                batch_size=1000,
+            _insert_reasons(
+                new,
+                level=level,
+                kind=kind,
+                source_type=source_type,
+                source_id=source_id,
+                disease_id=disease_id,
+                rule_id=rule.pk if rule else None,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                created_by_id=user.pk if user else None,
+                now=now,
             )
             created_for.extend(new)
         if created_for:

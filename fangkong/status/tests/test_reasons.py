@@ -188,13 +188,12 @@ def test_every_change_notifies_the_person(
     assert msgs.count() == 2
 
 
-def test_bulk_grant_one_batch(city: Any) -> None:
+def test_bulk_grant_one_batch(city: Any, django_capture_on_commit_callbacks: Any) -> None:
     people = [make_person(city.xd_building, phone=f"1390000{i:04d}") for i in range(250)]
     ids = [p.pk for p in people]
-    assert (
-        reasons_grant(kind="sealed_zone", person_ids=ids, source_type="zones.zone", source_id=1)
-        == 250
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        n = reasons_grant(kind="sealed_zone", person_ids=ids, source_type="zones.zone", source_id=1)
+    assert n == 250
     assert PersonStatus.objects.filter(person_id__in=ids, level="red").count() == 250
     from fangkong.notify.models import Batch
 
