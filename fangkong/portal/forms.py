@@ -52,6 +52,8 @@ class ReasonForm(forms.Form):
 
 
 class LinkForm(forms.ModelForm):
+    url = forms.URLField(label=_("Address"), required=False, assume_scheme="https")
+
     class Meta:
         model = ServiceLink
         fields = ["category", "title_zh", "title_en", "url", "phone", "position"]
@@ -76,10 +78,16 @@ class FeedbackForm(forms.Form):
 
 
 class RequestForm(forms.Form):
-    kind = forms.CharField(label=_("What do you need"), max_length=40)
+    kind = forms.ChoiceField(label=_("What do you need"), choices=())
     text = forms.CharField(
         label=_("Details"), max_length=1000, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+    def __init__(
+        self, *args: Any, kinds: list[tuple[str, str]] | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = kinds or []  # type: ignore[attr-defined]
 
 
 def field_errors(form: forms.Form) -> dict[str, Any]:

@@ -73,7 +73,7 @@ class Tag(models.Model):
     name = models.CharField(_("tag"), max_length=40, unique=True)
 
     class Meta:
-        ordering = ["name"]
+        ordering = ["id"]  # the order tags were first used in
 
     def __str__(self) -> str:
         return self.name

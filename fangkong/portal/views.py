@@ -424,7 +424,9 @@ def me_request(request: HttpRequest) -> HttpResponse:
     person_id = _need_resident(request)
     if isinstance(person_id, HttpResponse):
         return person_id
-    form = RequestForm(request.POST or None)
+    kinds_fn = selectors._optional("fangkong.zones.selectors", "service_kinds")
+    kinds = [(k.code, k.name) for k in kinds_fn()] if kinds_fn else []
+    form = RequestForm(request.POST or None, kinds=kinds)
     if request.method == "POST" and form.is_valid():
         create = selectors._optional("fangkong.zones.services", "service_request_create")
         if create is None:
