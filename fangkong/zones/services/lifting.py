@@ -20,7 +20,12 @@ from fangkong.core.audit import audit_record
 from fangkong.core.errors import Conflict, NotFound, ValidationFailed
 from fangkong.zones import effects
 from fangkong.zones.models import LiftRecommendation, Zone, ZoneProposal
-from fangkong.zones.services.zones import minimal_paths, proposal_approve, resident_ids
+from fangkong.zones.services.zones import (
+    minimal_paths,
+    people_under,
+    proposal_approve,
+    resident_ids,
+)
 
 
 def zone_evidence(zone: Zone, *, today: dt.date) -> dict[str, Any]:
@@ -28,13 +33,16 @@ def zone_evidence(zone: Zone, *, today: dt.date) -> dict[str, Any]:
     positive, measured against the zone level's criteria."""
     level = zone.level
     paths = minimal_paths(zone.units.filter(active=True).values_list("path", flat=True))
-    ids = resident_ids(paths)
+    # Test results are read only where the level's criterion needs them.
+    needs_tests = level.lift_requires_all_negative
+    ids = resident_ids(paths) if needs_tests else []
+    residents = len(ids) if needs_tests else people_under(paths).count()
     last_case, cases = effects.last_case_dates(paths)
     since = timezone.localdate(zone.level_since) if zone.level_since else today
     start = max(d for d in (last_case, since) if d is not None)
     days = max((today - start).days, 0)
     evidence: dict[str, Any] = {
-        "residents": len(ids),
+        "residents": residents,
         "cases": cases,
         "last_case_date": last_case.isoformat() if last_case else None,
         "level_since": since.isoformat(),
@@ -49,9 +57,11 @@ def zone_evidence(zone: Zone, *, today: dt.date) -> dict[str, Any]:
     met_days = days >= level.lift_days_without_case
     met_tests = True
     results = effects.latest_results(ids) if ids else {}
-    if results is None:
+    if not needs_tests:
+        pass
+    elif results is None:
         evidence["results_available"] = False
-        met_tests = not level.lift_requires_all_negative
+        met_tests = False
     else:
         untested = sum(1 for i in ids if i not in results)
         positives = [r for r in results.values() if r.get("result") == "positive"]
@@ -60,8 +70,7 @@ def zone_evidence(zone: Zone, *, today: dt.date) -> dict[str, Any]:
         evidence["untested"] = untested
         evidence["not_negative"] = not_negative
         evidence["last_positive"] = last_pos.isoformat() if last_pos else None
-        if level.lift_requires_all_negative:
-            met_tests = untested == 0 and not_negative == 0
+        met_tests = untested == 0 and not_negative == 0
     evidence["met_days"] = met_days
     evidence["met_tests"] = met_tests
     return evidence
@@ -71,34 +80,53 @@ def lifting_evaluate_all(*, today: dt.date | None = None) -> int:
     """Evaluate every zone in force; returns how many recommendations are met today.
 
     One row per zone and day (re-running the job the same day refreshes it, unless
-    the commander has already acted on it)."""
+    the commander has already acted on it). The evidence is read first; the rows
+    are then written in one transaction."""
     today = today or timezone.localdate()
-    met_count = 0
+    found: list[tuple[Zone, dict[str, Any], bool]] = []
     zones = Zone.objects.filter(state=Zone.State.ACTIVE).select_related("level", "level__lift_to")
     for zone in zones.iterator(chunk_size=200):
         evidence = zone_evidence(zone, today=today)
-        met = bool(evidence["met_days"] and evidence["met_tests"])
-        met_count += met
-        with transaction.atomic():
-            rec = (
-                LiftRecommendation.objects.select_for_update()
-                .filter(zone=zone, evaluated_on=today)
-                .first()
+        found.append((zone, evidence, bool(evidence["met_days"] and evidence["met_tests"])))
+    met_count = 0
+    with transaction.atomic():
+        existing = {
+            r.zone_id: r
+            for r in LiftRecommendation.objects.select_for_update().filter(
+                evaluated_on=today, zone_id__in=[z.pk for z, _e, _m in found]
             )
+        }
+        new: list[LiftRecommendation] = []
+        changed: list[LiftRecommendation] = []
+        for zone, evidence, met in found:
+            rec = existing.get(zone.pk)
             if rec is not None and rec.state != LiftRecommendation.State.OPEN:
                 continue
+            met_count += met
+            fields = {
+                "from_level": zone.level,
+                "to_level": zone.level.lift_to,
+                "met": met,
+                "evidence": evidence,
+                "scope_path": zone.scope_path,
+            }
             if rec is None:
-                rec = LiftRecommendation(zone=zone, evaluated_on=today)
-            rec.from_level = zone.level
-            rec.to_level = zone.level.lift_to
-            rec.met = met
-            rec.evidence = evidence
-            rec.scope_path = zone.scope_path
-            rec.save()
-            # Yesterday's open recommendations give way to today's.
-            LiftRecommendation.objects.filter(
-                zone=zone, state=LiftRecommendation.State.OPEN, evaluated_on__lt=today
-            ).update(state=LiftRecommendation.State.STALE)
+                new.append(LiftRecommendation(zone=zone, evaluated_on=today, **fields))
+            else:
+                for key, value in fields.items():
+                    setattr(rec, key, value)
+                rec.updated_at = timezone.now()
+                changed.append(rec)
+        LiftRecommendation.objects.bulk_create(new, batch_size=500)
+        LiftRecommendation.objects.bulk_update(
+            changed,
+            ["from_level", "to_level", "met", "evidence", "scope_path", "updated_at"],
+            batch_size=500,
+        )
+        # Earlier open recommendations give way to today's.
+        LiftRecommendation.objects.filter(
+            state=LiftRecommendation.State.OPEN, evaluated_on__lt=today
+        ).update(state=LiftRecommendation.State.STALE)
     return met_count
 
 
