@@ -241,7 +241,7 @@ def _floor_tables(names: list[str]) -> None:
             if connection.vendor == "postgresql":
                 cur.execute(
                     f"CREATE TABLE bench_{name} (LIKE screening_{name} INCLUDING DEFAULTS "
-                    "INCLUDING INDEXES INCLUDING CONSTRAINTS)"
+                    "INCLUDING INDEXES INCLUDING CONSTRAINTS INCLUDING IDENTITY)"
                 )
             else:
                 cur.execute(
@@ -567,7 +567,8 @@ def bench_scan_api(ctx: Context) -> list[Figure]:
     bodies = [
         json.dumps(
             {
-                "barcode": f"API{rnd.pk}-{i // RATIO}",
+                # Lanes work in parallel: consecutive scans go to different tubes.
+                "barcode": f"API{rnd.pk}-{i % n_tubes}",
                 "person_token": signing.person_token(p0 + people[i]),
             }
         )

@@ -180,9 +180,13 @@ def positives_handle(*, actor: Any, tubes: list[Tube]) -> dict[str, int]:
             actor=actor,
             action="screening.positive.followup",
             object_type="screening.tube",
-            object_id=",".join(str(t.pk) for t in tubes[:20]),
+            object_id=tubes[0].pk,
             scope_path=tubes[0].scope_path,
-            changes={"retest_tasks": [None, len(tasks)], "buildings": [None, len(flags)]},
+            changes={
+                "tubes": [None, [t.pk for t in tubes[:1000]]],
+                "retest_tasks": [None, len(tasks)],
+                "buildings": [None, len(flags)],
+            },
         )
     return {"reasons": reasons, "tasks": len(tasks), "cases": cases}
 
