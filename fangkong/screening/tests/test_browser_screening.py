@@ -66,7 +66,7 @@ def scene(city):
     from fangkong.screening.services import rounds
 
     manager = make_staff("manager", city.city, "city_commander")
-    sampler = make_staff("sampler", city.xiaodian, "sampler")
+    make_staff("sampler", city.xiaodian, "sampler")
     labtech = make_staff("labtech", city.city, "lab_technician")
     lab = rounds.lab_create(
         actor=manager,
