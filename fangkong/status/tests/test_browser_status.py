@@ -127,7 +127,7 @@ def test_resident_checks_status_and_appeals_on_a_phone(live_server: Any, scene: 
         page.screenshot(path=str(ARTIFACTS / "status-appeal-phone-en.png"), full_page=True)
 
         zh = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
-        zh.add_cookies(context.cookies())
+        zh.add_cookies(context.cookies())  # type: ignore[arg-type]
         zpage = zh.new_page()
         zpage.goto(f"{live_server.url}/status/me/")
         expect(zpage.get_by_test_id("status-card")).to_contain_text("红码")
