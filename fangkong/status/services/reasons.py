@@ -66,6 +66,15 @@ def _chunks(ids: list[int], size: int = CHUNK) -> Iterator[list[int]]:
         yield ids[i : i + size]
 
 
+def _in(qs: Any, column: str, ids: list[int]) -> Any:
+    """``qs`` narrowed to ``column IN (ids)`` with the ids written as literals: the
+    ids are ints we converted ourselves, and the ORM's per-value preparation of a
+    2,000-value ``__in`` costs more than the query (bulk paths only)."""
+    table = qs.model._meta.db_table
+    listed = ", ".join(str(int(i)) for i in ids) or "NULL"
+    return qs.extra(where=[f'"{table}"."{column}" IN ({listed})'])  # noqa: S610
+
+
 def _clean_ids(person_ids: Iterable[int] | None) -> list[int]:
     if person_ids is None:
         return []
@@ -104,7 +113,7 @@ def recompute(person_ids: Iterable[int], *, now: dt.datetime | None = None) -> d
     for part in _chunks(ids):
         best: dict[int, tuple[int, str, dt.datetime | None, bool]] = {}
         for pid, level, ends_at in (
-            Reason.objects.filter(_active(now), person_id__in=part)
+            _in(Reason.objects.filter(_active(now)), "person_id", part)
             .order_by()
             .values_list("person_id", "level", "ends_at")
         ):
@@ -114,11 +123,11 @@ def recompute(person_ids: Iterable[int], *, now: dt.datetime | None = None) -> d
                 best[pid] = (sev, level, ends_at, ends_at is None)
             elif sev == cur[0]:
                 open_ended = cur[3] or ends_at is None
-                until = None if open_ended else max(cur[2], ends_at)  # type: ignore[type-var]
+                until = None if open_ended else max(cur[2], ends_at)
                 best[pid] = (sev, level, until, open_ended)
         existing = {
             pid: (level, until)
-            for pid, level, until in PersonStatus.objects.filter(person_id__in=part).values_list(
+            for pid, level, until in _in(PersonStatus.objects.all(), "person_id", part).values_list(
                 "person_id", "level", "valid_until"
             )
         }
@@ -151,7 +160,7 @@ def recompute(person_ids: Iterable[int], *, now: dt.datetime | None = None) -> d
     for (level, until), pids in groups.items():
         sev = levels[level].severity if level in levels else 0
         for part in _chunks(pids):
-            PersonStatus.objects.filter(person_id__in=part).update(
+            _in(PersonStatus.objects.all(), "person_id", part).update(
                 level=level, severity=sev, valid_until=until, changed_at=now
             )
     if to_cache:
@@ -364,17 +373,14 @@ def reasons_grant(
     user = _actor_user(actor)
     created_for: list[int] = []
     with transaction.atomic():
+        # Who already has this reason from this source (one indexed query).
+        already = set(
+            Reason.objects.filter(
+                kind=kind, source_type=source_type, source_id=source_id, ended_at__isnull=True
+            ).values_list("person_id", flat=True)
+        )
         for part in _chunks(ids):
-            known = set(Person.objects.filter(pk__in=part).values_list("pk", flat=True))
-            already = set(
-                Reason.objects.filter(
-                    person_id__in=part,
-                    kind=kind,
-                    source_type=source_type,
-                    source_id=source_id,
-                    ended_at__isnull=True,
-                ).values_list("person_id", flat=True)
-            )
+            known = set(_in(Person.objects.all(), "id", part).values_list("pk", flat=True))
             new = [pid for pid in part if pid in known and pid not in already]
             _insert_reasons(
                 new,
@@ -419,7 +425,7 @@ def _end_rows(
     user = _actor_user(actor)
     ids = [rid for rid, _pid in rows]
     for part in _chunks(ids):
-        Reason.objects.filter(pk__in=part, ended_at__isnull=True).update(
+        _in(Reason.objects.filter(ended_at__isnull=True), "id", part).update(
             ended_at=now, ended_how=how, ended_by=user
         )
     changed = recompute({pid for _rid, pid in rows}, now=now)
@@ -455,7 +461,7 @@ def reasons_end(
         else:
             rows = []
             for part in _chunks(_clean_ids(person_ids)):
-                rows.extend(base.filter(person_id__in=part).values_list("pk", "person_id"))
+                rows.extend(_in(base, "person_id", part).values_list("pk", "person_id"))
         if rows:
             _audit_reasons(
                 actor,
