@@ -26,7 +26,7 @@ def test_a_sampler_opens_scans_and_closes_through_the_api(kit: Any) -> None:
         assert r.status_code == 200 and r.json()["added"]
     r = _post(c, "/scan", {"barcode": "A1", "person_token": person_token(crowd[0].pk)})
     assert r.status_code == 409
-    assert "already in this tube" in r.json()["error"]["fields"]["person"]
+    assert r.json()["error"]["code"] == "person_twice" and r.json()["error"]["fields"]["person"]
     r = _post(c, "/tubes/close", {"barcode": "A1"})
     assert r.json()["state"] == "closed"
 
