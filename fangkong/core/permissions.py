@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import prefetch_related_objects
 from django.utils.translation import gettext_lazy as _
 
 from fangkong.core.errors import NotFound, PermissionDenied
@@ -106,6 +107,8 @@ def capabilities_of(user: Any) -> frozenset[str]:
     else:
         profile = staff_profile(user)
         if profile is not None and user.is_active:
+            # Kept on the profile: role_codes_of (every audit row) reads them again.
+            prefetch_related_objects([profile], "roles")
             for role in profile.roles.all():
                 caps.update(role.capabilities or [])
     result = frozenset(caps)
