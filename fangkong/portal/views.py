@@ -90,18 +90,22 @@ def channel_page(request: HttpRequest, top: str, sub: str | None = None) -> Http
 def article_page(
     request: HttpRequest, top: str, article_id: int, sub: str | None = None
 ) -> HttpResponse:
+    response = _article_page(request, top, article_id, sub)
+    if response.status_code == 200:
+        services.article_view(article_id)  # counted in memory, also for cached pages
+    return response
+
+
+@cached_public_page
+def _article_page(
+    request: HttpRequest, top: str, article_id: int, sub: str | None = None
+) -> HttpResponse:
     try:
         article = selectors.article_public(article_id)
     except Http404:
         return not_found(request)
     if article.channel.slug_path != (f"{top}/{sub}" if sub else top):
         return HttpResponseRedirect(article.get_absolute_url(), status=301)
-    services.article_view(article.pk)
-    return _article_cached(request, article)
-
-
-@cached_public_page
-def _article_cached(request: HttpRequest, article: Article) -> HttpResponse:
     comments, count = selectors.approved_comments(article)
     return render(
         request,
