@@ -429,23 +429,38 @@ def _zones(ctx: Context, city: dict[str, Any], count: int) -> list[int]:
 
 
 def _floor_lifting(zone_ids: list[int]) -> float:
+    """The evaluation's reads as raw SQL: units, recent cases once, residents per
+    zone (ids where tests count), the latest result rows of those residents."""
     from django.db import connection
+    from django.utils import timezone
 
     from fangkong.core.models import Person, path_upper_bound
     from fangkong.investigation.models import Case
     from fangkong.screening.models import TubeMember
-    from fangkong.zones.models import Zone, ZoneUnit
+    from fangkong.zones.models import ZoneUnit
 
     person = Person._meta.db_table
     case = Case._meta.db_table
     member = TubeMember._meta.db_table
-    units = list(
-        ZoneUnit.objects.filter(zone_id__in=zone_ids).values_list(
-            "zone_id", "path", "zone__level__lift_requires_all_negative"
-        )
-    )
+    unit = ZoneUnit._meta.db_table
+    since = timezone.localdate() - dt.timedelta(days=8)
     t0 = time.perf_counter()
     with connection.cursor() as cur:
+        marks = ", ".join(["%s"] * len(zone_ids))
+        cur.execute(
+            f"SELECT u.zone_id, u.path, l.lift_requires_all_negative FROM {unit} u "
+            "JOIN zones_zone z ON z.id = u.zone_id JOIN zones_zonelevel l ON l.id = z.level_id "
+            f"WHERE u.zone_id IN ({marks}) AND u.active",
+            zone_ids,
+        )
+        units = cur.fetchall()
+        cur.execute(
+            f"SELECT scope_path, report_date FROM {case} "
+            "WHERE report_date >= %s AND classification <> 'excluded'",
+            [since],
+        )
+        cur.fetchall()
+        ids: list[int] = []
         for _zid, path, tests in units:
             hi = path_upper_bound(path)
             if tests:
@@ -453,27 +468,20 @@ def _floor_lifting(zone_ids: list[int]) -> float:
                     f"SELECT id FROM {person} WHERE scope_path >= %s AND scope_path < %s",
                     [path, hi],
                 )
-                ids = [r[0] for r in cur.fetchall()]
-                for k in range(0, len(ids), 5000):
-                    part = ids[k : k + 5000]
-                    marks = ", ".join(["%s"] * len(part))
-                    cur.execute(
-                        f"SELECT person_id FROM {member} WHERE person_id IN ({marks})", part
-                    )
-                    cur.fetchall()
+                ids.extend(r[0] for r in cur.fetchall())
             else:
                 cur.execute(
                     f"SELECT count(*) FROM {person} WHERE scope_path >= %s AND scope_path < %s",
                     [path, hi],
                 )
                 cur.fetchone()
+        for k in range(0, len(ids), 5000):
+            part = ids[k : k + 5000]
+            marks = ", ".join(["%s"] * len(part))
             cur.execute(
-                f"SELECT max(report_date), count(*) FROM {case} "
-                "WHERE scope_path >= %s AND scope_path < %s",
-                [path, hi],
+                f"SELECT person_id, sampled_at FROM {member} WHERE person_id IN ({marks})", part
             )
-            cur.fetchone()
-    _ = Zone
+            cur.fetchall()
     return time.perf_counter() - t0
 
 

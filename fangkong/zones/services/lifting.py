@@ -8,6 +8,7 @@ it records a proposal (by the evaluation) and its approval (by the commander).
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from typing import Any
 
@@ -18,8 +19,9 @@ from django.utils.translation import gettext as _
 from fangkong.core import permissions
 from fangkong.core.audit import audit_record
 from fangkong.core.errors import Conflict, NotFound, ValidationFailed
+from fangkong.core.models import path_upper_bound
 from fangkong.zones import effects
-from fangkong.zones.models import LiftRecommendation, Zone, ZoneProposal
+from fangkong.zones.models import LiftRecommendation, Zone, ZoneProposal, ZoneUnit
 from fangkong.zones.services.zones import (
     minimal_paths,
     people_under,
@@ -31,49 +33,104 @@ from fangkong.zones.services.zones import (
 def zone_evidence(zone: Zone, *, today: dt.date) -> dict[str, Any]:
     """Days since the last case among residents, untested residents and the last
     positive, measured against the zone level's criteria."""
-    level = zone.level
-    paths = minimal_paths(zone.units.filter(active=True).values_list("path", flat=True))
-    # Test results are read only where the level's criterion needs them.
-    needs_tests = level.lift_requires_all_negative
-    ids = resident_ids(paths) if needs_tests else []
-    residents = len(ids) if needs_tests else people_under(paths).count()
-    last_case, cases = effects.last_case_dates(paths)
-    since = timezone.localdate(zone.level_since) if zone.level_since else today
-    start = max(d for d in (last_case, since) if d is not None)
-    days = max((today - start).days, 0)
-    evidence: dict[str, Any] = {
-        "residents": residents,
-        "cases": cases,
-        "last_case_date": last_case.isoformat() if last_case else None,
-        "level_since": since.isoformat(),
-        "days_without_case": days,
-        "days_required": level.lift_days_without_case,
-        "all_negative_required": level.lift_requires_all_negative,
-        "untested": None,
-        "not_negative": None,
-        "last_positive": None,
-        "results_available": True,
-    }
-    met_days = days >= level.lift_days_without_case
-    met_tests = True
-    results = effects.latest_results(ids) if ids else {}
-    if not needs_tests:
-        pass
-    elif results is None:
-        evidence["results_available"] = False
-        met_tests = False
-    else:
-        untested = sum(1 for i in ids if i not in results)
-        positives = [r for r in results.values() if r.get("result") == "positive"]
-        not_negative = sum(1 for r in results.values() if r.get("result") != "negative")
-        last_pos = max((r["sampled_at"] for r in positives if r.get("sampled_at")), default=None)
-        evidence["untested"] = untested
-        evidence["not_negative"] = not_negative
-        evidence["last_positive"] = last_pos.isoformat() if last_pos else None
-        met_tests = untested == 0 and not_negative == 0
-    evidence["met_days"] = met_days
-    evidence["met_tests"] = met_tests
-    return evidence
+    return evidence_for([zone], today=today)[zone.pk]
+
+
+def _cases_since(paths_by_zone: dict[int, list[str]], since: dt.date) -> dict[int, list[dt.date]]:
+    """Report dates of (not excluded) cases reported on or after ``since`` among the
+    residents of each zone: one read of the recent cases, matched to the zones'
+    units by path prefix."""
+    from fangkong.investigation.models import Case
+
+    rows = sorted(
+        Case.objects.filter(report_date__gte=since)
+        .exclude(classification=Case.Classification.EXCLUDED)
+        .values_list("scope_path", "report_date")
+    )
+    keys = [r[0] for r in rows]
+    out: dict[int, list[dt.date]] = {}
+    for zone_id, paths in paths_by_zone.items():
+        dates: list[dt.date] = []
+        for p in paths:
+            i = bisect.bisect_left(keys, p)
+            hi = path_upper_bound(p)
+            while i < len(rows) and rows[i][0] < hi:
+                dates.append(rows[i][1])
+                i += 1
+        out[zone_id] = dates
+    return out
+
+
+def evidence_for(zones: list[Zone], *, today: dt.date) -> dict[int, dict[str, Any]]:
+    """The evidence of many zones with shared reads: their units in one query,
+    recent cases in one query, test results of the residents of all zones whose
+    level needs them in one (chunked) call."""
+    paths_by_zone: dict[int, list[str]] = {z.pk: [] for z in zones}
+    for zone_id, path in ZoneUnit.objects.filter(
+        zone_id__in=list(paths_by_zone), active=True
+    ).values_list("zone_id", "path"):
+        paths_by_zone[zone_id].append(path)
+    paths_by_zone = {k: minimal_paths(v) for k, v in paths_by_zone.items()}
+    since_of = {z.pk: timezone.localdate(z.level_since) if z.level_since else today for z in zones}
+    earliest = min(since_of.values(), default=today)
+    cases = _cases_since(paths_by_zone, earliest)
+    # Residents: ids where the level's test criterion needs them, a count elsewhere.
+    ids_of: dict[int, list[int]] = {}
+    counts: dict[int, int] = {}
+    for z in zones:
+        if z.level.lift_requires_all_negative:
+            ids_of[z.pk] = resident_ids(paths_by_zone[z.pk])
+            counts[z.pk] = len(ids_of[z.pk])
+        else:
+            counts[z.pk] = people_under(paths_by_zone[z.pk]).count() if paths_by_zone[z.pk] else 0
+    wanted = [i for ids in ids_of.values() for i in ids]
+    results = effects.latest_results(wanted) if wanted else {}
+    out: dict[int, dict[str, Any]] = {}
+    for z in zones:
+        level = z.level
+        since = since_of[z.pk]
+        dates = [d for d in cases.get(z.pk, []) if d >= since]
+        last_case = max(dates, default=None)
+        start = max(last_case, since) if last_case else since
+        days = max((today - start).days, 0)
+        evidence: dict[str, Any] = {
+            "residents": counts[z.pk],
+            "cases": len(dates),
+            "last_case_date": last_case.isoformat() if last_case else None,
+            "level_since": since.isoformat(),
+            "days_without_case": days,
+            "days_required": level.lift_days_without_case,
+            "all_negative_required": level.lift_requires_all_negative,
+            "untested": None,
+            "not_negative": None,
+            "last_positive": None,
+            "results_available": True,
+        }
+        met_tests = True
+        if level.lift_requires_all_negative:
+            if results is None:
+                evidence["results_available"] = False
+                met_tests = False
+            else:
+                mine = [results[i] for i in ids_of[z.pk] if i in results]
+                untested = len(ids_of[z.pk]) - len(mine)
+                not_negative = sum(1 for r in mine if r.get("result") != "negative")
+                last_pos = max(
+                    (
+                        r["sampled_at"]
+                        for r in mine
+                        if r.get("result") == "positive" and r.get("sampled_at")
+                    ),
+                    default=None,
+                )
+                evidence["untested"] = untested
+                evidence["not_negative"] = not_negative
+                evidence["last_positive"] = last_pos.isoformat() if last_pos else None
+                met_tests = untested == 0 and not_negative == 0
+        evidence["met_days"] = days >= level.lift_days_without_case
+        evidence["met_tests"] = met_tests
+        out[z.pk] = evidence
+    return out
 
 
 def lifting_evaluate_all(*, today: dt.date | None = None) -> int:
@@ -84,21 +141,27 @@ def lifting_evaluate_all(*, today: dt.date | None = None) -> int:
     are then written in one transaction."""
     today = today or timezone.localdate()
     found: list[tuple[Zone, dict[str, Any], bool]] = []
-    zones = Zone.objects.filter(state=Zone.State.ACTIVE).select_related("level", "level__lift_to")
-    for zone in zones.iterator(chunk_size=200):
-        evidence = zone_evidence(zone, today=today)
-        found.append((zone, evidence, bool(evidence["met_days"] and evidence["met_tests"])))
+    zones = list(
+        Zone.objects.filter(state=Zone.State.ACTIVE).select_related("level", "level__lift_to")
+    )
+    for k in range(0, len(zones), 1000):
+        part = zones[k : k + 1000]
+        evidence = evidence_for(part, today=today)
+        found.extend(
+            (z, evidence[z.pk], bool(evidence[z.pk]["met_days"] and evidence[z.pk]["met_tests"]))
+            for z in part
+        )
     met_count = 0
     with transaction.atomic():
         existing = {
             r.zone_id: r
-            for r in LiftRecommendation.objects.select_for_update().filter(
+            for r in LiftRecommendation.objects.select_for_update(of=("self",)).filter(
                 evaluated_on=today, zone_id__in=[z.pk for z, _e, _m in found]
             )
         }
         new: list[LiftRecommendation] = []
         changed: list[LiftRecommendation] = []
-        for zone, evidence, met in found:
+        for zone, facts, met in found:
             rec = existing.get(zone.pk)
             if rec is not None and rec.state != LiftRecommendation.State.OPEN:
                 continue
@@ -107,7 +170,7 @@ def lifting_evaluate_all(*, today: dt.date | None = None) -> int:
                 "from_level": zone.level,
                 "to_level": zone.level.lift_to,
                 "met": met,
-                "evidence": evidence,
+                "evidence": facts,
                 "scope_path": zone.scope_path,
             }
             if rec is None:
@@ -132,7 +195,7 @@ def lifting_evaluate_all(*, today: dt.date | None = None) -> int:
 
 def _access_recommendation(actor: Any, rec_id: int) -> LiftRecommendation:
     rec = (
-        LiftRecommendation.objects.select_for_update()
+        LiftRecommendation.objects.select_for_update(of=("self",))
         .select_related("zone", "to_level", "from_level")
         .filter(pk=rec_id)
         .first()

@@ -143,7 +143,7 @@ def service_request_create(
 
 def _access_request(actor: Any, request_id: int) -> ServiceRequest:
     req = (
-        ServiceRequest.objects.select_for_update()
+        ServiceRequest.objects.select_for_update(of=("self",))
         .select_related("kind")
         .filter(pk=request_id)
         .first()
@@ -217,7 +217,7 @@ def service_request_confirm(
         permissions.require(actor, "service.request")
     with transaction.atomic():
         req = (
-            ServiceRequest.objects.select_for_update()
+            ServiceRequest.objects.select_for_update(of=("self",))
             .filter(pk=request_id, person_id=person_id)
             .first()
         )
@@ -245,7 +245,7 @@ def service_requests_escalate(*, now: dt.datetime | None = None) -> int:
     )
     for req_id in list(qs.values_list("id", flat=True)[:5000]):
         with transaction.atomic():
-            req = ServiceRequest.objects.select_for_update().get(pk=req_id)
+            req = ServiceRequest.objects.select_for_update(of=("self",)).get(pk=req_id)
             if req.escalated_at is not None or not req.is_open:
                 continue
             req.escalated_at = now

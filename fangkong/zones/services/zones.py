@@ -192,7 +192,7 @@ def _proposal_audit(actor: Any, proposal: ZoneProposal, action: str, **changes: 
 def _access_zone(actor: Any, zone_id: int, *, lock: bool = False) -> Zone:
     qs = Zone.objects.select_related("level")
     if lock:
-        qs = qs.select_for_update()
+        qs = qs.select_for_update(of=("self",))
     zone = qs.filter(pk=zone_id).first()
     if zone is None or not permissions.in_scope(actor, zone.scope_path):
         raise NotFound()
@@ -351,7 +351,7 @@ def zone_propose_change(
 
 def _access_proposal(actor: Any, proposal_id: int) -> ZoneProposal:
     proposal = (
-        ZoneProposal.objects.select_for_update()
+        ZoneProposal.objects.select_for_update(of=("self",))
         .select_related("zone", "level")
         .filter(pk=proposal_id)
         .first()
@@ -392,7 +392,11 @@ def proposal_approve(
         if proposal.proposed_by_id is not None and proposal.proposed_by_id == actor.pk:
             raise PermissionDeniedSelf()
         now = timezone.now()
-        zone = Zone.objects.select_for_update().select_related("level").get(pk=proposal.zone_id)
+        zone = (
+            Zone.objects.select_for_update(of=("self",))
+            .select_related("level")
+            .get(pk=proposal.zone_id)
+        )
         apply = _APPLY[proposal.kind]
         changes = apply(actor, zone, proposal, now)
         if decision_number:
