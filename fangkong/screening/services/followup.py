@@ -97,13 +97,19 @@ def results_apply_consequences(*, actor: Any, tubes: list[Tube]) -> dict[str, in
 def _negatives(tubes: list[Tube]) -> int:
     """Negative-test facts, one call per sampling minute (bulk-safe for a whole
     round); each call carries the latest sampling time of its minute."""
-    members = _members([t.pk for t in tubes])
+    ids_of = [t.pk for t in tubes]
+    members: dict[int, list[tuple[int, dt.datetime]]] = defaultdict(list)
+    for k in range(0, len(ids_of), 5000):
+        for tid, pid, when in TubeMember.objects.filter(
+            tube_id__in=ids_of[k : k + 5000]
+        ).values_list("tube_id", "person_id", "sampled_at"):
+            members[tid].append((pid, when))
     groups: dict[dt.datetime, tuple[list[int], list[int], list[dt.datetime]]] = {}
     for t in tubes:
         rows = members.get(t.pk, [])
         if not rows:
             continue
-        at = min(r[4] for r in rows)
+        at = min(r[1] for r in rows)
         ids, tids, times = groups.setdefault(at.replace(second=0, microsecond=0), ([], [], []))
         ids.extend(r[0] for r in rows)
         tids.append(t.pk)

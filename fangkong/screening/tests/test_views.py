@@ -1,0 +1,70 @@
+import io
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+
+from fangkong.conftest import client_for, make_person, make_staff
+from fangkong.screening.tests.kit import build
+
+
+@pytest.fixture
+def kit(city: Any) -> Any:
+    return build(city)
+
+
+def test_the_pages_render_for_their_roles(kit: Any) -> None:
+    assert client_for(kit.manager).get("/screening/").status_code == 200
+    assert client_for(kit.manager).get(f"/screening/rounds/{kit.round.pk}/").status_code == 200
+    assert client_for(kit.sampler).get("/screening/sample/").status_code == 200
+    assert client_for(kit.labtech).get("/screening/lab/").status_code == 200
+
+
+def test_a_sampler_without_view_rights_lands_on_the_sampler_page(kit: Any) -> None:
+    r = client_for(kit.sampler).get("/screening/")
+    assert r.status_code == 302 and r["Location"].endswith("/screening/sample/")
+
+
+def test_a_malformed_csv_shows_row_and_column_and_imports_nothing(kit: Any) -> None:
+    data = io.BytesIO(b"tube,result\nT1,negative\nT2,maybe\n")
+    data.name = "results.csv"
+    r = client_for(kit.labtech).post(
+        "/screening/lab/",
+        {"action": "import", "lab_id": kit.lab.pk, "file": data},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert r.status_code == 400
+    assert b"<td>2</td><td>result</td>" in r.content
+
+
+def test_the_untested_list_exports_as_xlsx_and_other_districts_get_404(kit: Any) -> None:
+    make_person(kit.city.xd_building, name="赵六", phone="13800138000")
+    url = f"/screening/rounds/{kit.round.pk}/untested/{kit.city.xd_grid.pk}.xlsx"
+    gw = make_staff("gw", kit.city.xd_grid, "grid_worker")
+    r = client_for(gw).get(url)
+    assert r.status_code == 200
+    book = load_workbook(io.BytesIO(b"".join(r.streaming_content)))
+    rows = list(book.active.values)
+    assert rows[1][0] == "赵六" and "*" in rows[1][2]
+    # Who may unmask sees the full number (and the showing is audited).
+    r = client_for(kit.manager).get(url)
+    rows = list(load_workbook(io.BytesIO(b"".join(r.streaming_content))).active.values)
+    assert rows[1][2] == "+8613800138000"
+    yz = make_staff("yz", kit.city.yingze, "district_officer")
+    assert client_for(yz).get(url).status_code == 404
+    assert (
+        client_for(yz)
+        .get(f"/screening/rounds/{kit.round.pk}/untested/{kit.city.xd_grid.pk}/")
+        .status_code
+        == 404
+    )
+
+
+def test_coverage_exports_as_xlsx(kit: Any) -> None:
+    make_person(kit.city.xd_building)
+    r = client_for(kit.manager).get(
+        f"/screening/rounds/{kit.round.pk}/coverage.xlsx?level=district"
+    )
+    book = load_workbook(io.BytesIO(b"".join(r.streaming_content)))
+    rows = list(book.active.values)
+    assert len(rows) == 3  # header + two districts
