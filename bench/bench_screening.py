@@ -293,7 +293,7 @@ def bench_ingest(ctx: Context) -> list[Figure]:
     # Boxes received at the lab (set-up, not measured).
     Tube.objects.filter(round=rnd).update(state="received", lab=lab, received_at=timezone.now())
     # Keep 100 tubes without results for the positive-pool figure.
-    keep = {f"BT{t:08d}" for t in range(n_tubes - 100, n_tubes)}
+    keep = {f"BT{t:08d}" for t in range(n_tubes - min(100, n_tubes // 2), n_tubes)}
     rows = [
         {"tube": f"BT{t:08d}", "result": "negative"}
         for t in range(n_tubes)
