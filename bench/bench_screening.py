@@ -512,13 +512,13 @@ def bench_positive(ctx: Context) -> list[Figure]:
         finally:
             spent["status"] += time.perf_counter() - t0
 
-    bridge.grant = timed  # type: ignore[assignment]
+    bridge.grant = timed
     try:
         started = time.perf_counter()
         out = results_import(actor=actor, lab_id=lab.pk, rows=rows)
         seconds = time.perf_counter() - started
     finally:
-        bridge.grant = original  # type: ignore[assignment]
+        bridge.grant = original
     tasks = Task.objects.count() - before
     ctx.say(
         f"  {len(codes)} positive pools: {out.consequences.get('reasons', 0)} reasons, "
