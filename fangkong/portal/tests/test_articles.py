@@ -2,6 +2,8 @@ import datetime as dt
 
 import pytest
 from django.utils import timezone
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fangkong.core.errors import Conflict, PermissionDenied, ValidationFailed
 from fangkong.core.models import AuditEntry
@@ -160,3 +162,59 @@ def test_search_does_not_show_drafts_or_withdrawn(city):
     assert [a for a, _ in search.search_ids("防控")] == [article.pk]
     article_withdraw(actor=rv, article=article, reason="x")
     assert search.search_ids("防控") == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "<script>",
+                "</script>",
+                "<style>",
+                "<img src=x onerror=alert(1)>",
+                "<a href='",
+                "javascript:",
+                "JAVASCRIPT&colon;",
+                "'>",
+                "<p onclick=x>",
+                "<svg onload=x>",
+                "<iframe>",
+                "<p>",
+                "</p>",
+                '"',
+                "'",
+                " ",
+                "文字",
+                "<!--",
+                "-->",
+                "<math>",
+                '<a href="java\nscript:x">',
+                "&#106;avascript:",
+                "<object>",
+                "<embed>",
+            ]
+        ),
+        max_size=30,
+    )
+)
+def test_no_combination_of_fragments_survives_as_active_markup(parts):
+    from html.parser import HTMLParser
+
+    from fangkong.portal.sanitise import BODY_ATTRIBUTES, BODY_TAGS, clean_body
+
+    seen: list[tuple[str, list[tuple[str, str | None]]]] = []
+
+    class Collect(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            seen.append((tag, attrs))
+
+    Collect().feed(clean_body("".join(parts)))
+    for tag, attrs in seen:
+        assert tag in BODY_TAGS, tag
+        for name, value in attrs:
+            assert name in BODY_ATTRIBUTES.get(tag, set()) or name == "rel", (tag, name)
+            if name in ("href", "src"):
+                assert (
+                    not (value or "").strip().lower().startswith(("javascript", "data", "vbscript"))
+                )
