@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import secrets
@@ -25,11 +26,16 @@ KIND = "s"
 GRACE = dt.timedelta(hours=2)
 
 
+@functools.lru_cache(maxsize=16)
+def _pad_key(version: int, raw: str) -> bytes:
+    return hashlib.sha256(f"fangkong-status-pad:{version}:{raw}".encode()).digest()
+
+
 def _pad(version: int, nonce: str) -> int:
     raw = settings.FANGKONG_SIGNING_KEYS.get(version)
     if raw is None:
         raise BadToken(fields={"token": _("This code was signed with a retired key.")})
-    key = hashlib.sha256(f"fangkong-status-pad:{version}:{raw}".encode()).digest()
+    key = _pad_key(version, str(raw))
     return int.from_bytes(hmac.new(key, nonce.encode(), hashlib.sha256).digest()[:8], "big")
 
 
