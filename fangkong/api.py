@@ -117,13 +117,13 @@ def register_routers() -> None:
     # Check-ins first: the hottest path (every venue scan) resolves with the fewest
     # URL patterns tried. Then import/export routes: fixed paths (/people/export.csv)
     # before /people/{id}.
+    api.add_router("/status", status_router)  # the public status check: hottest read path
     api.add_router("/", checkins_router)
     api.add_router("/", imports_router)
     api.add_router("/", exports_router)
     api.add_router("/", core_router)
     api.add_router("/notify", notify_router)
     api.add_router("/", cases_router)
-    api.add_router("/status", status_router)
     api.add_router("/screening", screening_router)
     api.add_router("/zones", zones_router)
     api.add_router("/portal", portal_router)
