@@ -27,6 +27,7 @@ Run: ``fangkong bench --only zones_declare --only zones_lifting --only zones_map
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 from typing import Any
 
@@ -349,15 +350,47 @@ def bench_declare(ctx: Context) -> list[Figure]:
     units = [c for c in city["communities"] if c.path.startswith(city["districts"][0].path)][-k:]
     residents = len(resident_ids([u.path for u in units]))
     ctx.say(f"  zone: {len(units)} communities, {residents:,} residents")
+    spent = {"status": 0.0, "notify": 0.0}
+
+    def timed(key: str, fn: Any) -> Any:
+        def wrapper(**kw: Any) -> Any:
+            t = time.perf_counter()
+            try:
+                return fn(**kw)
+            finally:
+                spent[key] += time.perf_counter() - t
+
+        return wrapper
+
+    from fangkong.zones import effects
+
+    real_grant, real_sms = effects.reasons_grant, effects.sms_batch
+    effects.reasons_grant = timed("status", real_grant)
+    effects.sms_batch = timed("notify", real_sms)
     t0 = time.perf_counter()
     proposal = services.zone_propose_declare(
         actor=city["officer"], name="基准高风险区", level="high", node_ids=[u.pk for u in units]
     )
     t1 = time.perf_counter()
+    if os.environ.get("FANGKONG_BENCH_PROFILE"):  # where the approval's time goes
+        import cProfile
+        import pstats
+
+        prof = cProfile.Profile()
+        prof.enable()
     services.proposal_approve(
         actor=city["commander"], proposal_id=proposal.pk, decision_number="B-1"
     )
+    if os.environ.get("FANGKONG_BENCH_PROFILE"):
+        prof.disable()
+        pstats.Stats(prof).sort_stats("cumulative").print_stats(40)
     t2 = time.perf_counter()
+    effects.reasons_grant, effects.sms_batch = real_grant, real_sms
+    own = (t2 - t0) - spent["status"] - spent["notify"]
+    ctx.say(
+        f"  of which status reasons_grant {spent['status']:.2f} s, notify batch_create "
+        f"{spent['notify']:.2f} s, zones itself {own:.2f} s"
+    )
     reasons = Reason.objects.filter(source_type="zones.zone", source_id=proposal.zone_id).count()
     messages = Message.objects.filter(
         purpose="zone", dedup_key__startswith=f"zone-{proposal.zone_id}-"
@@ -377,6 +410,7 @@ def bench_declare(ctx: Context) -> list[Figure]:
             floor=floor,
             target=30.0,
             note=f"{connection.vendor}; {reasons:,} reasons, {messages:,} SMS; "
+            f"status {spent['status']:.1f} s + notify {spent['notify']:.1f} s + zones {own:.1f} s; "
             f"city of {city['people']:,}; "
             "floor = bare INSERT of the same reason and message rows",
         )
@@ -429,8 +463,8 @@ def _zones(ctx: Context, city: dict[str, Any], count: int) -> list[int]:
 
 
 def _floor_lifting(zone_ids: list[int]) -> float:
-    """The evaluation's reads as raw SQL: units, recent cases once, residents per
-    zone (ids where tests count), the latest result rows of those residents."""
+    """The evaluation's reads as raw SQL: units, recent cases once, the residents
+    of zones whose level needs test results, the result rows of those residents."""
     from django.db import connection
     from django.utils import timezone
 
@@ -469,12 +503,6 @@ def _floor_lifting(zone_ids: list[int]) -> float:
                     [path, hi],
                 )
                 ids.extend(r[0] for r in cur.fetchall())
-            else:
-                cur.execute(
-                    f"SELECT count(*) FROM {person} WHERE scope_path >= %s AND scope_path < %s",
-                    [path, hi],
-                )
-                cur.fetchone()
         for k in range(0, len(ids), 5000):
             part = ids[k : k + 5000]
             marks = ", ".join(["%s"] * len(part))

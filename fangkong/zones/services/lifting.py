@@ -24,7 +24,6 @@ from fangkong.zones import effects
 from fangkong.zones.models import LiftRecommendation, Zone, ZoneProposal, ZoneUnit
 from fangkong.zones.services.zones import (
     minimal_paths,
-    people_under,
     proposal_approve,
     resident_ids,
 )
@@ -74,7 +73,8 @@ def evidence_for(zones: list[Zone], *, today: dt.date) -> dict[int, dict[str, An
     since_of = {z.pk: timezone.localdate(z.level_since) if z.level_since else today for z in zones}
     earliest = min(since_of.values(), default=today)
     cases = _cases_since(paths_by_zone, earliest)
-    # Residents: ids where the level's test criterion needs them, a count elsewhere.
+    # Residents: read where the level's test criterion needs them; elsewhere the
+    # count kept by the zone's last approved change is enough for the evidence.
     ids_of: dict[int, list[int]] = {}
     counts: dict[int, int] = {}
     for z in zones:
@@ -82,7 +82,7 @@ def evidence_for(zones: list[Zone], *, today: dt.date) -> dict[int, dict[str, An
             ids_of[z.pk] = resident_ids(paths_by_zone[z.pk])
             counts[z.pk] = len(ids_of[z.pk])
         else:
-            counts[z.pk] = people_under(paths_by_zone[z.pk]).count() if paths_by_zone[z.pk] else 0
+            counts[z.pk] = z.resident_count
     wanted = [i for ids in ids_of.values() for i in ids]
     results = effects.latest_results(wanted) if wanted else {}
     out: dict[int, dict[str, Any]] = {}
