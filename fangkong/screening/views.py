@@ -372,10 +372,19 @@ def untested(request: HttpRequest, round_id: int, node_id: int) -> HttpResponseB
     rnd = selectors.access_round_by_id(user, round_id)
     node = access_jurisdiction_by_id(user, node_id)
     rows = coverage_selectors.untested_rows(user, rnd, node)
+    batches: list[dict[str, Any]] = []
+    if permissions.has_capability(user, "notify.view"):
+        from fangkong.notify.selectors import batch_list_for, batch_progress
+
+        for b in batch_list_for(user, purpose=reminders.PURPOSE).filter(
+            dedup_key=f"screening-round-{rnd.pk}"
+        )[:5]:
+            batches.append({"batch": b, "progress": batch_progress(b)})
     return render(
         request,
         "screening/untested.html",
         {
+            "batches": batches,
             "round": rnd,
             "node": node,
             "rows": rows,

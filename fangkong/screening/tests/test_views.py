@@ -68,3 +68,14 @@ def test_coverage_exports_as_xlsx(kit: Any) -> None:
     book = load_workbook(io.BytesIO(r.getvalue()))
     rows = list(book.active.values)
     assert len(rows) == 3  # header + two districts
+
+
+def test_reminders_are_queued_in_one_action_and_their_progress_shown(kit: Any) -> None:
+    for i in range(3):
+        make_person(kit.city.xd_building, name=f"R{i}", phone=f"1380013800{i}")
+    c = client_for(kit.manager)
+    base = f"/screening/rounds/{kit.round.pk}/untested/{kit.city.xd_grid.pk}/"
+    r = c.post(base + "action/", {"action": "remind"})
+    assert r.status_code == 302
+    page = c.get(base, HTTP_ACCEPT_LANGUAGE="en")
+    assert b'data-testid="reminders"' in page.content
