@@ -429,3 +429,28 @@ def request_complete(request: HttpRequest, request_id: int, payload: NoteIn) -> 
             actor=request.user, request_id=request_id, note=payload.note
         )
     )
+
+
+@router.post("/requests/{int:request_id}/confirm", response=RequestOut)
+def request_confirm(request: HttpRequest, request_id: int, payload: NoteIn) -> Any:
+    """Staff record the resident's confirmation (given by phone or at the door)."""
+    req = selectors.access_request_by_id(request.user, request_id)
+    return _request_out(
+        services.service_request_confirm(
+            actor=request.user, person_id=req.person_id, request_id=request_id, note=payload.note
+        )
+    )
+
+
+@router.post("/recommendations/{int:rec_id}/dismiss", response=RecommendationOut)
+def recommendation_dismiss(request: HttpRequest, rec_id: int, payload: DecisionIn) -> Any:
+    rec = services.recommendation_dismiss(
+        actor=request.user, recommendation_id=rec_id, note=payload.note
+    )
+    return _rec_out(rec)
+
+
+@router.delete("/team/{int:member_id}", response={204: None})
+def team_remove(request: HttpRequest, member_id: int) -> Any:
+    services.team_member_remove(actor=request.user, member_id=member_id)
+    return Status(204, None)

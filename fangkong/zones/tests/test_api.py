@@ -91,3 +91,15 @@ def test_requests_over_the_api(city, xiaodian_officer, commander, grid_worker):
     )
     listed = worker.get("/api/v1/zones/requests?status=done").json()
     assert listed["count"] == 1
+
+
+def test_team_members_are_removed_over_the_api_within_the_area(
+    city, xiaodian_officer, commander, yingze_officer
+):
+    zone = declare(xiaodian_officer, commander, [city.xd_building])
+    officer = client_for(xiaodian_officer)
+    r = _post(officer, f"/api/v1/zones/{zone.pk}/team", {"role": "leader", "name": "王组长"})
+    assert r.status_code == 201
+    member_id = r.json()["id"]
+    assert client_for(yingze_officer).delete(f"/api/v1/zones/team/{member_id}").status_code == 404
+    assert officer.delete(f"/api/v1/zones/team/{member_id}").status_code == 204
