@@ -36,13 +36,19 @@ def bump() -> None:
     transaction.on_commit(_bump)
 
 
+def _has_messages(request: HttpRequest) -> bool:
+    from django.contrib.messages import get_messages
+
+    return len(get_messages(request)) > 0
+
+
 def cached_public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Whole-response cache for anonymous GETs, keyed by language and full path."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.method != "GET" or request.user.is_authenticated:
-            return view(request, *args, **kwargs)
+        if request.method != "GET" or request.user.is_authenticated or _has_messages(request):
+            return view(request, *args, **kwargs)  # personal: never from or into the cache
         key = f"portal:page:{generation()}:{get_language()}:{request.get_full_path()}"
         hit = cache.get(key)
         if hit is not None:

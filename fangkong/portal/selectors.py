@@ -14,7 +14,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from fangkong.core import permissions
-from fangkong.portal.models import Article, Channel, Comment, Feedback, ServiceLink
+from fangkong.portal.models import Article, Attachment, Channel, Comment, Feedback, ServiceLink
 
 State = Article.State
 
@@ -48,8 +48,10 @@ def article_public(article_id: int) -> Article:
     article = (
         published_articles()
         .select_related("channel__parent")
-        .prefetch_related("tags", "attachments")
-        .defer("search_text", "cover", "attachments__data")
+        .prefetch_related(
+            "tags", Prefetch("attachments", queryset=Attachment.objects.defer("data"))
+        )
+        .defer("search_text", "cover")
         .filter(pk=article_id)
         .first()
     )

@@ -14,6 +14,7 @@ from fangkong.portal.tests.kit import reviewer
 pytestmark = pytest.mark.django_db
 
 ATOM = "{http://www.w3.org/2005/Atom}"
+SEED_PATH = "/gsyl/lzyl/10077.html"
 
 
 def _captcha_key(form_html: str) -> str:
@@ -208,3 +209,17 @@ def test_arrival_report_and_feedback(demo, city):
         .status_code
         == 403
     )
+
+
+def test_a_readers_own_message_is_never_cached_for_others(demo):
+    from captcha.models import CaptchaStore
+
+    reader = Client()
+    form = reader.get(f"/comments/{SEED_ID}/form/").content.decode()
+    key = _captcha_key(form)
+    answer = CaptchaStore.objects.get(hashkey=key).response
+    reader.post(
+        f"/comments/{SEED_ID}/", {"text": "我的评论", "captcha_0": key, "captcha_1": answer}
+    )
+    assert "审核通过后将会显示" in reader.get(SEED_PATH).content.decode()
+    assert "审核通过后将会显示" not in Client().get(SEED_PATH).content.decode()
