@@ -14,6 +14,7 @@ from django.utils.translation import get_language
 
 GEN_KEY = "portal:gen"
 TIMEOUT = 300
+SHORT_TIMEOUT = 30  # pages with zones, testing sites and daily figures
 
 
 def generation() -> int:
@@ -42,9 +43,19 @@ def _has_messages(request: HttpRequest) -> bool:
     return len(get_messages(request)) > 0
 
 
-def cached_public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Whole-response cache for anonymous GETs, keyed by language and full path."""
+View = Callable[..., HttpResponse]
 
+
+def cached_public_page(view: View | None = None, *, timeout: int = TIMEOUT) -> Any:
+    """Whole-response cache for anonymous GETs, keyed by language and full path.
+    Pages showing other apps' data (zones, sites, figures), whose changes do not
+    bump the portal's generation, use a short ``timeout``."""
+    if view is None:
+        return lambda v: _cached(v, timeout)
+    return _cached(view, timeout)
+
+
+def _cached(view: View, timeout: int) -> View:
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.method != "GET" or request.user.is_authenticated or _has_messages(request):
@@ -61,7 +72,7 @@ def cached_public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpR
             if hasattr(response, "render") and callable(response.render):
                 response.render()
             cache.set(
-                key, (response.status_code, response["Content-Type"], response.content), TIMEOUT
+                key, (response.status_code, response["Content-Type"], response.content), timeout
             )
         response["X-Portal-Cache"] = "miss"
         return response

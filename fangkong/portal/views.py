@@ -43,7 +43,7 @@ from fangkong.portal.forms import (
     RequestForm,
 )
 from fangkong.portal.models import Article, Attachment, ServiceLink
-from fangkong.portal.pagecache import cached_public_page
+from fangkong.portal.pagecache import SHORT_TIMEOUT, cached_public_page
 from fangkong.portal.sanitise import plain_text
 
 # --- Public pages ------------------------------------------------------------------------
@@ -66,7 +66,7 @@ def set_language(request: HttpRequest, code: str) -> HttpResponse:
     return response
 
 
-@cached_public_page
+@cached_public_page(timeout=SHORT_TIMEOUT)
 def home(request: HttpRequest) -> HttpResponse:
     context = selectors.home_sections()
     context["figures"] = selectors.today_figures()
@@ -265,7 +265,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/search.html", {"query": query, "results": results})
 
 
-@cached_public_page
+@cached_public_page(timeout=SHORT_TIMEOUT)
 def risk_zones(request: HttpRequest) -> HttpResponse:
     district = _int(request.GET.get("district"))
     zones = selectors.public_zones(district_id=district)
@@ -338,7 +338,7 @@ def services_directory(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/directory.html", {"groups": selectors.directory()})
 
 
-@cached_public_page
+@cached_public_page(timeout=SHORT_TIMEOUT)
 def statistics(request: HttpRequest) -> HttpResponse:
     days = min(max(_int(request.GET.get("days")) or 30, 7), 120)
     daily = selectors.daily_new_cases(days=days)
