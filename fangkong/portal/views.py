@@ -23,7 +23,7 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -209,7 +209,10 @@ def article_like(request: HttpRequest, article_id: int) -> HttpResponse:
         )
     if request.headers.get("HX-Request"):
         return HttpResponse(_("Liked (%(n)d)") % {"n": likes})
-    return redirect(request.META.get("HTTP_REFERER") or "/")
+    back = request.META.get("HTTP_REFERER") or "/"
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = "/"
+    return redirect(back)
 
 
 def article_cover(request: HttpRequest, article_id: int) -> HttpResponse:
@@ -231,7 +234,7 @@ def attachment_download(request: HttpRequest, attachment_id: int) -> HttpRespons
     ):
         raise Http404
     response = HttpResponse(bytes(att.data), content_type=att.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{att.filename}"'
+    response["Content-Disposition"] = content_disposition_header(True, att.filename)
     response["X-Content-Type-Options"] = "nosniff"
     return response
 

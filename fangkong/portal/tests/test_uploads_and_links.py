@@ -141,3 +141,39 @@ def test_links_need_an_address_or_phone_and_a_web_scheme(city):
         link_save(
             actor=ed, category="health", title_zh="x", title_en="x", url="javascript:alert(1)"
         )
+
+
+def test_attachments_and_covers_are_served_only_for_public_articles(city):
+    from django.test import Client
+
+    from fangkong.portal.services import article_publish, article_submit
+    from fangkong.portal.tests.kit import reviewer
+
+    _top, sub, _n = channels()
+    ed, rv = editor(city), reviewer(city)
+    article = article_create(actor=ed, channel=sub, title="t", body="<p>x</p>", cover=_png(100, 80))
+    att = attachment_add(actor=ed, article=article, filename="防控通知.pdf", data=b"%PDF-1.4\n")
+    c = Client()
+    assert c.get(f"/media/attachment/{att.pk}/").status_code == 404
+    assert c.get(f"/media/cover/{article.pk}.jpg").status_code == 404
+    article_submit(actor=ed, article=article)
+    article_publish(actor=rv, article=article)
+    r = c.get(f"/media/attachment/{att.pk}/")
+    assert r.status_code == 200 and r.content == b"%PDF-1.4\n"
+    assert r["Content-Type"] == "application/pdf" and "attachment" in r["Content-Disposition"]
+    assert r["X-Content-Type-Options"] == "nosniff"
+    assert c.get(f"/media/cover/{article.pk}.jpg")["Content-Type"] == "image/jpeg"
+
+
+def test_a_like_counts_once_per_address(city):
+    from django.test import Client
+
+    from fangkong.portal.tests.kit import published, reviewer
+
+    _top, sub, _n = channels()
+    article = published(sub, reviewer(city))
+    c = Client()
+    c.post(f"/like/{article.pk}/", HTTP_REFERER="https://evil.example/")
+    r = c.post(f"/like/{article.pk}/")
+    article.refresh_from_db()
+    assert article.like_count == 1 and r["Location"] == "/"
