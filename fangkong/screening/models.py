@@ -321,6 +321,9 @@ class TubeMember(models.Model):
     sampled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )
+    # The person had already been sampled in this round when this link was made:
+    # coverage counts people once without COUNT(DISTINCT) over the whole round.
+    repeat = models.BooleanField(default=False)
 
     class Meta:
         constraints = [

@@ -159,18 +159,24 @@ def _count_target(rows: dict[str, CoverageRow], rnd: Round, root: str, length: i
 def _count_sampled(
     rows: dict[str, CoverageRow], rnd: Round, root: str, length: int, key_groups: list[Any] | None
 ) -> None:
+    """Sampled people and their results per area without COUNT(DISTINCT): each
+    person's first link of the round counts (``repeat`` is false); people sampled
+    more than once (few: retests, resamples) are then corrected exactly from all
+    their links."""
     qs = TubeMember.objects.filter(_range("person_scope_path", root), round=rnd)
     if key_groups is not None:
-        qs = qs.filter(person__key_groups__in=key_groups)
+        members = Person.key_groups.through.objects.filter(keygroup__in=key_groups)
+        qs = qs.filter(person_id__in=members.values("person_id"))
     neg, pos = Tube.Result.NEGATIVE, Tube.Result.POSITIVE
+    first = qs.filter(repeat=False)
     agg = (
-        qs.annotate(k=Substr("person_scope_path", 1, length))
+        first.annotate(k=Substr("person_scope_path", 1, length))
         .values("k")
         .annotate(
-            sampled=Count("person_id", distinct=True),
-            with_result=Count("person_id", distinct=True, filter=Q(tube__result__in=[neg, pos])),
-            negative=Count("person_id", distinct=True, filter=Q(tube__result=neg)),
-            positive=Count("person_id", distinct=True, filter=Q(tube__result=pos)),
+            sampled=Count("pk"),
+            with_result=Count("pk", filter=Q(tube__result__in=[neg, pos])),
+            negative=Count("pk", filter=Q(tube__result=neg)),
+            positive=Count("pk", filter=Q(tube__result=pos)),
         )
         .order_by()
     )
@@ -181,6 +187,32 @@ def _count_sampled(
             row.with_result += r["with_result"]
             row.negative += r["negative"]
             row.positive += r["positive"]
+    again = qs.filter(repeat=True).values("person_id")
+    links = qs.filter(person_id__in=again).values_list(
+        "person_id", "person_scope_path", "repeat", "tube__result"
+    )
+    seen: dict[int, dict[str, Any]] = {}
+    for pid, path, repeat, result in links:
+        p = seen.setdefault(pid, {"path": path, "first": set(), "any": set()})
+        p["any"].add(result)
+        if not repeat:
+            p["first"].add(result)
+    for p in seen.values():
+        row = rows.get(p["path"][:length])
+        if row is None:
+            continue
+        for measure, wanted in (
+            ("negative", {neg}),
+            ("positive", {pos}),
+            ("with_result", {neg, pos}),
+        ):
+            setattr(
+                row,
+                measure,
+                getattr(row, measure) + bool(p["any"] & wanted) - bool(p["first"] & wanted),
+            )
+        if not p["first"]:  # every link flagged repeat (a race): count the person once
+            row.sampled += 1
 
 
 def _count_excluded(rows: dict[str, CoverageRow], rnd: Round, root: str, length: int) -> None:

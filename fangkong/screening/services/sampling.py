@@ -305,7 +305,7 @@ def tube_scan(
         user_id = actor.pk if getattr(actor, "is_authenticated", False) else None
         cur.execute(
             "INSERT INTO screening_tubemember (tube_id, round_id, person_id, person_scope_path, "
-            "sampled_at, sampled_by_id) VALUES (%s, %s, %s, %s, %s, %s)",
+            "sampled_at, sampled_by_id, repeat) VALUES (%s, %s, %s, %s, %s, %s, %s)",
             [
                 tube_id,
                 round_id,
@@ -313,6 +313,7 @@ def tube_scan(
                 who.scope_path,
                 connection.ops.adapt_datetimefield_value(at),
                 user_id,
+                bool(earlier),
             ],
         )
         cur.execute(
@@ -594,7 +595,7 @@ def sample_batch_submit(
                 earlier[pid].append((code, at))
                 if code in tubes:
                     tubes[code].members[pid] = at
-        new_members: list[tuple[str, int, str, dt.datetime]] = []
+        new_members: list[tuple[str, int, str, dt.datetime, bool]] = []
         for i, item in enumerate(items):
             op = item.get("op", "scan")
             code = str(item.get("tube") or "").strip()
@@ -637,12 +638,13 @@ def sample_batch_submit(
                         raise Conflict(fields={"person": _twice_msg()})
                     if tube.count >= tube.capacity:
                         raise ValidationFailed(fields={"tube": _full_msg(tube.capacity)})
-                    if earlier.get(pid):
+                    repeat = bool(earlier.get(pid))
+                    if repeat:
                         outcome.warning = _warn_msg()
                     tube.members[pid] = at
                     tube.count += 1
                     earlier[pid].append((code, at))
-                    new_members.append((code, pid, path, at))
+                    new_members.append((code, pid, path, at, repeat))
                 elif op == "close":
                     if tube is None:
                         raise NotFound(fields={"tube": _("No such tube; open it first.")})
@@ -673,7 +675,7 @@ def _batch_write(
     scope: str,
     user_id: int | None,
     tubes: dict[str, _MemTube],
-    new_members: list[tuple[str, int, str, dt.datetime]],
+    new_members: list[tuple[str, int, str, dt.datetime, bool]],
 ) -> None:
     created = [t for t in tubes.values() if t.new]
     now = timezone.now()
@@ -733,8 +735,19 @@ def _batch_write(
     )
     copy_rows(
         TubeMember._meta.db_table,
-        ["tube_id", "round_id", "person_id", "person_scope_path", "sampled_at", "sampled_by_id"],
-        [(tubes[code].id, rnd.pk, pid, path, at, user_id) for code, pid, path, at in new_members],
+        [
+            "tube_id",
+            "round_id",
+            "person_id",
+            "person_scope_path",
+            "sampled_at",
+            "sampled_by_id",
+            "repeat",
+        ],
+        [
+            (tubes[code].id, rnd.pk, pid, path, at, user_id, repeat)
+            for code, pid, path, at, repeat in new_members
+        ],
     )
     closed = [t for t in tubes.values() if t.closed_now]
     if closed:

@@ -64,7 +64,12 @@ def test_coverage_matches_a_brute_force_count(kit: Any, population: list[Any]) -
                 barcode=f"H{n}-{k}", round=kit.round, capacity=10, result=result, member_count=1
             )
             TubeMember.objects.create(
-                tube=tube, round=kit.round, person=p, person_scope_path=p.scope_path, sampled_at=now
+                tube=tube,
+                round=kit.round,
+                person=p,
+                person_scope_path=p.scope_path,
+                sampled_at=now,
+                repeat=k > 0,
             )
         results = set(tubes)
         if tubes:
@@ -154,3 +159,20 @@ def test_overdue_schedule_people_get_a_reminder_then_a_status_reason(kit: Any) -
     assert later["granted"] == 1
     assert Reason.objects.filter(person=p, kind="overdue_screening").count() == 1
     assert schedules_sweep(now=now + dt.timedelta(hours=14))["granted"] == 0
+
+
+def test_a_person_sampled_twice_counts_once_with_the_later_result(kit: Any) -> None:
+    from fangkong.core.signing import person_token
+    from fangkong.screening.services import sampling
+
+    p = make_person(kit.city.xd_building)
+    for code in ("A", "B"):
+        sampling.tube_open(
+            actor=kit.sampler, round_id=kit.round.pk, barcode=code, site_id=kit.site.pk
+        )
+        sampling.tube_scan(actor=kit.sampler, barcode=code, person_token=person_token(p.pk))
+    assert list(TubeMember.objects.order_by("pk").values_list("repeat", flat=True)) == [False, True]
+    Tube.objects.filter(barcode="A").update(result="invalid")
+    Tube.objects.filter(barcode="B").update(result="negative")
+    (row,) = [r for r in coverage(kit.manager, kit.round, level="grid") if r.target]
+    assert (row.sampled, row.with_result, row.negative) == (1, 1, 1)
