@@ -211,12 +211,7 @@ def bench_check_api(ctx: Context) -> list[Figure]:
     env = child_env()
     env["FANGKONG_AXES_DISABLED"] = "1"
     env["LOG_LEVEL"] = "WARNING"
-    # FANGKONG_BENCH_STATUS_CACHE=memory: per-process memory cache instead of Redis
-    # (shows what the Redis client costs per check).
-    memory = os.environ.get("FANGKONG_BENCH_STATUS_CACHE") == "memory"
-    redis = "" if memory else _redis_url()
-    if memory:
-        env.pop("REDIS_URL", None)
+    redis = _redis_url()
     if redis:
         env["REDIS_URL"] = redis
     cache_name = "Redis" if redis else "per-process memory"
@@ -248,9 +243,7 @@ def bench_check_api(ctx: Context) -> list[Figure]:
 
             redis_lib.Redis.from_url(redis).flushdb()
         # Warm: every token once (fills the status cache), then the floor once.
-        # (Three rounds with a per-process cache: each worker must see each token.)
-        for _round in range(1 if redis else 3):
-            warm = _loadgen(port, check_paths, connections=16, rate=0, limit=120)
+        warm = _loadgen(port, check_paths, connections=16, rate=0, limit=120)
         if warm["statuses"].get("200", 0) < len(check_paths) * 0.99:
             raise RuntimeError(f"check API answered {warm['statuses']}")
         floor_paths = [FLOOR_PATH] * n_closed
