@@ -4,7 +4,8 @@ The data: 1,000,000 people (quick: 100,000) as minimal rows inserted directly (n
 encryption: benchmark database only), each with a cached status row (90 % green,
 8 % yellow, 2 % red).
 
-(a) ``status_check_api``: ``GET /api/v1/status/check?token=...`` through gunicorn
+(a) ``status_check_api``: ``GET /api/v1/status/check?token=...`` (and the same
+    check behind a plain Django view, ``/status/check``) through gunicorn
     on 127.0.0.1, driven by a load generator in a separate process (asyncio, raw
     HTTP/1.1 keep-alive). Floor: a bare Django view returning a constant JSON on
     the same server (same middleware, same workers), measured in the same run.
@@ -44,6 +45,7 @@ SEED = 1004
 BASE_DIR = Path(__file__).resolve().parent.parent
 FLOOR_PATH = "/bench/floor"
 CHECK_PATH = "/api/v1/status/check?token="
+PLAIN_PATH = "/status/check?token="
 
 
 # --- The data --------------------------------------------------------------------
@@ -251,6 +253,8 @@ def bench_check_api(ctx: Context) -> list[Figure]:
         ctx.say(f"  gunicorn: {workers} gthread workers x 2 threads; cache: {cache_name}")
         floor = _loadgen(port, floor_paths, connections=32, rate=0, limit=90)
         check = _loadgen(port, paths, connections=32, rate=0, limit=90)
+        plain_paths = [PLAIN_PATH + tokens[i % len(tokens)] for i in range(n_closed)]
+        plain = _loadgen(port, plain_paths, connections=32, rate=0, limit=90)
         floor2 = _loadgen(port, floor_paths, connections=32, rate=0, limit=90)
         floor_rps = max(floor["rps"], floor2["rps"])
         paced = [check_paths[i % len(check_paths)] for i in range(n_open)]
@@ -268,6 +272,10 @@ def bench_check_api(ctx: Context) -> list[Figure]:
         f"{floor2['rps']:.0f}/s (p99 {floor['p99_ms']:.1f} ms)"
     )
     ctx.say(
+        f"  the same check as a plain Django view (/status/check): {plain['rps']:.0f}/s "
+        f"(p99 {plain['p99_ms']:.1f} ms; {plain['statuses']})"
+    )
+    ctx.say(
         f"  open loop at 1,000/s: checks {open_check['rps']:.0f}/s p50 "
         f"{open_check['p50_ms']:.1f} ms p99 {open_check['p99_ms']:.1f} ms; floor p99 "
         f"{open_floor['p99_ms']:.1f} ms; load average {os.getloadavg()[0]:.1f}"
@@ -282,6 +290,15 @@ def bench_check_api(ctx: Context) -> list[Figure]:
             higher_is_better=True,
             note=f"floor: constant-JSON Django view, same server; {people_note(data)}; "
             f"cache {cache_name}",
+        ),
+        Figure(
+            "status check, plain Django view (no API framework)",
+            plain["rps"],
+            "checks/s",
+            floor=floor_rps,
+            target=0.7 * floor_rps,
+            higher_is_better=True,
+            note="/status/check: same code behind a plain view; same server and run",
         ),
         Figure(
             "status check API p99 at 1,000 checks/s",

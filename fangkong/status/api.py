@@ -8,58 +8,21 @@ name. Served from the cache (database fallback), rate-limited per client address
 """
 
 import datetime as dt
-import json
-import time
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.utils.translation import get_language
-from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 from ninja.responses import Status
-from ninja.security import django_auth
 
-from fangkong.api import BearerToken, HeaderToken, error_response
 from fangkong.core import permissions
 from fangkong.core.errors import NotFound
-from fangkong.core.middleware import client_ip
-from fangkong.core.models import Person
 from fangkong.core.selectors import access_person_by_id
-from fangkong.status import fastpath, rules, selectors
+from fangkong.status import selectors
+from fangkong.status.check import check_response
 from fangkong.status.models import ManualRequest
 from fangkong.status.services import manual as manual_services
-from fangkong.status.tokens import person_id_from_status_token
 
 router = Router(tags=["status"])
-
-
-def mask_name(name: str) -> str:
-    name = name or ""
-    if len(name) <= 1:
-        return name
-    if len(name) == 2:
-        return name[0] + "*"
-    return name[0] + "*" * (len(name) - 2) + name[-1]
-
-
-def _emergency() -> str:
-    return _(
-        "Medical emergencies must be admitted whatever the status: call 120 or go to the "
-        "nearest emergency department."
-    )
-
-
-def _scanner(request: HttpRequest) -> Any:
-    """A staff scanner, only when credentials are sent (phones send none)."""
-    user = None
-    if request.headers.get("Authorization") or request.headers.get("X-API-Token"):
-        user = BearerToken()(request) or HeaderToken()(request)
-    elif settings.SESSION_COOKIE_NAME in request.COOKIES:
-        user = django_auth(request)
-    if user and permissions.has_capability(user, "status.scan"):
-        return user
-    return None
 
 
 @router.get(
@@ -79,40 +42,7 @@ def _scanner(request: HttpRequest) -> Any:
     },
 )
 def status_check(request: HttpRequest) -> HttpResponse:
-    # The token is read directly (no schema validation on the hottest path).
-    token = request.GET.get("token", "")
-    pid = person_id_from_status_token(token)  # BadToken -> 400 with the field
-    count, entry = fastpath.lookup(client_ip(request), pid)
-    if count > rules.policy().check_rate_per_minute:
-        return error_response(
-            request, 429, "rate_limited", _("Too many checks from this address; wait a minute.")
-        )
-    if entry is not None and (entry[1] is None or entry[1] > time.time()):
-        level_code, until = entry
-    else:
-        level_code, until = selectors.effective(pid)  # cache miss or stale: database
-    lv = rules.levels().get(level_code) or rules.lowest_level()
-    body: dict[str, Any] = {
-        "level": lv.code,
-        "name": lv.name,
-        "colour": lv.colour,
-        "valid_until": (
-            dt.datetime.fromtimestamp(until, tz=dt.UTC).isoformat() if until is not None else None
-        ),
-        "emergency": _emergency(),
-    }
-    scanner = _scanner(request)
-    if scanner is not None:
-        person = (
-            Person.objects.filter(pk=pid).values_list("name", "scope_path", "doc_masked").first()
-        )
-        if person is not None:
-            body["masked_name"] = mask_name(person[0])
-            body["masked_document"] = person[2]
-    response = HttpResponse(json.dumps(body, ensure_ascii=False), content_type="application/json")
-    response["Cache-Control"] = "no-store"
-    response["Content-Language"] = get_language() or ""
-    return response
+    return check_response(request)
 
 
 # --- Staff -------------------------------------------------------------------------

@@ -1,11 +1,12 @@
 from django.urls import path
 
-from fangkong.status import views
+from fangkong.status import check, views
 
 app_name = "status"
 
 urlpatterns = [
     path("", views.overview, name="overview"),
+    path("check", check.check_view, name="check"),
     path("people/<int:person_id>/", views.person_panel, name="person"),
     path("approvals/", views.approvals, name="approvals"),
     path("approvals/<int:request_id>/decide/", views.approval_decide, name="approval_decide"),

@@ -150,3 +150,15 @@ def test_manual_request_api_bad_input_and_four_eyes(
     )
     assert ok.status_code == 200
     assert ok.json()["state"] == "approved"
+
+
+def test_plain_view_answers_like_the_api(person: Any) -> None:
+    reasons_grant(kind="sealed_zone", person_ids=[person.pk], source_type="zones.zone", source_id=1)
+    token = status_token(person.pk)
+    api = check(Client(), token).json()
+    plain = Client().get("/status/check", {"token": token}, HTTP_ACCEPT_LANGUAGE="en")
+    assert plain.status_code == 200
+    assert plain.json() == api
+    bad = Client().get("/status/check", {"token": "s.1.x.y"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert bad.status_code == 400
+    assert bad.json()["error"]["fields"]["token"]
