@@ -16,6 +16,13 @@ from django.utils.translation import gettext_lazy as _
 
 from fangkong.core.models import BaseModel
 
+# First path segments the portal's own pages use: no top-level channel may take them.
+RESERVED_SLUGS = frozenset(
+    "api admin captcha comments console editor feeds i18n investigation lang like login logout "
+    "me media people audit jurisdictions account risk-zones screening search services "
+    "sitemap static statistics status testing-sites zones".split()
+)
+
 
 class Channel(BaseModel):
     """A nested category of articles; its slug path is part of article addresses."""
@@ -51,6 +58,14 @@ class Channel(BaseModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.parent_id is None and self.slug in RESERVED_SLUGS:
+            raise ValidationError({"slug": _("This address is used by the portal's own pages.")})
+        if self.parent is not None and self.parent.parent_id is not None:
+            raise ValidationError({"parent": _("Channels are nested one level deep.")})
 
     @property
     def name(self) -> str:

@@ -87,3 +87,19 @@ def test_editors_keep_the_services_directory(city):
     from django.test import Client
 
     assert "12320" in Client().get("/services/").content.decode()
+
+
+def test_a_channel_cannot_take_an_address_of_the_portals_own_pages(db):
+    from django.core.exceptions import ValidationError
+
+    from fangkong.portal.models import Channel
+
+    with pytest.raises(ValidationError):
+        Channel(slug="search", name_zh="搜索", name_en="Search").full_clean()
+    top = Channel.objects.create(slug="gsyl", name_zh="要闻", name_en="News")
+    sub = Channel.objects.create(parent=top, slug="lzyl", name_zh="动态", name_en="News")
+    with pytest.raises(ValidationError):
+        Channel(parent=sub, slug="deep", name_zh="深", name_en="Deep").full_clean()
+    Channel(
+        parent=top, slug="search", name_zh="子", name_en="Sub"
+    ).full_clean()  # fine below a channel
