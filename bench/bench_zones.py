@@ -525,9 +525,18 @@ def bench_lifting(ctx: Context) -> list[Figure]:
     zone_ids = _zones(ctx, city, count)
     active = len(zone_ids) + (1 if "declared_zone" in ctx.state else 0)
     floor = _floor_lifting(zone_ids)
+    if os.environ.get("FANGKONG_BENCH_PROFILE"):
+        import cProfile
+        import pstats
+
+        prof = cProfile.Profile()
+        prof.enable()
     t0 = time.perf_counter()
     met = lifting_evaluate_all()
     elapsed = time.perf_counter() - t0
+    if os.environ.get("FANGKONG_BENCH_PROFILE"):
+        prof.disable()
+        pstats.Stats(prof).sort_stats("cumulative").print_stats(30)
     recs = LiftRecommendation.objects.count()
     ctx.say(f"  {active} zones evaluated in {elapsed:.2f} s: {recs} evaluations, {met} met")
     return [
