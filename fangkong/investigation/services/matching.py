@@ -415,41 +415,46 @@ def _transport_windows(cases: Sequence[Case]) -> list[_Window]:
 _VENUE_MATCH_SQL = f"""
 WITH cfg AS (SELECT set_config('synchronous_commit', 'off', true)), k AS (
   SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::timestamptz[], %s::timestamptz[],
-                       %s::int[], %s::int[]) AS k(case_id, person_id, inf_lo, inf_hi, buf, stay)
+                       %s::int[], %s::int[], %s::bigint[])
+                AS k(case_id, person_id, inf_lo, inf_hi, buf, stay, rules_id)
 ), st AS (
-  SELECT s.id, s.case_id, s.kind, s.venue_id, k.person_id AS case_person, k.stay,
+  SELECT s.id, s.case_id, s.kind, s.venue_id, k.person_id AS case_person, k.stay, k.rules_id,
          greatest(s.start, k.inf_lo) - make_interval(mins => k.buf) AS lo,
          least(s."end", k.inf_hi) + make_interval(mins => k.buf) AS hi
-  FROM k JOIN {_STOP} s ON s.case_id = k.case_id
-  WHERE s.kind IN ('venue', 'transport') AND least(s."end", k.inf_hi) >= greatest(s.start, k.inf_lo)
+  FROM k CROSS JOIN LATERAL (  -- each case's stops by the case_id index, whatever the stats
+    SELECT * FROM {_STOP} s0 WHERE s0.case_id = k.case_id AND s0.kind IN ('venue', 'transport')
+    OFFSET 0
+  ) s
+  WHERE least(s."end", k.inf_hi) >= greatest(s.start, k.inf_lo)
 ), v AS (
-  SELECT st.id AS stop_id, c.person_id, greatest(c.time, st.lo) AS a,
+  SELECT st.id AS stop_id, c.person_id, st.case_id, st.venue_id, st.rules_id,
+         greatest(c.time, st.lo) AS a,
          least(coalesce(c.left_at, c.last_scan_at + make_interval(mins => st.stay)), st.hi) AS b
   FROM st JOIN {_CHECKIN} c ON c.venue_id = st.venue_id
    AND c.time > st.lo - make_interval(mins => st.stay) - %s::interval AND c.time < st.hi
   WHERE st.kind = 'venue' AND c.person_id <> st.case_person
 ), g AS (
-  SELECT stop_id, person_id, a, b,
+  SELECT stop_id, person_id, case_id, venue_id, rules_id, a, b,
          CASE WHEN a <= max(b) OVER (PARTITION BY stop_id, person_id ORDER BY a, b
                                      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
               THEN 0 ELSE 1 END AS fresh
   FROM v WHERE b > a
 ), i AS (
-  SELECT stop_id, person_id, a, b,
+  SELECT stop_id, person_id, case_id, venue_id, rules_id, a, b,
          sum(fresh) OVER (PARTITION BY stop_id, person_id ORDER BY a, b
                           ROWS UNBOUNDED PRECEDING) AS island
   FROM g
 ), isl AS (
-  SELECT stop_id, person_id, min(a) AS a, max(b) AS b FROM i GROUP BY stop_id, person_id, island
+  SELECT stop_id, person_id, case_id, venue_id, rules_id, min(a) AS a, max(b) AS b
+  FROM i GROUP BY stop_id, person_id, case_id, venue_id, rules_id, island
 ), m AS (
-  SELECT stop_id, person_id, min(a) AS ws, max(b) AS we,
+  SELECT stop_id, person_id, case_id, venue_id, rules_id, min(a) AS ws, max(b) AS we,
          greatest(1, ceil(extract(epoch from sum(b - a)) / 60))::int AS ov
-  FROM isl GROUP BY stop_id, person_id
+  FROM isl GROUP BY stop_id, person_id, case_id, venue_id, rules_id
 ), ins AS (
   INSERT INTO {_MATCH} ({{columns}})
-  SELECT %s, %s, s.case_id, m.stop_id, m.person_id, s.kind, s.venue_id, m.ws, m.we, m.ov, %s,
-         kc.rules_id
-  FROM m JOIN {_STOP} s ON s.id = m.stop_id JOIN {Case._meta.db_table} kc ON kc.id = s.case_id
+  SELECT %s, %s, case_id, stop_id, person_id, 'venue', venue_id, ws, we, ov, %s, rules_id
+  FROM m
   ON CONFLICT DO NOTHING RETURNING 1
 ), mark AS (
   UPDATE {_STOP} SET matched_at = %s WHERE case_id = ANY(%s::bigint[])
@@ -476,6 +481,7 @@ def _run_postgresql(cases: Sequence[Case]) -> tuple[int, int, int]:
         _timestamps(p[1] for p in periods),
         _array(c.rules.copresence_buffer_minutes for c in cases),
         _array(c.rules.assumed_stay_minutes for c in cases),
+        _array(c.rules_id for c in cases),
         MAX_VISIT_LENGTH + dt.timedelta(minutes=1),
         now,
         now,
