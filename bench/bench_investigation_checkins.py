@@ -382,17 +382,24 @@ def _make_cases(ctx: Context, data: dict[str, Any], count: int, tag: str) -> lis
 
 
 def _floor_seconds(case_ids: list[int]) -> tuple[float, int]:
-    """The bare SQL join of the cases' stops with the check-ins around them, on a
-    raw cursor (the same statement the service sends): (seconds, rows)."""
+    """The bare SQL join of the cases' stop windows with the visits overlapping
+    them, on a raw cursor: (seconds, rows). PostgreSQL: the join part of the
+    service's statement (``venue_join_sql``), without the union of overlaps,
+    the insert and the marks; SQLite: the join the service sends (``stops_join_sql``)."""
     from django.db import connection
 
     from fangkong.investigation.models import Case
-    from fangkong.investigation.services.matching import _pads, stops_join_sql
+    from fangkong.investigation.services.matching import _pads, stops_join_sql, venue_join_sql
 
-    cases = list(Case.objects.select_related("rules").filter(pk__in=case_ids))
+    by_id = {c.pk: c for c in Case.objects.select_related("rules").filter(pk__in=case_ids)}
+    cases = [by_id[i] for i in case_ids]
     rows = 0
     pads = _pads(cases)
-    queries = [stops_join_sql(case_ids[i : i + 250], pads) for i in range(0, len(case_ids), 250)]
+    chunks = [cases[i : i + 250] for i in range(0, len(cases), 250)]
+    if connection.vendor == "postgresql":
+        queries = [venue_join_sql(chunk) for chunk in chunks]
+    else:
+        queries = [stops_join_sql([c.pk for c in chunk], pads) for chunk in chunks]
     started = time.perf_counter()
     with connection.cursor() as cur:
         for sql, params in queries:

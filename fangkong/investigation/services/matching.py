@@ -412,8 +412,9 @@ def _transport_windows(cases: Sequence[Case]) -> list[_Window]:
 # time) index), the union of a person's overlaps per stop (gaps and islands),
 # the insert of the new matches and the stops marked matched. Same result as the
 # Python computation used on SQLite (the property test runs on both engines).
-_VENUE_MATCH_SQL = f"""
-WITH cfg AS (SELECT set_config('synchronous_commit', 'off', true)), k AS (
+# The windows of a batch of cases joined to the visits overlapping them: the
+# bare SQL join (the benchmark's floor) and the first part of the statement below.
+_JOIN_CTES = f"""k AS (
   SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::timestamptz[], %s::timestamptz[],
                        %s::int[], %s::int[], %s::bigint[])
                 AS k(case_id, person_id, inf_lo, inf_hi, buf, stay, rules_id)
@@ -433,7 +434,12 @@ WITH cfg AS (SELECT set_config('synchronous_commit', 'off', true)), k AS (
   FROM st JOIN {_CHECKIN} c ON c.venue_id = st.venue_id
    AND c.time > st.lo - make_interval(mins => st.stay) - %s::interval AND c.time < st.hi
   WHERE st.kind = 'venue' AND c.person_id <> st.case_person
-), g AS (
+)"""  # noqa: S608
+
+_VENUE_MATCH_SQL = (  # table names and constants only
+    "WITH cfg AS (SELECT set_config('synchronous_commit', 'off', true)), "  # noqa: S608
+    + _JOIN_CTES
+    + f""", g AS (
   SELECT stop_id, person_id, case_id, venue_id, rules_id, a, b,
          CASE WHEN a <= max(b) OVER (PARTITION BY stop_id, person_id ORDER BY a, b
                                      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
@@ -464,18 +470,17 @@ SELECT (SELECT count(*) FROM st), (SELECT count(*) FROM m), (SELECT count(*) FRO
        (SELECT count(*) FROM st WHERE kind = 'transport'), (SELECT count(*) FROM mark),
        (SELECT count(*) FROM cfg)
 """  # noqa: S608
+)
 
 
 def _timestamps(values: Any) -> str:
     return "{" + ",".join(f'"{v.isoformat()}"' for v in values) + "}"
 
 
-def _run_postgresql(cases: Sequence[Case]) -> tuple[int, int, int]:
+def _join_params(cases: Sequence[Case]) -> list[Any]:
     periods = [infectious_window(c, c.rules) for c in cases]
-    now = timezone.now()
-    ids = _array(c.pk for c in cases)
-    params: list[Any] = [
-        ids,
+    return [
+        _array(c.pk for c in cases),
         _array(c.person_id for c in cases),
         _timestamps(p[0] for p in periods),
         _timestamps(p[1] for p in periods),
@@ -483,6 +488,23 @@ def _run_postgresql(cases: Sequence[Case]) -> tuple[int, int, int]:
         _array(c.rules.assumed_stay_minutes for c in cases),
         _array(c.rules_id for c in cases),
         MAX_VISIT_LENGTH + dt.timedelta(minutes=1),
+    ]
+
+
+def venue_join_sql(cases: Sequence[Case]) -> tuple[str, list[Any]]:
+    """PostgreSQL: the bare SQL join of the cases' venue windows with the visits
+    overlapping them (stop, person, overlap start and end), nothing else."""
+    return (
+        f"WITH {_JOIN_CTES} SELECT stop_id, person_id, a, b FROM v WHERE b > a",  # noqa: S608
+        _join_params(cases),
+    )
+
+
+def _run_postgresql(cases: Sequence[Case]) -> tuple[int, int, int]:
+    now = timezone.now()
+    ids = _array(c.pk for c in cases)
+    params: list[Any] = [
+        *_join_params(cases),
         now,
         now,
         ExposureMatch.Status.PENDING.value,
