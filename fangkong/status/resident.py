@@ -37,6 +37,8 @@ RESIDENT_LOGIN_URL_NAME = "status:resident_login"
 SESSION_KEY = "fangkong_resident"
 CODE_MINUTES = 5
 CODE_DIGITS = 6
+SEND_LIMIT = 5  # codes per document ...
+SEND_WINDOW_MINUTES = 15  # ... in this many minutes
 
 
 class LockedOut(ValidationFailed):
@@ -82,6 +84,15 @@ def resident_code_send(*, doc_number: str) -> None:
     until = _locked_until(doc_hash, now)
     if until is not None:
         raise _locked_error(until)
+    recent = ResidentChallenge.objects.filter(
+        doc_hash=doc_hash, created_at__gte=now - dt.timedelta(minutes=SEND_WINDOW_MINUTES)
+    ).count()
+    if recent >= SEND_LIMIT:  # nobody floods a phone with codes
+        raise LockedOut(
+            _("Too many codes were asked for this document. Try again in %(n)s minutes.")
+            % {"n": SEND_WINDOW_MINUTES},
+            fields={"doc_number": _("Too many codes asked; wait a while.")},
+        )
     person = person_find_by_document("prc_id", doc_number)
     if person is None or not person.phone_encrypted:
         return

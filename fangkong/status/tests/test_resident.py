@@ -154,3 +154,13 @@ def test_overdue_appeals_show_on_the_overview(resident: Any, xiaodian_officer: A
     )
     page = client_for(xiaodian_officer).get("/status/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Overdue appeals" in page
+
+
+def test_too_many_codes_for_one_document_are_refused(resident: Any) -> None:
+    c = Client()
+    for _ in range(5):
+        assert send(c, doc_of(resident)).status_code == 200
+    r = send(c, doc_of(resident))
+    assert r.status_code == 422
+    assert "Too many codes" in r.content.decode()
+    assert Message.objects.filter(person=resident, purpose="one_time_code").count() == 5
