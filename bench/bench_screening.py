@@ -374,9 +374,18 @@ def bench_ingest(ctx: Context) -> list[Figure]:
                 "person_scope_path",
                 "sampled_at",
                 "sampled_by_id",
+                "repeat",
             ],
             (
-                (i // RATIO + 1, rnd.pk, p0 + i, "0000000000000000000000000000", a_now, actor.pk)
+                (
+                    i // RATIO + 1,
+                    rnd.pk,
+                    p0 + i,
+                    "0000000000000000000000000000",
+                    a_now,
+                    actor.pk,
+                    False,
+                )
                 for i in range(n)
             ),
         )

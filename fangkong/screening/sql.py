@@ -30,10 +30,32 @@ def copy_rows(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]])
 
 
 def update_rows(table: str, set_columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """``UPDATE table SET c1=%s, ... WHERE id=%s`` for each row (values..., id)."""
+    """``UPDATE table SET c1=%s, ... WHERE id=%s`` for each row (values..., id).
+
+    On PostgreSQL the rows go in as one COPY into a temporary table and one
+    ``UPDATE ... FROM`` (a set-based join instead of one statement per row)."""
     if not rows:
         return
     qn = connection.ops.quote_name
+    if connection.vendor == "postgresql" and len(rows) > 50:
+        cols = [*set_columns, "id"]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS _fk_upd_{table} ON COMMIT DROP AS "  # noqa: S608
+                f"SELECT {', '.join(qn(c) for c in cols)} FROM {qn(table)} WITH NO DATA"
+            )
+            cursor.execute(f"TRUNCATE _fk_upd_{table}")
+            with cursor.cursor.copy(
+                f"COPY _fk_upd_{table} ({', '.join(qn(c) for c in cols)}) FROM STDIN"
+            ) as copy:
+                for row in rows:
+                    copy.write_row(row)
+            sets = ", ".join(f"{qn(c)} = u.{qn(c)}" for c in set_columns)
+            cursor.execute(
+                f"UPDATE {qn(table)} AS t SET {sets} FROM _fk_upd_{table} AS u "  # noqa: S608
+                f"WHERE t.{qn('id')} = u.{qn('id')}"
+            )
+        return
     sets = ", ".join(f"{qn(c)} = %s" for c in set_columns)
     with connection.cursor() as cursor:
         cursor.executemany(
@@ -50,3 +72,22 @@ def _adapt(row: Sequence[Any]) -> list[Any]:
         connection.ops.adapt_datetimefield_value(v) if isinstance(v, dt.datetime) else v
         for v in row
     ]
+
+
+def select_in(sql: str, values: Sequence[Any], params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    """Run ``sql`` whose ``{in}`` stands for "column IN the values": one array
+    parameter on PostgreSQL (``= ANY(%s)``: one plan, one bind, however many
+    values), chunks of ``IN (...)`` elsewhere. ``params`` come before the values."""
+    if not values:
+        return []
+    out: list[tuple[Any, ...]] = []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(sql.replace("{in}", "= ANY(%s)"), [*params, list(values)])
+            return list(cursor.fetchall())
+        for k in range(0, len(values), 5000):
+            part = list(values[k : k + 5000])
+            marks = ", ".join(["%s"] * len(part))
+            cursor.execute(sql.replace("{in}", f"IN ({marks})"), [*params, *part])
+            out.extend(cursor.fetchall())
+    return out

@@ -26,6 +26,8 @@ from fangkong.screening.models import (
     TubeMember,
 )
 from fangkong.screening.services import bridge
+from fangkong.screening.services.sampling import _db_time
+from fangkong.screening.sql import select_in
 
 SOURCE = "screening.tube"
 
@@ -97,13 +99,12 @@ def results_apply_consequences(*, actor: Any, tubes: list[Tube]) -> dict[str, in
 def _negatives(tubes: list[Tube]) -> int:
     """Negative-test facts, one call per sampling minute (bulk-safe for a whole
     round); each call carries the latest sampling time of its minute."""
-    ids_of = [t.pk for t in tubes]
     members: dict[int, list[tuple[int, dt.datetime]]] = defaultdict(list)
-    for k in range(0, len(ids_of), 5000):
-        for tid, pid, when in TubeMember.objects.filter(
-            tube_id__in=ids_of[k : k + 5000]
-        ).values_list("tube_id", "person_id", "sampled_at"):
-            members[tid].append((pid, when))
+    for tid, pid, when in select_in(
+        "SELECT tube_id, person_id, sampled_at FROM screening_tubemember WHERE tube_id {in}",
+        [t.pk for t in tubes],
+    ):
+        members[tid].append((pid, _db_time(when)))
     groups: dict[dt.datetime, tuple[list[int], list[int], list[dt.datetime]]] = {}
     for t in tubes:
         rows = members.get(t.pk, [])

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,7 +28,7 @@ from fangkong.core.errors import ValidationFailed
 from fangkong.screening.models import CustodyEvent, Lab, ResultReport, Tube
 from fangkong.screening.services.custody import access_lab
 from fangkong.screening.services.followup import results_apply_consequences
-from fangkong.screening.sql import copy_rows, update_rows
+from fangkong.screening.sql import copy_rows, select_in, update_rows
 
 RESULTS = ("negative", "positive", "invalid")
 CHUNK = 5000
@@ -220,35 +220,37 @@ def _import_chunk(
     user_id: int | None,
 ) -> list[Tube]:
     codes = [r.tube for r in part]
-    tubes = {
-        t.barcode: t
-        for t in Tube.objects.select_for_update()
-        .filter(barcode__in=codes)
-        .only(
-            "pk",
-            "barcode",
-            "round_id",
-            "lab_id",
-            "received_at",
-            "result",
-            "capacity",
-            "member_count",
-            "scope_path",
-            "state",
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    tubes: dict[str, Tube] = {}
+    tube_sql = (
+        "SELECT id, barcode, round_id, lab_id, received_at, result, capacity, member_count, "
+        "scope_path, state FROM screening_tube WHERE barcode {in}"
+    )
+    for row in select_in(tube_sql + lock, codes):
+        pk, code, round_id, lab_id, received, result, capacity, count, path, state = row
+        tubes[code] = Tube(
+            pk=pk,
+            barcode=code,
+            round_id=round_id,
+            lab_id=lab_id,
+            received_at=received,
+            result=result,
+            capacity=capacity,
+            member_count=count,
+            scope_path=path,
+            state=state,
+        )
+    # Reports already held or in conflict for these tubes (so a repeat adds nothing).
+    pending = {
+        (code, result)
+        for code, result in select_in(
+            "SELECT tube_barcode, result FROM screening_resultreport "
+            "WHERE lab_id = %s AND status IN ('conflict', 'held_unknown', 'held_not_received') "
+            "AND tube_barcode {in}",
+            codes,
+            [lab.pk],
         )
     }
-    # Reports already held or in conflict for these tubes (so a repeat adds nothing).
-    pending = set(
-        ResultReport.objects.filter(
-            tube_barcode__in=codes,
-            lab=lab,
-            status__in=[
-                ResultReport.Status.CONFLICT,
-                ResultReport.Status.HELD_UNKNOWN,
-                ResultReport.Status.HELD_NOT_RECEIVED,
-            ],
-        ).values_list("tube_barcode", "result")
-    )
     reports: list[tuple[Any, ...]] = []
     updates: list[tuple[Any, ...]] = []
     events: list[tuple[Any, ...]] = []

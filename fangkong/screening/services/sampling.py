@@ -33,7 +33,7 @@ from fangkong.core.services import PersonData, person_create
 from fangkong.core.signing import person_id_from_token
 from fangkong.screening.models import CustodyEvent, Round, Site, Task, Team, Tube, TubeMember
 from fangkong.screening.services.rounds import access_round
-from fangkong.screening.sql import copy_rows, update_rows
+from fangkong.screening.sql import copy_rows, select_in, update_rows
 
 # --- Messages (one place, so the API, the page and the batch say the same) -----------
 
@@ -468,18 +468,12 @@ def _resolve_people(actor: Any, items: Sequence[dict[str, Any]]) -> dict[int, An
         except ApplicationError as exc:
             out[i] = exc
     found: dict[int, tuple[int, str, int | None]] = {}
-    wanted = sorted(set(ids.values()))
-    for k in range(0, len(wanted), 5000):
-        for pid, path, merged in Person.objects.filter(pk__in=wanted[k : k + 5000]).values_list(
-            "pk", "scope_path", "merged_into_id"
-        ):
-            found[pid] = (pid, path, merged)
-    merged_targets = {m for (_p, _s, m) in found.values() if m}
-    if merged_targets:
-        for pid, path, merged in Person.objects.filter(pk__in=merged_targets).values_list(
-            "pk", "scope_path", "merged_into_id"
-        ):
-            found[pid] = (pid, path, merged)
+    people_sql = "SELECT id, scope_path, merged_into_id FROM core_person WHERE id {in}"
+    for pid, path, merged in select_in(people_sql, sorted(set(ids.values()))):
+        found[pid] = (pid, path, merged)
+    merged_targets = sorted({m for (_p, _s, m) in found.values() if m})
+    for pid, path, merged in select_in(people_sql, merged_targets):
+        found[pid] = (pid, path, merged)
     for i, pid in ids.items():
         row = found.get(pid)
         hops = 0
@@ -587,14 +581,17 @@ def sample_batch_submit(
         # Earlier samples of these people in this round (tube code, time).
         pids = sorted({p[0] for p in people.values() if isinstance(p, tuple)})
         earlier: dict[int, list[tuple[str, dt.datetime]]] = defaultdict(list)
-        for k in range(0, len(pids), 5000):
-            for pid, tube_id, at in TubeMember.objects.filter(
-                round_id=rnd.pk, person_id__in=pids[k : k + 5000]
-            ).values_list("person_id", "tube_id", "sampled_at"):
-                code = id_to_code.get(tube_id, f"#{tube_id}")
-                earlier[pid].append((code, at))
-                if code in tubes:
-                    tubes[code].members[pid] = at
+        for pid, tube_id, when in select_in(
+            "SELECT person_id, tube_id, sampled_at FROM screening_tubemember "
+            "WHERE round_id = %s AND person_id {in}",
+            pids,
+            [rnd.pk],
+        ):
+            at = _db_time(when)
+            code = id_to_code.get(tube_id, f"#{tube_id}")
+            earlier[pid].append((code, at))
+            if code in tubes:
+                tubes[code].members[pid] = at
         new_members: list[tuple[str, int, str, dt.datetime, bool]] = []
         for i, item in enumerate(items):
             op = item.get("op", "scan")
@@ -721,11 +718,7 @@ def _batch_write(
             ],
         )
         codes = [t.barcode for t in created]
-        ids: dict[str, int] = {}
-        for k in range(0, len(codes), 5000):
-            ids.update(
-                Tube.objects.filter(barcode__in=codes[k : k + 5000]).values_list("barcode", "pk")
-            )
+        ids = dict(select_in("SELECT barcode, id FROM screening_tube WHERE barcode {in}", codes))
         for t in created:
             t.id = ids[t.barcode]
     update_rows(
