@@ -557,3 +557,23 @@ def service_kinds() -> list[Any]:
     from fangkong.zones.models import ServiceKind
 
     return list(ServiceKind.objects.all())
+
+
+def door_to_door_person_ids(*, under_path: str = "") -> list[int]:
+    """Residents of zones in force whose level keeps people at home (a status
+    reason of ``sealed_zone``): screening samples them at their door in its next
+    round. Optionally only those under a node."""
+    from fangkong.zones.services.zones import resident_ids
+
+    units = ZoneUnit.objects.filter(
+        active=True,
+        zone__state=Zone.State.ACTIVE,
+        zone__level__status_reason_kind="sealed_zone",
+    ).values_list("path", flat=True)
+    paths = []
+    for p in units:
+        if p.startswith(under_path):
+            paths.append(p)  # the unit lies inside the node
+        elif under_path.startswith(p):
+            paths.append(under_path)  # the node lies inside the unit
+    return resident_ids(paths)

@@ -124,3 +124,18 @@ def test_public_selectors_show_places_never_people(city, xiaodian_officer, comma
     assert "person" not in str(props)
     counts = {r["level"]: r["count"] for r in selectors.zones_count_by_level()}
     assert counts["high"] == 1 and counts["low"] == 0
+
+
+def test_residents_of_sealed_zones_are_listed_for_door_to_door_sampling(
+    city, xiaodian_officer, commander
+):
+    sealed = residents(city, 2)
+    controlled = residents(city, 1, building=city.xd_building2)
+    declare(xiaodian_officer, commander, [city.xd_building], level="high")
+    declare(xiaodian_officer, commander, [city.xd_building2], level="medium", name="管控区")
+    assert sorted(selectors.door_to_door_person_ids()) == sorted(p.pk for p in sealed)
+    assert sorted(selectors.door_to_door_person_ids(under_path=city.xd_grid.path)) == sorted(
+        p.pk for p in sealed
+    )
+    assert selectors.door_to_door_person_ids(under_path=city.yz_grid.path) == []
+    assert controlled[0].pk not in selectors.door_to_door_person_ids()
