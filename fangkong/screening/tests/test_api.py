@@ -86,3 +86,24 @@ def test_coverage_and_sites_are_served(kit: Any) -> None:
     assert body["total"]["target"] == 3 and body["total"]["sampled"] == 0
     r = client_for(kit.manager).get("/api/v1/screening/sites")
     assert r.status_code == 200 and r.json()[0]["name"] == "坞城采样点"
+
+
+def test_an_offline_batch_through_the_api_is_idempotent(kit: Any) -> None:
+    c = client_for(kit.sampler)
+    crowd = people(kit.city, 3)
+    items = [{"op": "open", "tube": "OFF1", "at": "2026-01-05T08:00:00+08:00"}]
+    items += [
+        {
+            "op": "scan",
+            "tube": "OFF1",
+            "person_token": person_token(p.pk),
+            "at": f"2026-01-05T08:00:0{i + 1}+08:00",
+        }
+        for i, p in enumerate(crowd)
+    ]
+    items.append({"op": "close", "tube": "OFF1", "at": "2026-01-05T08:01:00+08:00"})
+    body = {"round_id": kit.round.pk, "site_id": kit.site.pk, "items": items}
+    first = _post(c, "/batches", body).json()
+    assert (first["ok"], first["refused"]) == (5, 0)
+    again = _post(c, "/batches", body).json()
+    assert (again["ok"], again["duplicate"]) == (0, 5)
