@@ -431,8 +431,12 @@ _JOIN_CTES = f"""k AS (
   SELECT st.id AS stop_id, c.person_id, st.case_id, st.venue_id, st.rules_id,
          greatest(c.time, st.lo) AS a,
          least(coalesce(c.left_at, c.last_scan_at + make_interval(mins => st.stay)), st.hi) AS b
-  FROM st JOIN {_CHECKIN} c ON c.venue_id = st.venue_id
-   AND c.time > st.lo - make_interval(mins => st.stay) - %s::interval AND c.time < st.hi
+  FROM st CROSS JOIN LATERAL (  -- each stop one range scan on (venue, time), always
+    SELECT c0.person_id, c0.time, c0.last_scan_at, c0.left_at FROM {_CHECKIN} c0
+    WHERE c0.venue_id = st.venue_id AND c0.time < st.hi
+      AND c0.time > st.lo - make_interval(mins => st.stay) - %s::interval
+    OFFSET 0
+  ) c
   WHERE st.kind = 'venue' AND c.person_id <> st.case_person
 )"""  # noqa: S608
 
