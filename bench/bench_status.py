@@ -409,6 +409,8 @@ async def _load(
                 due = time.perf_counter()
             if writer is None:
                 reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            if not queue:  # emptied by another client while this one waited
+                break
             path = queue.pop()
             request = (
                 f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n"
