@@ -8,10 +8,47 @@ go through each field's ``get_db_prep_save``, so types match the ORM's.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from django.db import connection, models
+
+# Field types whose database value is the Python value itself when that value is
+# a plain str/int/bool/None (the exact types: subclasses may prepare values).
+_PLAIN_FIELDS = {
+    models.CharField,
+    models.TextField,
+    models.IntegerField,
+    models.BigIntegerField,
+    models.SmallIntegerField,
+    models.PositiveIntegerField,
+    models.PositiveSmallIntegerField,
+    models.BooleanField,
+    models.AutoField,
+    models.BigAutoField,
+}
+_PLAIN_VALUES = (str, int, bool, type(None))
+
+
+def _converter(field: Any) -> Callable[[Any], Any]:
+    """``field.get_db_prep_save`` for one column, without its cost where it is the
+    identity, and memoised for repeated values (a batch's timestamp, ids, codes)."""
+    target = field.target_field if field.is_relation else field
+    plain = type(target) in _PLAIN_FIELDS
+    memo: dict[Any, Any] = {}
+
+    def convert(value: Any) -> Any:
+        if plain and type(value) in _PLAIN_VALUES:
+            return value
+        try:
+            return memo[value]
+        except KeyError:
+            prepared = memo[value] = field.get_db_prep_save(value, connection)
+            return prepared
+        except TypeError:  # unhashable (a dict for a JSON field)
+            return field.get_db_prep_save(value, connection)
+
+    return convert
 
 
 def _fields(model: type[models.Model], names: Sequence[str]) -> list[Any]:
@@ -29,7 +66,8 @@ def insert_many(model: type[models.Model], rows: Sequence[Mapping[str, Any]]) ->
     columns = ", ".join(qn(f.column) for f in fields)
     marks = ", ".join(["%s"] * len(fields))
     sql = f"INSERT INTO {qn(model._meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
-    params = [[f.get_db_prep_save(row[f.name], connection) for f in fields] for row in rows]
+    converters = [(f.name, _converter(f)) for f in fields]
+    params = [[convert(row[name]) for name, convert in converters] for row in rows]
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
 
