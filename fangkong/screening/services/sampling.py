@@ -288,11 +288,10 @@ def tube_scan(
             raise NotFound(fields={"barcode": _("No such tube; open it first.")})
         tube_id, round_id, capacity, count, state, _path = row
         cur.execute(
-            "SELECT tube_id, sampled_at FROM screening_tubemember "
-            "WHERE round_id = %s AND person_id = %s",
-            [round_id, who.pk],
+            "SELECT tube_id, sampled_at, round_id FROM screening_tubemember WHERE person_id = %s",
+            [who.pk],
         )
-        earlier = [(t, _db_time(when)) for t, when in cur.fetchall()]
+        earlier = [(t, _db_time(when)) for t, when, r in cur.fetchall() if r == round_id]
         mine = [t for t in earlier if t[0] == tube_id]
         if mine and mine[0][1] == at:
             return ScanOutcome(barcode, who.pk, who.name, False, count, capacity)
@@ -581,12 +580,15 @@ def sample_batch_submit(
         # Earlier samples of these people in this round (tube code, time).
         pids = sorted({p[0] for p in people.values() if isinstance(p, tuple)})
         earlier: dict[int, list[tuple[str, dt.datetime]]] = defaultdict(list)
-        for pid, tube_id, when in select_in(
-            "SELECT person_id, tube_id, sampled_at FROM screening_tubemember "
-            "WHERE round_id = %s AND person_id {in}",
+        # By person only (their index; few links each), the round checked here: a
+        # round_id condition tempts the planner into a bitmap of the whole round.
+        for pid, tube_id, when, round_id in select_in(
+            "SELECT person_id, tube_id, sampled_at, round_id FROM screening_tubemember "
+            "WHERE person_id {in}",
             pids,
-            [rnd.pk],
         ):
+            if round_id != rnd.pk:
+                continue
             at = _db_time(when)
             code = id_to_code.get(tube_id, f"#{tube_id}")
             earlier[pid].append((code, at))
