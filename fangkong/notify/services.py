@@ -511,6 +511,64 @@ def batch_create(
     The worker sends at ``rate_per_minute``; non-urgent messages wait out quiet hours.
     """
     permissions.require(actor, "notify.send")
+    return _batch_create(
+        actor=actor,
+        scoped=person_list_for(actor),
+        purpose=purpose,
+        template_code=template_code,
+        context=context,
+        person_ids=person_ids,
+        people=people,
+        legally_required=legally_required,
+        rate_per_minute=rate_per_minute,
+        dedup_key=dedup_key,
+    )
+
+
+def batch_create_system(
+    *,
+    purpose: str,
+    template_code: str,
+    context: Mapping[str, Any] | None = None,
+    person_ids: list[int],
+    legally_required: bool = False,
+    rate_per_minute: int | None = None,
+    dedup_key: str = "",
+) -> Batch:
+    """A batch triggered by a recorded fact (a zone declared, many statuses
+    changed), with no human sender: like ``notify_system`` for many people.
+
+    No permission check or scope: the calling service has done them. Opt-outs,
+    quiet hours, deduplication and the rate limit apply as for staff batches; the
+    batch has no creator and is audited with actor "system".
+    """
+    return _batch_create(
+        actor=None,
+        scoped=Person.objects.filter(merged_into__isnull=True),
+        purpose=purpose,
+        template_code=template_code,
+        context=context,
+        person_ids=person_ids,
+        people=None,
+        legally_required=legally_required,
+        rate_per_minute=rate_per_minute,
+        dedup_key=dedup_key,
+    )
+
+
+def _batch_create(
+    *,
+    actor: Any,
+    scoped: QuerySet[Person],
+    purpose: str,
+    template_code: str,
+    context: Mapping[str, Any] | None,
+    person_ids: list[int] | None,
+    people: QuerySet[Person] | None,
+    legally_required: bool,
+    rate_per_minute: int | None,
+    dedup_key: str,
+) -> Batch:
     purpose = _clean_purpose(purpose)
     dedup_key = _clean_dedup_key(dedup_key)
     clean_context = _clean_context(context)
@@ -521,7 +579,6 @@ def batch_create(
         raise ValidationFailed(
             fields={"person_ids": _("Choose the people: a list of ids or a filter, not both.")}
         )
-    scoped = person_list_for(actor)
     if person_ids is not None:
         if not person_ids:
             raise ValidationFailed(fields={"person_ids": _("Choose at least one person.")})

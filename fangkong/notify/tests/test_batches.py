@@ -10,7 +10,7 @@ from fangkong.core.errors import NotFound, ValidationFailed
 from fangkong.core.models import AuditEntry, Person
 from fangkong.notify.jobs import plan_slots
 from fangkong.notify.models import Batch, Message
-from fangkong.notify.services import batch_create, optout_set
+from fangkong.notify.services import batch_create, batch_create_system, optout_set
 from fangkong.notify.tests.helpers import resident, run_due_tasks, scheduled_etas
 
 pytestmark = pytest.mark.django_db
@@ -212,3 +212,35 @@ def test_bad_input_names_the_field(city, xiaodian_officer, kwargs, field):
         batch_create(actor=xiaodian_officer, **args)
     assert field in exc.value.fields
     assert not Batch.objects.exists()
+
+
+def test_a_system_batch_for_a_fact_reaches_people_of_any_district_once(
+    city, yingze_officer, outbox, django_capture_on_commit_callbacks
+):
+    # A fact with no human sender (many statuses changed at once): the calling
+    # service has checked permissions; no staff account stands in for "the system".
+    xiaodian = resident(city.xd_building, phone="13900000011")
+    yingze = resident(city.yz_building, phone="13900000012")
+    opted = resident(city.yz_building, phone="13900000013")
+    optout_set(actor=yingze_officer, person_id=opted.pk, purpose="status_change")
+    with django_capture_on_commit_callbacks(execute=True):
+        batch = batch_create_system(
+            person_ids=[xiaodian.pk, yingze.pk, xiaodian.pk, opted.pk],
+            purpose="status_change",
+            template_code="registry_notice",
+            context={"text": "您的状态已变更。"},
+            dedup_key="st-1",
+        )
+        again = batch_create_system(
+            person_ids=[xiaodian.pk],
+            purpose="status_change",
+            template_code="registry_notice",
+            context={"text": "您的状态已变更。"},
+            dedup_key="st-1",
+        )
+    assert (batch.total, batch.deduplicated, batch.queued) == (4, 1, 2)
+    assert batch.skipped_opt_out == 1 and batch.created_by is None
+    assert (again.queued, again.deduplicated) == (0, 1)
+    assert sorted(sms.to for sms in outbox) == ["+8613900000011", "+8613900000012"]
+    entry = AuditEntry.objects.get(action="notify.batch_create", object_id=str(batch.pk))
+    assert entry.actor_username == "system"

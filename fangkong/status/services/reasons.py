@@ -14,7 +14,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Q
@@ -54,7 +53,6 @@ CHUNK = 2000
 PER_PERSON_AUDIT = 50  # above this many people, one summary audit row per call
 PER_PERSON_NOTICE = 200  # above this many changed people, one notify batch per level
 CACHE_SECONDS = 3600
-SYSTEM_USERNAME = "fangkong-status-system"
 
 
 def cache_key(person_id: int) -> str:
@@ -174,18 +172,6 @@ def recompute(person_ids: Iterable[int], *, now: dt.datetime | None = None) -> d
 # --- Notifications ---------------------------------------------------------------
 
 
-def _system_actor() -> Any:
-    """The account notify batches of status changes are sent under (no one can sign
-    in with it: inactive, no usable password). Facts have no human sender."""
-    user_model = get_user_model()
-    user = user_model.objects.filter(username=SYSTEM_USERNAME).first()
-    if user is None:
-        user = user_model(username=SYSTEM_USERNAME, is_active=False, is_superuser=True)
-        user.set_unusable_password()
-        user.save()
-    return user
-
-
 def notify_changes(changed: dict[int, str]) -> None:
     """Tell every person whose level changed (one notice each; a batch per level
     when many changed at once)."""
@@ -227,12 +213,10 @@ def notify_batches(by_level: dict[str, list[int]], stamp: str) -> int:
     from fangkong.notify import services as notify
 
     levels = rules.levels()
-    actor = _system_actor()
     made = 0
     for level, pids in by_level.items():
         lv = levels.get(level)
-        notify.batch_create(
-            actor=actor,
+        notify.batch_create_system(
             purpose="status_change",
             template_code="status_changed",
             context={"level_name": lv.name if lv else level},
