@@ -39,6 +39,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from fangkong.core import permissions, selectors, services, twofactor
 from fangkong.core.audit import audit_record
+from fangkong.core.dashboard import attention_items
 from fangkong.core.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
 from fangkong.core.forms import (
     AuditFilterForm,
@@ -299,6 +300,7 @@ def home(request: HttpRequest) -> HttpResponse:
         else 0
     )
     context["can_search"] = permissions.has_capability(user, "person.view")
+    context["attention"] = attention_items(user)
     return render(request, "core/home.html", context)
 
 
