@@ -192,3 +192,13 @@ def test_the_timeline_includes_the_history_of_merged_records(city, commander):
     # The merged record still opens, pointing at the record kept.
     page = client_for(commander).get(f"/people/{dup.pk}/").content.decode()
     assert f'href="/people/{keep.pk}/"' in page
+
+
+def test_the_person_page_leads_to_the_status_panel_for_status_staff(city, commander):
+    from django.urls import reverse
+
+    person = make_person(city.xd_building)
+    panel = reverse("status:person", args=[person.pk])
+    page = client_for(commander).get(reverse("core:person", args=[person.pk])).content.decode()
+    assert panel in page
+    assert client_for(commander).get(panel).status_code == 200
