@@ -288,6 +288,9 @@ FANGKONG_SMS_QUIET_HOURS = os.environ.get("FANGKONG_SMS_QUIET_HOURS", "22:00-07:
 # Live venue scans on PostgreSQL may skip waiting for the WAL flush (faster; a
 # database crash may lose the last fraction of a second of scans). Off by default.
 FANGKONG_CHECKIN_ASYNC_COMMIT = _env_bool("FANGKONG_CHECKIN_ASYNC_COMMIT", default=False)
+# Co-presence match runs on PostgreSQL may skip the WAL flush wait (matches are
+# recomputable; a server crash loses the last fraction of a second of runs).
+FANGKONG_MATCH_ASYNC_COMMIT = _env_bool("FANGKONG_MATCH_ASYNC_COMMIT", default=False)
 
 LOGGING = {
     "version": 1,

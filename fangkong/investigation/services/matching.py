@@ -38,6 +38,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -441,7 +442,8 @@ _JOIN_CTES = f"""k AS (
 )"""  # noqa: S608
 
 _VENUE_MATCH_SQL = (  # table names and constants only
-    "WITH cfg AS (SELECT set_config('synchronous_commit', 'off', true)), "  # noqa: S608
+    "WITH cfg AS (SELECT set_config('synchronous_commit', "  # noqa: S608
+    "CASE WHEN %s THEN 'off' ELSE current_setting('synchronous_commit') END, true)), "
     + _JOIN_CTES
     + f""", g AS (
   SELECT stop_id, person_id, case_id, venue_id, rules_id, a, b,
@@ -508,6 +510,7 @@ def _run_postgresql(cases: Sequence[Case]) -> tuple[int, int, int]:
     now = timezone.now()
     ids = _array(c.pk for c in cases)
     params: list[Any] = [
+        settings.FANGKONG_MATCH_ASYNC_COMMIT,
         *_join_params(cases),
         now,
         now,
@@ -516,7 +519,8 @@ def _run_postgresql(cases: Sequence[Case]) -> tuple[int, int, int]:
         ids,
     ]
     with connection.cursor() as cur:
-        # The statement sets synchronous_commit = off for its transaction (see _NO_FLUSH_WAIT).
+        # With FANGKONG_MATCH_ASYNC_COMMIT the statement sets synchronous_commit = off
+        # for its transaction (see _NO_FLUSH_WAIT).
         cur.execute(_VENUE_MATCH_SQL.replace("{columns}", _INSERT_COLUMNS), params)
         examined, found, created, transport, _marked, _cfg = cur.fetchone()
     if transport:
@@ -550,12 +554,12 @@ def _mark_sql(case_ids: Sequence[int]) -> tuple[str, list[Any]]:
 
 
 # Matches are derived data: re-running the match computes them again and adds
-# only what is missing. So on PostgreSQL a match run does not wait for the WAL
-# flush (``synchronous_commit = off`` for its transaction only): if the database
-# server crashes, the runs of its last fraction of a second (at most 3 ×
-# ``wal_writer_delay``) are lost with their audit rows, as if they had not
-# happened; the database stays consistent. The flush costs more than the
-# whole computation otherwise.
+# only what is missing. So an operator may let a match run on PostgreSQL skip the
+# wait for the WAL flush (``FANGKONG_MATCH_ASYNC_COMMIT=1``: ``synchronous_commit
+# = off`` for its transaction only): if the database server crashes, the runs of
+# its last fraction of a second (at most 3 × ``wal_writer_delay``) are lost with
+# their audit rows, as if they had not happened; the database stays consistent.
+# Off by default: audit rows are not given up without the operator's choice.
 _NO_FLUSH_WAIT = "SET LOCAL synchronous_commit = off"
 
 
@@ -582,7 +586,8 @@ def _store_postgresql(
         f"JOIN {_STOP} s ON s.id = u.stop_id JOIN {Case._meta.db_table} k ON k.id = s.case_id "
         "ON CONFLICT DO NOTHING"
     )
-    cur.execute(_NO_FLUSH_WAIT)
+    if settings.FANGKONG_MATCH_ASYNC_COMMIT:
+        cur.execute(_NO_FLUSH_WAIT)
     cur.execute(
         sql,
         [

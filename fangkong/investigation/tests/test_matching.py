@@ -65,9 +65,12 @@ def stop(case, venue):
     return make_stop(case, venue, STOP_START, STOP_END)
 
 
+@pytest.mark.parametrize("async_commit", [False, True], ids=["flush", "no-flush-wait"])
 def test_people_at_the_venue_during_the_widened_stop_are_matched(
-    city, case, venue, stop, investigator
+    city, case, venue, stop, investigator, settings, async_commit
 ):
+    # The operator's choice of not waiting for the WAL flush changes nothing visible.
+    settings.FANGKONG_MATCH_ASYNC_COMMIT = async_commit
     inside = make_person(city.xd_building, name="同时段")
     in_buffer = make_person(city.xd_building, name="缓冲期内")
     too_late = make_person(city.xd_building, name="太晚")
