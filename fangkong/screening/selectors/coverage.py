@@ -91,10 +91,11 @@ def round_roots(user: Any, rnd: Round, under: Jurisdiction | None = None) -> lis
     return [r for r in roots if not any(r != o and r.startswith(o) for o in roots)]
 
 
-def _target(rnd: Round) -> QuerySet[Person]:
-    qs = Person.objects.active()
+def _target(rnd: Round, *, include_merged: bool = False) -> QuerySet[Person]:
+    qs = Person.objects.all() if include_merged else Person.objects.active()
     if rnd.target == Round.Target.KEY_GROUPS:
-        qs = qs.filter(key_groups__in=rnd.key_groups.all()).distinct()
+        members = Person.key_groups.through.objects.filter(keygroup__in=rnd.key_groups.all())
+        qs = qs.filter(pk__in=members.values("person_id"))
     return qs
 
 
@@ -142,18 +143,24 @@ def _level_msg() -> str:
 
 
 def _count_target(rows: dict[str, CoverageRow], rnd: Round, root: str, length: int) -> None:
-    qs = (
-        _target(rnd)
-        .filter(_range("scope_path", root))
-        .annotate(k=Substr("scope_path", 1, length))
-        .values("k")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    for r in qs:
-        row = rows.get(r["k"])
-        if row is not None:
-            row.target += r["n"]
+    """Everyone in the range, less the (few) merged-away duplicates: one range
+    scan on the path index (a "not merged" condition would tempt SQLite into
+    the merged_into index, i.e. the whole table)."""
+    everyone = _target(rnd, include_merged=True).filter(_range("scope_path", root))
+    for qs, sign in (
+        (everyone, 1),
+        (everyone.filter(merged_into__isnull=False), -1),
+    ):
+        grouped = (
+            qs.annotate(k=Substr("scope_path", 1, length))
+            .values("k")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        for r in grouped:
+            row = rows.get(r["k"])
+            if row is not None:
+                row.target += sign * r["n"]
 
 
 def _count_sampled(

@@ -176,3 +176,11 @@ def test_a_person_sampled_twice_counts_once_with_the_later_result(kit: Any) -> N
     Tube.objects.filter(barcode="B").update(result="negative")
     (row,) = [r for r in coverage(kit.manager, kit.round, level="grid") if r.target]
     assert (row.sampled, row.with_result, row.negative) == (1, 1, 1)
+
+
+def test_merged_duplicates_are_not_in_the_target(kit: Any) -> None:
+    keep = make_person(kit.city.xd_building)
+    dup = make_person(kit.city.xd_building)
+    Person.objects.filter(pk=dup.pk).update(merged_into=keep)
+    rows = [r for r in coverage(kit.manager, kit.round, level="grid") if r.target]
+    assert [r.target for r in rows] == [1]
