@@ -156,13 +156,24 @@ SHIPPED_DEFAULTS = [
 _AUDIT_TRIGGERS = "fangkong.core.migrations.0003_audit_append_only_triggers"
 
 
+# Per-process memos of data rows (rules, levels) that apps keep for speed: after a
+# flush the reloaded defaults have new ids, so the memos must be dropped too.
+PROCESS_MEMOS = [
+    ("fangkong.status.rules", "clear_cache"),
+]
+
+
 def load_shipped_defaults() -> None:
     import importlib
 
     from django.apps import apps
+    from django.core.cache import cache
 
     for module, func in SHIPPED_DEFAULTS:
         getattr(importlib.import_module(module), func)(apps, None)
+    for module, func in PROCESS_MEMOS:
+        getattr(importlib.import_module(module), func)()
+    cache.clear()
 
 
 def _patch_transactional_teardown() -> None:
