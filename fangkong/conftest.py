@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.test import Client
 
 from fangkong.core import crypto
@@ -76,23 +78,62 @@ def _reset_keys() -> Any:
     crypto.reset_key_cache()
 
 
+def city_build() -> City:
+    """The test city, built inside a transaction: building a node locks its parent
+    row (select_for_update), which PostgreSQL allows only in a transaction, and a
+    transactional (browser) test has none around its fixtures."""
+    with transaction.atomic():
+        province = jurisdiction_build(
+            parent=None, level="province", name_zh="山西省", name_en="Shanxi", code="140000"
+        )
+        taiyuan = jurisdiction_build(
+            parent=province, level="city", name_zh="太原市", name_en="Taiyuan", code="140100"
+        )
+        xiaodian = jurisdiction_build(
+            parent=taiyuan, level="district", name_zh="小店区", name_en="Xiaodian", code="140105"
+        )
+        yingze = jurisdiction_build(
+            parent=taiyuan, level="district", name_zh="迎泽区", name_en="Yingze", code="140106"
+        )
+        xd_grid, xd_b1, xd_b2 = _chain(xiaodian, "Pingyang", "坞城")
+        yz_grid, yz_b1, _yz_b2 = _chain(yingze, "Liuxiang", "柳巷")
+    return City(province, taiyuan, xiaodian, yingze, xd_grid, yz_grid, xd_b1, xd_b2, yz_b1)
+
+
 @pytest.fixture
 def city(db: Any) -> City:
-    province = jurisdiction_build(
-        parent=None, level="province", name_zh="山西省", name_en="Shanxi", code="140000"
-    )
-    taiyuan = jurisdiction_build(
-        parent=province, level="city", name_zh="太原市", name_en="Taiyuan", code="140100"
-    )
-    xiaodian = jurisdiction_build(
-        parent=taiyuan, level="district", name_zh="小店区", name_en="Xiaodian", code="140105"
-    )
-    yingze = jurisdiction_build(
-        parent=taiyuan, level="district", name_zh="迎泽区", name_en="Yingze", code="140106"
-    )
-    xd_grid, xd_b1, xd_b2 = _chain(xiaodian, "Pingyang", "坞城")
-    yz_grid, yz_b1, _yz_b2 = _chain(yingze, "Liuxiang", "柳巷")
-    return City(province, taiyuan, xiaodian, yingze, xd_grid, yz_grid, xd_b1, xd_b2, yz_b1)
+    return city_build()
+
+
+# --- Browser tests (Playwright driving Debian's Chromium; never a downloaded one) ---
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# Screenshots for a human look (git-ignored).
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+# ``pytestmark = BROWSER_TEST`` in a browser test module.
+BROWSER_TEST = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"
+    ),
+]
+
+
+@pytest.fixture
+def browser_city(transactional_db: Any) -> City:
+    """The test city for a browser test (a transactional test: the live server
+    reads committed rows), with the shipped defaults that an earlier flush removed."""
+    load_shipped_defaults()
+    return city_build()
 
 
 def make_staff(username: str, node: Jurisdiction, *roles: str) -> Any:

@@ -6,72 +6,27 @@ Screenshots go to ``test-artifacts/`` (git-ignored) for a human look.
 """
 
 import re
-from pathlib import Path
 
 import pytest
-from django.db import transaction
 
-from fangkong.conftest import PASSWORD, City, _chain, make_person
+from fangkong.conftest import (
+    ARTIFACTS,
+    BROWSER_TEST,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PASSWORD,
+    City,
+    make_person,
+)
 from fangkong.core import services
 from fangkong.core.crypto import decrypt
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"
-    ),
-]
+pytestmark = BROWSER_TEST
 
 
 @pytest.fixture
-def default_roles(transactional_db):
-    """The shipped roles and key groups. Migration 0002 loads them, but the flush
-    that ends any earlier transactional test in this process removed them."""
-    import importlib
-
-    from django.apps import apps
-
-    migration = importlib.import_module(
-        "fangkong.core.migrations.0002_default_roles_and_key_groups"
-    )
-    migration.load_defaults(apps, None)
-
-
-@pytest.fixture
-def city(default_roles) -> City:
-    """The shared test city, built inside a transaction: building a node locks its
-    parent row (select_for_update), which PostgreSQL allows only in a transaction,
-    and a transactional test has none around its fixtures."""
-    from fangkong.core.services import jurisdiction_build
-
-    with transaction.atomic():
-        province = jurisdiction_build(
-            parent=None, level="province", name_zh="山西省", name_en="Shanxi", code="140000"
-        )
-        taiyuan = jurisdiction_build(
-            parent=province, level="city", name_zh="太原市", name_en="Taiyuan", code="140100"
-        )
-        xiaodian = jurisdiction_build(
-            parent=taiyuan, level="district", name_zh="小店区", name_en="Xiaodian", code="140105"
-        )
-        yingze = jurisdiction_build(
-            parent=taiyuan, level="district", name_zh="迎泽区", name_en="Yingze", code="140106"
-        )
-        xd_grid, xd_b1, xd_b2 = _chain(xiaodian, "Pingyang", "坞城")
-        yz_grid, yz_b1, _yz_b2 = _chain(yingze, "Liuxiang", "柳巷")
-    return City(province, taiyuan, xiaodian, yingze, xd_grid, yz_grid, xd_b1, xd_b2, yz_b1)
+def city(browser_city: City) -> City:
+    return browser_city
 
 
 @pytest.fixture

@@ -8,36 +8,26 @@ pages in English and Chinese (desktop and phone) go to ``test-artifacts/``.
 
 import datetime as dt
 import re
-from pathlib import Path
 
 import pytest
-from django.db import transaction
 from django.utils import timezone
 
-from fangkong.conftest import PASSWORD, City, _chain, make_person, make_staff
+from fangkong.conftest import (
+    ARTIFACTS,
+    BROWSER_TEST,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PASSWORD,
+    City,
+    make_person,
+    make_staff,
+)
 from fangkong.investigation.services.contacts import contact_promote_to_case
 from fangkong.investigation.services.followup import followup_generate_daily, followup_team_create
 from fangkong.investigation.tests.casekit import days_ago, new_case, new_contact
 from fangkong.investigation.tests.checkins_support import make_checkin, make_venue
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"
-    ),
-]
+pytestmark = BROWSER_TEST
 
 
 def _local(days_back: int, hour: int, minute: int = 0) -> dt.datetime:
@@ -46,29 +36,8 @@ def _local(days_back: int, hour: int, minute: int = 0) -> dt.datetime:
 
 
 @pytest.fixture
-def city(transactional_db) -> City:
-    """The shared test city, built inside a transaction (building a node locks its
-    parent row, which PostgreSQL allows only in a transaction)."""
-    from fangkong.conftest import load_shipped_defaults
-    from fangkong.core.services import jurisdiction_build
-
-    load_shipped_defaults()
-    with transaction.atomic():
-        province = jurisdiction_build(
-            parent=None, level="province", name_zh="山西省", name_en="Shanxi", code="140000"
-        )
-        taiyuan = jurisdiction_build(
-            parent=province, level="city", name_zh="太原市", name_en="Taiyuan", code="140100"
-        )
-        xiaodian = jurisdiction_build(
-            parent=taiyuan, level="district", name_zh="小店区", name_en="Xiaodian", code="140105"
-        )
-        yingze = jurisdiction_build(
-            parent=taiyuan, level="district", name_zh="迎泽区", name_en="Yingze", code="140106"
-        )
-        xd_grid, xd_b1, xd_b2 = _chain(xiaodian, "Pingyang", "坞城")
-        yz_grid, yz_b1, _yz_b2 = _chain(yingze, "Liuxiang", "柳巷")
-    return City(province, taiyuan, xiaodian, yingze, xd_grid, yz_grid, xd_b1, xd_b2, yz_b1)
+def city(browser_city: City) -> City:
+    return browser_city
 
 
 @pytest.fixture

@@ -2,33 +2,15 @@
 a moderator approves the comment; the article shows it with the count updated.
 Screenshots go to ``test-artifacts/``."""
 
-from pathlib import Path
-
 import pytest
 from django.core.cache import cache
 from django.db import transaction
 
-from fangkong.conftest import PASSWORD, make_staff
+from fangkong.conftest import ARTIFACTS, BROWSER_TEST, CHROMIUM, CHROMIUM_ARGS, PASSWORD, make_staff
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
 SEED_URL = "/gsyl/lzyl/10077.html"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"
-    ),
-]
+pytestmark = BROWSER_TEST
 
 
 @pytest.fixture

@@ -10,47 +10,19 @@ from __future__ import annotations
 
 import re
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import transaction
 
-from fangkong.conftest import City, _chain, make_person
+from fangkong.conftest import ARTIFACTS, BROWSER_TEST, CHROMIUM, City, make_person
 from fangkong.core.crypto import decrypt
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs chromium at /usr/bin/chromium"),
-]
+pytestmark = BROWSER_TEST
 
 
 @pytest.fixture
-def city(transactional_db: Any) -> City:
-    from fangkong.conftest import load_shipped_defaults
-    from fangkong.core.services import jurisdiction_build
-
-    load_shipped_defaults()
-    with transaction.atomic():
-        province = jurisdiction_build(
-            parent=None, level="province", name_zh="山西省", name_en="Shanxi", code="140000"
-        )
-        taiyuan = jurisdiction_build(
-            parent=province, level="city", name_zh="太原市", name_en="Taiyuan", code="140100"
-        )
-        xiaodian = jurisdiction_build(
-            parent=taiyuan, level="district", name_zh="小店区", name_en="Xiaodian", code="140105"
-        )
-        yingze = jurisdiction_build(
-            parent=taiyuan, level="district", name_zh="迎泽区", name_en="Yingze", code="140106"
-        )
-        xd_grid, xd_b1, xd_b2 = _chain(xiaodian, "Pingyang", "坞城")
-        yz_grid, yz_b1, _yz_b2 = _chain(yingze, "Liuxiang", "柳巷")
-    return City(province, taiyuan, xiaodian, yingze, xd_grid, yz_grid, xd_b1, xd_b2, yz_b1)
+def city(browser_city: City) -> City:
+    return browser_city
 
 
 @pytest.fixture
