@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from fangkong.core import permissions
 from fangkong.core.audit import audit_record, diff
 from fangkong.core.errors import Conflict, NotFound, ValidationFailed
-from fangkong.core.models import PATH_SEGMENT, Jurisdiction, KeyGroup
+from fangkong.core.models import PATH_SEGMENT, Jurisdiction, KeyGroup, Person
 from fangkong.core.selectors import access_person_by_id
 from fangkong.screening.models import Exclusion, Lab, PoolingOption, Round, Site, Team
 
@@ -99,6 +99,7 @@ def round_create(
         rnd.areas.set(areas)
         rnd.key_groups.set(groups)
         rnd.labs.set(labs)
+        _door_to_door_for_sealed_zones(actor, rnd, areas, groups)
         audit_record(
             actor=actor,
             action="screening.round.create",
@@ -116,6 +117,36 @@ def round_create(
             ),
         )
     return rnd
+
+
+def _door_to_door_for_sealed_zones(
+    actor: Any, rnd: Round, areas: list[Jurisdiction], groups: list[KeyGroup]
+) -> int:
+    """Residents of the round's area who live in a zone that keeps people at home
+    (足不出户) are due at their door: a door-to-door task each, made with the round."""
+    from fangkong.screening.services.followup import door_to_door_tasks_create
+    from fangkong.zones.selectors import door_to_door_person_ids
+
+    ids: set[int] = set()
+    for area in areas:
+        ids.update(door_to_door_person_ids(under_path=area.path))
+    everyone = sorted(ids)
+    kept: set[int] = set()
+    for i in range(0, len(everyone), _CHUNK):
+        people = Person.objects.active().filter(pk__in=everyone[i : i + _CHUNK])
+        if groups:
+            people = people.filter(key_groups__in=groups)
+        kept.update(people.values_list("pk", flat=True).distinct())
+    wanted = sorted(kept)
+    made = 0
+    for i in range(0, len(wanted), _CHUNK):
+        made += door_to_door_tasks_create(
+            actor=actor, round_id=rnd.pk, person_ids=wanted[i : i + _CHUNK]
+        )
+    return made
+
+
+_CHUNK = 5000
 
 
 def round_close(*, actor: Any, round_id: int) -> Round:
