@@ -181,12 +181,10 @@ def notify_changes(changed: dict[int, str]) -> None:
 
     levels = rules.levels()
     stamp = timezone.now().strftime("%Y%m%d%H%M%S%f")
-    if len(changed) <= PER_PERSON_NOTICE:
-        people = Person.objects.in_bulk(list(changed))
-        for pid, level in changed.items():
-            person = people.get(pid)
-            if person is None:
-                continue
+    if len(changed) == 1:
+        [(pid, level)] = changed.items()
+        person = Person.objects.filter(pk=pid).first()
+        if person is not None:
             lv = levels.get(level)
             notify.notify_system(
                 person=person,
@@ -196,6 +194,14 @@ def notify_changes(changed: dict[int, str]) -> None:
                 legally_required=True,
                 dedup_key=f"st-{stamp}-{pid}",
             )
+        return
+    if len(changed) <= PER_PERSON_NOTICE:
+        # A few people at once (a positive pool, a household): one batch per new
+        # level, inside the fact's transaction, so the notices exist iff it commits.
+        grouped: dict[str, list[int]] = defaultdict(list)
+        for pid, level in changed.items():
+            grouped[level].append(pid)
+        notify_batches({level: sorted(pids) for level, pids in grouped.items()}, stamp)
         return
     by_level: dict[str, list[int]] = defaultdict(list)
     for pid, level in changed.items():
