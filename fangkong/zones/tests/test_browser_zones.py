@@ -2,12 +2,14 @@
 
 A district officer draws a zone on the map (clicking its corners), proposes it;
 the city commander approves it in the queue; a resident of the zone then has
-the zone's status reason; a medicine request filed for them lands on the team's
-board, where a team member takes it and marks it done. Screenshots go to
+the zone's status reason, sees the zone on the public portal from a phone, signs
+in with document number and SMS code and files a medicine request, which lands on
+the team's board, where a team member takes it and marks it done. Screenshots go to
 ``test-artifacts/``.
 """
 
 import re
+import time
 
 import pytest
 
@@ -21,7 +23,8 @@ from fangkong.conftest import (
     make_person,
     make_staff,
 )
-from fangkong.zones import services
+from fangkong.core.crypto import decrypt
+from fangkong.notify import backends
 from fangkong.zones.geometry import derived_box
 from fangkong.zones.models import ServiceRequest, Zone
 from fangkong.zones.tests.zonekit import active_kinds
@@ -68,6 +71,18 @@ def _signed_in(browser, live_server, username, url):
     page.locator("form[action='/login/'] button[type=submit]").click()
     expect(page).to_have_url(re.compile(re.escape(url)))
     return page
+
+
+def _sms_code(since: int) -> str:
+    """The one-time code of the newest SMS since ``since`` (the notify test outbox)."""
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        for sms in backends.outbox[since:]:
+            found = re.search(r"(?<!\d)(\d{6})(?!\d)", sms.body)
+            if found:
+                return found.group(1)
+        time.sleep(0.1)
+    raise AssertionError("no one-time code was sent")
 
 
 def _shot(page, name):
@@ -128,9 +143,32 @@ def test_officer_draws_commander_approves_resident_sealed_request_completed(
     assert active_kinds(resident.pk) == {"sealed_zone"}
     assert active_kinds(neighbour.pk) == set()
 
-    # A medicine request for the resident (as the portal files it) reaches the team.
-    req = services.service_request_create(person_id=resident.pk, kind="medicines", text="降压药")
-    assert req.zone_id == zone.pk
+    # The resident, on a phone, sees the zone on the public portal (places only),
+    # signs in with document number + SMS code and files a medicine request.
+    phone = browser.new_context(
+        viewport={"width": 390, "height": 844}, locale="en-US", is_mobile=True, has_touch=True
+    )
+    rpage = phone.new_page()
+    rpage.set_default_timeout(15_000)
+    rpage.goto(live_server.url + "/risk-zones/")
+    expect(rpage.locator("main")).to_contain_text("坞城1号楼封控区")
+    expect(rpage.locator("main")).not_to_contain_text("王芳")
+    rpage.goto(live_server.url + "/me/requests/new/")
+    expect(rpage).to_have_url(re.compile(r"/status/me/login/\?next="))
+    before = len(backends.outbox)
+    rpage.get_by_label("ID document number").fill(decrypt(resident.doc_number_encrypted))
+    rpage.get_by_role("button", name="Send me a code").click()
+    rpage.get_by_label("Code from the SMS").fill(_sms_code(before))
+    rpage.get_by_role("button", name="Sign in").click()
+    expect(rpage).to_have_url(re.compile(r"/me/requests/new/$"))
+    rpage.select_option("#id_kind", "medicines")
+    rpage.fill("#id_text", "降压药")
+    rpage.get_by_role("button", name="Send").click()
+    expect(rpage).to_have_url(re.compile(r"/me/$"))
+    expect(rpage.locator("main")).to_contain_text("降压药")
+    _shot(rpage, "resident-request-phone")
+    req = ServiceRequest.objects.get(person=resident)
+    assert req.zone_id == zone.pk and req.kind.code == "medicines"
     member = _signed_in(browser, live_server, "member", f"/zones/requests/?zone={zone.pk}")
     card = member.get_by_test_id("col-open").get_by_test_id("request")
     expect(card).to_contain_text("降压药")
