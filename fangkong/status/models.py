@@ -270,7 +270,12 @@ class ResidentChallenge(BaseModel):
     """A one-time code sent to a resident's phone, and the lock-out counter."""
 
     doc_hash = models.CharField(max_length=64, db_index=True)
-    person = models.ForeignKey("core.Person", on_delete=models.CASCADE, related_name="+")
+    # Empty for a document nobody registered: the challenge is still recorded (and
+    # can never be answered) so the limits treat every document alike and do not
+    # reveal who is registered.
+    person = models.ForeignKey(
+        "core.Person", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     code_hash = models.CharField(max_length=64)
     expires_at = models.DateTimeField()
     attempts = models.PositiveSmallIntegerField(default=0)

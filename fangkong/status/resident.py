@@ -95,6 +95,14 @@ def resident_code_send(*, doc_number: str) -> None:
         )
     person = person_find_by_document("prc_id", doc_number)
     if person is None or not person.phone_encrypted:
+        # Recorded all the same (it can never be answered), so the send limit and
+        # the wrong-code lock-out behave alike for every document number.
+        ResidentChallenge.objects.create(
+            doc_hash=doc_hash,
+            person=None,
+            code_hash="",
+            expires_at=now + dt.timedelta(minutes=CODE_MINUTES),
+        )
         return
     from fangkong.notify.services import notify_system
 
@@ -137,7 +145,7 @@ def resident_code_verify(request: HttpRequest, *, doc_number: str, code: str) ->
         if challenge is None:
             raise wrong
         given = _code_hash(f"{challenge.pk}:{doc_hash}", (code or "").strip())
-        if hmac.compare_digest(challenge.code_hash, given):
+        if challenge.person_id is not None and hmac.compare_digest(challenge.code_hash, given):
             challenge.used = True
             challenge.save(update_fields=["used"])
             person_id = challenge.person_id

@@ -164,3 +164,33 @@ def test_too_many_codes_for_one_document_are_refused(resident: Any) -> None:
     assert r.status_code == 422
     assert "Too many codes" in r.content.decode()
     assert Message.objects.filter(person=resident, purpose="one_time_code").count() == 5
+
+
+def test_the_limits_treat_registered_and_unknown_documents_alike(resident: Any) -> None:
+    # Whether a document is registered must not show, not even through the
+    # "too many codes" or "too many wrong codes" answers.
+    StatusPolicy.objects.update(otp_max_attempts=3)
+    from fangkong.status import rules
+
+    rules.clear_cache()
+    unknown = "110101199001011234"
+
+    def answers(doc: str) -> list[tuple[int, str]]:
+        c = Client()
+        out = []
+        for _ in range(6):
+            r = send(c, doc)
+            out.append((r.status_code, "Too many codes" in r.content.decode()))
+        wrong = "999999"
+        if doc != unknown and last_code(resident) == wrong:
+            wrong = "888888"
+        for _ in range(3):
+            r = verify(c, doc, wrong)
+            text = r.content.decode()
+            out.append((r.status_code, "Too many wrong codes" in text or "Locked" in text))
+        return out
+
+    registered = answers(doc_of(resident))
+    assert registered == answers(unknown)
+    assert registered[5] == (422, True)  # the sixth code request is refused
+    assert registered[-1] == (422, True)  # the third wrong code locks
