@@ -175,7 +175,7 @@ def test_the_limits_treat_registered_and_unknown_documents_alike(resident: Any) 
     rules.clear_cache()
     unknown = "110101199001011234"
 
-    def answers(doc: str) -> list[tuple[int, str]]:
+    def answers(doc: str) -> list[tuple[int, bool]]:
         c = Client()
         out = []
         for _ in range(6):
