@@ -194,20 +194,11 @@ def sites_open_count() -> int | None:
 def daily_new_cases(days: int = 30, today: dt.date | None = None) -> dict[str, Any]:
     """City-wide new confirmed and asymptomatic cases per report day (aggregates
     only: no person, no place)."""
-    from fangkong.investigation.models import Case
+    from fangkong.investigation.selectors.shared import daily_public_case_counts
 
     today = today or timezone.localdate()
     since = today - dt.timedelta(days=days - 1)
-    rows = (
-        Case.objects.filter(
-            report_date__gte=since,
-            report_date__lte=today,
-            classification__in=[Case.Classification.CONFIRMED, Case.Classification.ASYMPTOMATIC],
-        )
-        .order_by()
-        .values_list("report_date", "classification")
-        .annotate(n=Count("id"))
-    )
+    rows = daily_public_case_counts(since, today)
     by: dict[str, dict[dt.date, int]] = defaultdict(dict)
     for day, classification, n in rows:
         by[classification][day] = n

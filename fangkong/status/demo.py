@@ -7,17 +7,14 @@ Idempotent: ``reasons_grant`` adds nothing a source already gave.
 
 from __future__ import annotations
 
-from fangkong.investigation.models import Case, Contact
+from fangkong.investigation.selectors.shared import monitored_contact_facts, open_case_facts
 from fangkong.status.facts import CONTACT_KINDS, end_of_day
 from fangkong.status.services import reasons_grant
 
 
 def seed() -> str:
     reasons = 0
-    cases = Case.objects.filter(
-        classification__in=["confirmed", "asymptomatic"], released_at__isnull=True
-    ).values_list("pk", "person_id", "disease_id")
-    for case_id, person_id, disease_id in cases.iterator():
+    for case_id, person_id, disease_id in open_case_facts():
         reasons += reasons_grant(
             kind="confirmed_case",
             person_ids=[person_id],
@@ -26,13 +23,10 @@ def seed() -> str:
             disease_id=disease_id,
             notify=False,
         )
-    contacts = Contact.objects.filter(status=Contact.Status.MONITORING).values_list(
-        "pk", "person_id", "category", "monitoring_end", "disease_id"
-    )
     from django.utils import timezone
 
     now = timezone.now()
-    for contact_id, person_id, category, monitoring_end, disease_id in contacts.iterator():
+    for contact_id, person_id, category, monitoring_end, disease_id in monitored_contact_facts():
         ends_at = end_of_day(monitoring_end) if monitoring_end else None
         if ends_at is not None and ends_at <= now:
             continue

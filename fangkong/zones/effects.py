@@ -90,22 +90,9 @@ def latest_results(person_ids: Iterable[int]) -> dict[int, dict[str, Any]] | Non
 def last_case_dates(unit_paths: list[str]) -> tuple[dt.date | None, int]:
     """The latest report date of a (not excluded) case among residents of these
     units, and how many such cases there are."""
-    from django.db.models import Count, Max, Q
+    from fangkong.investigation.selectors.shared import case_summary_under
 
-    from fangkong.core.models import path_upper_bound
-    from fangkong.investigation.models import Case
-
-    if not unit_paths:
-        return None, 0
-    cond = Q()
-    for p in unit_paths:
-        cond |= Q(scope_path__gte=p, scope_path__lt=path_upper_bound(p))
-    row = (
-        Case.objects.filter(cond)
-        .exclude(classification=Case.Classification.EXCLUDED)
-        .aggregate(last=Max("report_date"), n=Count("id"))
-    )
-    return row["last"], int(row["n"] or 0)
+    return case_summary_under(unit_paths)
 
 
 def sms_batch(

@@ -405,23 +405,13 @@ def _outline(prefix: str) -> list[dict[str, Any]]:
 
 
 def _case_points(prefix: str) -> list[dict[str, Any]]:
-    from fangkong.investigation.models import Case
+    from fangkong.investigation.selectors.shared import case_homes_since
 
     since = timezone.localdate() - dt.timedelta(days=CASE_POINT_DAYS)
-    rows = (
-        Case.objects.filter(_under(prefix))
-        .filter(report_date__gte=since)
-        .exclude(classification=Case.Classification.EXCLUDED)
-        .exclude(person__home__isnull=True)
-        .values("person__home_id", "person__home__path", "person__home__boundary")
-        .annotate(n=Count("id"))
-    )
     out = []
-    for r in rows[:5000]:
-        x, y = centre(r["person__home__path"], r["person__home__boundary"])
-        out.append(
-            {"building_id": r["person__home_id"], "value": [round(x, 6), round(y, 6), r["n"]]}
-        )
+    for r in case_homes_since(prefix, since):
+        x, y = centre(r["path"], r["boundary"])
+        out.append({"building_id": r["home_id"], "value": [round(x, 6), round(y, 6), r["n"]]})
     return out
 
 

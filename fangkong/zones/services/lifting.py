@@ -39,13 +39,9 @@ def _cases_since(paths_by_zone: dict[int, list[str]], since: dt.date) -> dict[in
     """Report dates of (not excluded) cases reported on or after ``since`` among the
     residents of each zone: one read of the recent cases, matched to the zones'
     units by path prefix."""
-    from fangkong.investigation.models import Case
+    from fangkong.investigation.selectors.shared import case_report_dates_since
 
-    rows = sorted(
-        Case.objects.filter(report_date__gte=since)
-        .exclude(classification=Case.Classification.EXCLUDED)
-        .values_list("scope_path", "report_date")
-    )
+    rows = case_report_dates_since(since)
     keys = [r[0] for r in rows]
     out: dict[int, list[dt.date]] = {}
     for zone_id, paths in paths_by_zone.items():

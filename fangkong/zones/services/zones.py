@@ -234,12 +234,10 @@ def zone_propose_declare(
     scope = common_path(paths)
     cases: list[Any] = []
     if case_ids:
-        from fangkong.investigation.models import Case
+        from fangkong.investigation.selectors.shared import case_ids_visible_to
 
         ids = sorted(set(case_ids))
-        cases = [
-            c for c in Case.objects.filter(pk__in=ids) if permissions.in_scope(actor, c.scope_path)
-        ]
+        cases = case_ids_visible_to(actor, ids)
         if len(cases) != len(ids):
             raise NotFound(fields={"cases": _("Some linked cases are outside your area.")})
     with transaction.atomic():
