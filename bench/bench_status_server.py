@@ -39,7 +39,9 @@ def _application() -> WSGIHandler:
     import django
 
     django.setup(set_prefix=False)
-    return _Handler()
+    from fangkong.status.wsgi import wrap
+
+    return wrap(_Handler())  # type: ignore[return-value]
 
 
 application = _application()

@@ -1,4 +1,5 @@
 import os
+from typing import Any
 
 from django.core.wsgi import get_wsgi_application
 
@@ -6,4 +7,9 @@ from fangkong import envfile
 
 envfile.load()  # var/demo.env outside production; the real environment wins
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fangkong.settings")
-application = get_wsgi_application()
+_django = get_wsgi_application()
+
+from fangkong.status.wsgi import wrap  # noqa: E402 - after Django is set up
+
+# The public status check's common case is answered in front of Django (status/wsgi.py).
+application: Any = wrap(_django)

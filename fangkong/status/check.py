@@ -46,7 +46,7 @@ def mask_name(name: str) -> str:
     return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
-def _emergency() -> str:
+def emergency_line() -> str:
     return _(
         "Medical emergencies must be admitted whatever the status: call 120 or go to the "
         "nearest emergency department."
@@ -74,7 +74,9 @@ def check_response(request: HttpRequest) -> HttpResponse:
         pid = person_id_from_status_token(token)
     except ApplicationError as exc:  # forged, tampered, expired: 400 with the field
         return _json(exc.as_dict(), exc.status)
-    count, entry = fastpath.lookup(client_ip(request), pid)
+    # Counted already when the WSGI fast path (``status.wsgi``) handed this check over.
+    counted = request.META.get("fangkong.status.counted")
+    count, entry = fastpath.lookup(client_ip(request), pid, counted=counted)
     if count > rules.policy().check_rate_per_minute:
         message = _("Too many checks from this address; wait a minute.")
         return _json({"error": {"code": "rate_limited", "message": message, "fields": {}}}, 429)
@@ -90,7 +92,7 @@ def check_response(request: HttpRequest) -> HttpResponse:
         "valid_until": (
             dt.datetime.fromtimestamp(until, tz=dt.UTC).isoformat() if until is not None else None
         ),
-        "emergency": _emergency(),
+        "emergency": emergency_line(),
     }
     scanner = _scanner(request)
     if scanner is not None:
