@@ -23,4 +23,11 @@ urlpatterns = [
         name="untested_export",
     ),
     path("tasks/<int:task_id>/done/", views.task_done, name="task_done"),
+    path("setup/rounds/", views.rounds_manage, name="rounds_manage"),
+    path("setup/rounds/<int:round_id>/close/", views.round_close, name="round_close"),
+    path("setup/sites/", views.sites_manage, name="sites_manage"),
+    path("setup/sites/<int:site_id>/queue/", views.site_queue, name="site_queue"),
+    path("setup/labs/", views.labs_manage, name="labs_manage"),
+    path("setup/teams/", views.teams_manage, name="teams_manage"),
+    path("reviews/", views.reviews, name="reviews"),
 ]

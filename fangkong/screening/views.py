@@ -1,26 +1,32 @@
 """Staff pages of the screening app: overview, sampler, lab, round dashboard,
-untested list, XLSX exports. Thin: forms validate, services and selectors work."""
+untested list, XLSX exports, set-up of rounds, sites, labs and teams, review of
+held and conflicting results. Thin: forms validate, services and selectors work."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib import messages
+from django.forms import Form
 from django.http import HttpRequest, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from fangkong.core import permissions
 from fangkong.core.errors import ApplicationError, NotFound
-from fangkong.core.selectors import access_jurisdiction_by_id
+from fangkong.core.forms import errors_onto
+from fangkong.core.selectors import access_jurisdiction_by_id, key_group_list
 from fangkong.core.views import staff_page
-from fangkong.screening import selectors
+from fangkong.screening import forms, selectors
 from fangkong.screening.exports import coverage_xlsx, untested_xlsx
-from fangkong.screening.models import Site, Task, Tube
+from fangkong.screening.models import Lab, ResultReport, Round, Site, Task, Team, Tube
 from fangkong.screening.selectors import coverage as coverage_selectors
+from fangkong.screening.selectors import manage as manage_selectors
 from fangkong.screening.services import custody, followup, reminders, results, rounds, sampling
 
 SESSION_TUBE = "screening_tube"
@@ -46,6 +52,7 @@ def overview(request: HttpRequest) -> HttpResponseBase:
         return redirect("screening:sampler")
     permissions.require(user, "screening.view")
     round_list = list(selectors.round_list_for(user)[:50])
+    can_manage = permissions.has_capability(user, "screening.manage")
     return render(
         request,
         "screening/overview.html",
@@ -55,6 +62,8 @@ def overview(request: HttpRequest) -> HttpResponseBase:
             "labs": selectors.lab_list_for(user),
             "can_sample": permissions.has_capability(user, "screening.sample"),
             "can_lab": permissions.has_capability(user, "screening.lab"),
+            "can_manage": can_manage,
+            "reviews_waiting": selectors.held_reports_for(user).count() if can_manage else 0,
         },
     )
 
@@ -300,7 +309,20 @@ def _lab_context(
 ) -> dict[str, Any]:
     held = list(selectors.held_reports_for(user, lab=current)[:100]) if current else []
     recent = list(Tube.objects.filter(lab=current).order_by("-received_at")[:30]) if current else []
-    return {"labs": labs, "lab": current, "held": held, "recent": recent, "row_errors": row_errors}
+    can_manage = permissions.has_capability(user, "screening.manage")
+    return {
+        "labs": labs,
+        "lab": current,
+        "held": held,
+        "recent": recent,
+        "row_errors": row_errors,
+        "can_review": can_manage,
+        "reviews_waiting": (
+            manage_selectors.reports_to_review_for(user, lab=current).count()
+            if can_manage and current
+            else 0
+        ),
+    }
 
 
 def _report_message(request: HttpRequest, report: Any) -> None:
@@ -450,3 +472,247 @@ def untested_export(request: HttpRequest, round_id: int, node_id: int) -> HttpRe
     node = access_jurisdiction_by_id(user, node_id)
     rows = coverage_selectors.untested_rows(user, rnd, node, limit=100_000)
     return _xlsx_response(untested_xlsx(rows), f"untested-{rnd.pk}-{node.pk}.xlsx")
+
+
+# --- Set-up: rounds, sites, labs, teams ----------------------------------------------------
+
+
+def _manage_nav(user: Any) -> dict[str, Any]:
+    """What every set-up page shows: the waiting reviews count for the sub-navigation."""
+    return {"reviews_waiting": selectors.held_reports_for(user).count()}
+
+
+def _setup_page(
+    request: HttpRequest,
+    *,
+    form: Form,
+    create: Any,
+    template: str,
+    done: Any,
+    context: dict[str, Any],
+) -> HttpResponseBase:
+    """One list-and-create page: a valid form goes to ``create(data)``; a domain
+    error lands on the form (a node outside the area is a 404, by NotFound)."""
+    user: Any = request.user
+    if request.method == "POST" and form.is_valid():
+        with errors_onto(form) as outcome:
+            obj = create(form.cleaned_data)
+        if outcome.ok:
+            messages.success(request, done(obj))
+            return redirect(request.path)
+    status = 400 if form.is_bound else 200
+    return render(request, template, {"form": form, **_manage_nav(user), **context}, status=status)
+
+
+@staff_page
+@require_http_methods(["GET", "POST"])
+def rounds_manage(request: HttpRequest) -> HttpResponseBase:
+    user: Any = request.user
+    permissions.require(user, "screening.manage")
+    now = timezone.localtime().replace(second=0, microsecond=0)
+    ratios = rounds.allowed_ratios()
+    form = forms.RoundForm(
+        request.POST if request.method == "POST" else None,
+        areas=manage_selectors.area_choices_for(user),
+        ratios=ratios,
+        labs=manage_selectors.lab_choices_for(user),
+        key_groups=list(key_group_list()),
+        initial={
+            "starts_at": now,
+            "ends_at": now + dt.timedelta(days=1),
+            "target": Round.Target.ALL,
+            "pooling_ratio": max(ratios, default=None),
+        },
+    )
+
+    def create(data: dict[str, Any]) -> Round:
+        return rounds.round_create(
+            actor=user,
+            name=data["name"],
+            area_ids=data["area_ids"],
+            starts_at=data["starts_at"],
+            ends_at=data["ends_at"],
+            pooling_ratio=data["pooling_ratio"],
+            target=data["target"],
+            key_group_codes=data["key_group_codes"],
+            lab_ids=data["lab_ids"],
+        )
+
+    return _setup_page(
+        request,
+        form=form,
+        create=create,
+        template="screening/manage_rounds.html",
+        done=lambda r: _("Round %(name)s created.") % {"name": r.name},
+        context={"rounds": list(selectors.round_list_for(user).prefetch_related("labs")[:100])},
+    )
+
+
+@staff_page
+@require_POST
+def round_close(request: HttpRequest, round_id: int) -> HttpResponseBase:
+    user: Any = request.user
+    permissions.require(user, "screening.manage")
+    rnd = rounds.round_close(actor=user, round_id=round_id)
+    messages.success(request, _("Round %(name)s closed.") % {"name": rnd.name})
+    return redirect("screening:rounds_manage")
+
+
+@staff_page
+@require_http_methods(["GET", "POST"])
+def sites_manage(request: HttpRequest) -> HttpResponseBase:
+    user: Any = request.user
+    permissions.require(user, "screening.manage")
+    form = forms.SiteForm(
+        request.POST if request.method == "POST" else None,
+        areas=manage_selectors.area_choices_for(user),
+        initial={"lanes": 1, "opens_at": dt.time(8, 0), "closes_at": dt.time(20, 0)},
+    )
+
+    def create(data: dict[str, Any]) -> Site:
+        return rounds.site_create(
+            actor=user,
+            name=data["name"],
+            jurisdiction_id=data["jurisdiction_id"],
+            lat=data["lat"],
+            lon=data["lon"],
+            opens_at=data["opens_at"],
+            closes_at=data["closes_at"],
+            lanes=data["lanes"],
+            address=data.get("address") or "",
+            hours_text=data.get("hours_text") or "",
+        )
+
+    return _setup_page(
+        request,
+        form=form,
+        create=create,
+        template="screening/manage_sites.html",
+        done=lambda s: _("Sampling site %(name)s created.") % {"name": s.name},
+        context={
+            "sites": list(manage_selectors.site_list_for(user)[:300]),
+            "queue_states": Site.Queue.choices,
+        },
+    )
+
+
+@staff_page
+@require_POST
+def site_queue(request: HttpRequest, site_id: int) -> HttpResponseBase:
+    user: Any = request.user
+    permissions.require(user, "screening.manage")
+    form = forms.QueueForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Unknown queue state."))
+    else:
+        site = rounds.site_set_queue(
+            actor=user, site_id=site_id, queue_state=form.cleaned_data["queue_state"]
+        )
+        messages.success(
+            request,
+            _("Queue at %(name)s: %(state)s.")
+            % {"name": site.name, "state": site.get_queue_state_display()},
+        )
+    return redirect("screening:sites_manage")
+
+
+@staff_page
+@require_http_methods(["GET", "POST"])
+def labs_manage(request: HttpRequest) -> HttpResponseBase:
+    user: Any = request.user
+    permissions.require(user, "screening.manage")
+    form = forms.LabForm(
+        request.POST if request.method == "POST" else None,
+        areas=manage_selectors.area_choices_for(user),
+    )
+
+    def create(data: dict[str, Any]) -> Lab:
+        return rounds.lab_create(
+            actor=user,
+            name=data["name"],
+            code=data["code"],
+            capacity_per_day=data["capacity_per_day"],
+            jurisdiction_id=data["jurisdiction_id"],
+        )
+
+    return _setup_page(
+        request,
+        form=form,
+        create=create,
+        template="screening/manage_labs.html",
+        done=lambda lab: _("Lab %(name)s created.") % {"name": lab.name},
+        context={"labs": selectors.lab_list_for(user)},
+    )
+
+
+@staff_page
+@require_http_methods(["GET", "POST"])
+def teams_manage(request: HttpRequest) -> HttpResponseBase:
+    user: Any = request.user
+    permissions.require(user, "screening.manage")
+    form = forms.TeamForm(
+        request.POST if request.method == "POST" else None,
+        areas=manage_selectors.area_choices_for(user),
+    )
+
+    def create(data: dict[str, Any]) -> Team:
+        return rounds.team_create(
+            actor=user,
+            name=data["name"],
+            area_id=data["area_id"],
+            door_to_door=data["door_to_door"],
+        )
+
+    return _setup_page(
+        request,
+        form=form,
+        create=create,
+        template="screening/manage_teams.html",
+        done=lambda t: _("Sampling team %(name)s created.") % {"name": t.name},
+        context={"teams": list(manage_selectors.team_list_for(user)[:300])},
+    )
+
+
+# --- Review of held and conflicting result reports -------------------------------------------
+
+
+@staff_page
+@require_http_methods(["GET", "POST"])
+def reviews(request: HttpRequest) -> HttpResponseBase:
+    user: Any = request.user
+    permissions.require(user, "screening.manage")
+    labs = manage_selectors.lab_choices_for(user)
+    raw_lab = request.GET.get("lab", "")
+    lab = next((x for x in labs if str(x.pk) == raw_lab), None)
+    if raw_lab and lab is None:
+        raise NotFound()
+    failed: dict[int, forms.ReviewForm] = {}
+    if request.method == "POST":
+        raw_id = request.POST.get("report_id", "")
+        report_id = int(raw_id) if raw_id.isdigit() else 0
+        form = forms.ReviewForm(request.POST, prefix=f"r{report_id}")
+        if form.is_valid():
+            with errors_onto(form) as outcome:
+                results.report_review(
+                    actor=user, report_id=report_id, note=form.cleaned_data["note"]
+                )
+            if outcome.ok:
+                messages.success(request, _("Report reviewed."))
+                return redirect(request.get_full_path())
+        failed[report_id] = form
+    rows = list(manage_selectors.reports_to_review_for(user, lab=lab)[:200])
+    items = [
+        {"report": r, "form": failed.get(r.pk) or forms.ReviewForm(prefix=f"r{r.pk}")} for r in rows
+    ]
+    return render(
+        request,
+        "screening/reviews.html",
+        {
+            "items": items,
+            "labs": labs,
+            "lab": lab,
+            "conflict": ResultReport.Status.CONFLICT,
+            **_manage_nav(user),
+        },
+        status=400 if failed else 200,
+    )
