@@ -24,7 +24,7 @@ from fangkong.core.selectors import access_jurisdiction_by_id, key_group_list
 from fangkong.core.views import staff_page
 from fangkong.screening import forms, selectors
 from fangkong.screening.exports import coverage_xlsx, untested_xlsx
-from fangkong.screening.models import Lab, ResultReport, Round, Site, Task, Team, Tube
+from fangkong.screening.models import Exclusion, Lab, ResultReport, Round, Site, Task, Team, Tube
 from fangkong.screening.selectors import coverage as coverage_selectors
 from fangkong.screening.selectors import manage as manage_selectors
 from fangkong.screening.services import custody, followup, reminders, results, rounds, sampling
@@ -413,6 +413,7 @@ def untested(request: HttpRequest, round_id: int, node_id: int) -> HttpResponseB
             "limited": [r["id"] for r in rows if r["limited_mobility"]],
             "can_remind": permissions.has_capability(user, "screening.remind"),
             "can_manage": permissions.has_capability(user, "screening.manage"),
+            "exclusion_reasons": Exclusion.Reason.choices,
         },
     )
 
@@ -432,6 +433,21 @@ def untested_action(request: HttpRequest, round_id: int, node_id: int) -> HttpRe
             ids = [int(x) for x in request.POST.getlist("person_id") if x.isdigit()]
             n = followup.door_to_door_tasks_create(actor=user, round_id=round_id, person_ids=ids)
             messages.success(request, _("%(n)s door-to-door tasks created.") % {"n": n})
+        elif request.POST.get("action") == "exclude":
+            form = forms.ExclusionForm(request.POST)
+            if not form.is_valid():
+                messages.error(request, _("Choose why the person is not sampled."))
+            else:
+                rounds.exclusion_add(
+                    actor=user,
+                    round_id=round_id,
+                    person_id=form.cleaned_data["person_id"],
+                    reason=form.cleaned_data["reason"],
+                    note=form.cleaned_data.get("note") or "",
+                )
+                messages.success(request, _("Excluded from this round."))
+    except NotFound:
+        raise
     except ApplicationError as exc:
         messages.error(request, _error_text(exc))
     return redirect("screening:untested", round_id=round_id, node_id=node_id)

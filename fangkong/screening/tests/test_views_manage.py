@@ -362,3 +362,40 @@ def test_the_command_centre_lists_results_waiting_for_review(kit: Kit, xiaodian:
     items = attention(xiaodian)
     assert [i["count"] for i in items] == [1] and items[0]["url"] == "/screening/reviews/"
     assert attention(kit.sampler) == []
+
+
+# --- Exclusions from the untested list ------------------------------------------------------
+
+
+def test_a_person_away_is_excluded_from_the_untested_list_with_a_reason(
+    kit: Kit, xiaodian: Any
+) -> None:
+    from fangkong.conftest import make_person
+    from fangkong.screening.models import Exclusion
+
+    person = make_person(kit.city.xd_building, name="钱七")
+    base = f"/screening/rounds/{kit.round.pk}/untested/{kit.city.xd_grid.pk}/"
+    c = client_for(xiaodian)
+    assert "钱七" in c.get(base).content.decode()
+    r = c.post(
+        base + "action/",
+        {"action": "exclude", "person_id": person.pk, "reason": "away", "note": "在外地"},
+    )
+    assert r.status_code == 302
+    excl = Exclusion.objects.get(round=kit.round, person=person)
+    assert excl.reason == "away" and excl.note == "在外地"
+    assert "钱七" not in c.get(base).content.decode()
+    assert AuditEntry.objects.filter(action="screening.exclusion.add").count() == 1
+
+
+def test_another_district_cannot_exclude_a_xiaodian_resident(kit: Kit, yingze: Any) -> None:
+    from fangkong.conftest import make_person
+    from fangkong.screening.models import Exclusion
+
+    person = make_person(kit.city.xd_building, name="钱七")
+    r = client_for(yingze).post(
+        f"/screening/rounds/{kit.round.pk}/untested/{kit.city.yz_grid.pk}/action/",
+        {"action": "exclude", "person_id": person.pk, "reason": "away"},
+    )
+    assert r.status_code == 404
+    assert not Exclusion.objects.exists()
