@@ -11,6 +11,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fangkong.core.models import Jurisdiction, KeyGroup
 from fangkong.screening.models import Exclusion, Lab, Round, Site
@@ -120,7 +121,7 @@ class SiteForm(forms.Form):
 class LabForm(forms.Form):
     name = forms.CharField(label=_("Name of the lab"), max_length=200)
     code = forms.SlugField(
-        label=_("Code"),
+        label=pgettext_lazy("identifier", "Code"),
         max_length=40,
         help_text=_("Short unique code: letters, digits, hyphens."),
     )
