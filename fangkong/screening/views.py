@@ -707,6 +707,10 @@ def reviews(request: HttpRequest) -> HttpResponseBase:
         raw_id = request.POST.get("report_id", "")
         report_id = int(raw_id) if raw_id.isdigit() else 0
         form = forms.ReviewForm(request.POST, prefix=f"r{report_id}")
+        report = manage_selectors.access_report_by_id(user, report_id)
+        if report.status == ResultReport.Status.RESOLVED:
+            messages.info(request, _("This report was already reviewed."))
+            return redirect(request.get_full_path())
         if form.is_valid():
             with errors_onto(form) as outcome:
                 results.report_review(

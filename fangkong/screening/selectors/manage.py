@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from fangkong.core import permissions
+from fangkong.core.errors import NotFound
 from fangkong.core.models import PATH_SEGMENT, Jurisdiction, path_upper_bound
 from fangkong.core.selectors import jurisdiction_list_for
 from fangkong.screening.models import Lab, ResultReport, Site, Team
@@ -74,3 +75,12 @@ def lab_choices_for(user: Any) -> list[Lab]:
             | own
         )
     return list(qs.distinct().order_by("name", "pk"))
+
+
+def access_report_by_id(user: Any, report_id: int) -> ResultReport:
+    """A result report under the user's area, whatever its status."""
+    permissions.require(user, "screening.view")
+    report = ResultReport.objects.filter(pk=report_id).first()
+    if report is None or not permissions.in_scope(user, report.scope_path):
+        raise NotFound()
+    return report

@@ -309,6 +309,13 @@ def test_the_review_page_lists_a_conflict_with_both_results_and_reviewing_remove
     assert entry.actor == xiaodian and entry.reason == "实验室复核：阴性为准"
     body = c.get("/screening/reviews/").content.decode()
     assert f'data-report="{report.pk}"' not in body and 'data-testid="reviews-empty"' in body
+    # The same form sent again (a double click) reviews nothing twice.
+    r = c.post(
+        "/screening/reviews/",
+        {"report_id": report.pk, f"r{report.pk}-note": "实验室复核：阴性为准"},
+    )
+    assert r.status_code == 302
+    assert AuditEntry.objects.filter(action="screening.result.review").count() == 1
 
 
 def test_a_review_needs_a_note(kit: Kit, xiaodian: Any) -> None:
