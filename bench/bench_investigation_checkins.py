@@ -625,9 +625,11 @@ def floor_wsgi() -> Any:
     from django.conf import settings
     from django.core.wsgi import get_wsgi_application
 
+    from fangkong.core.fastpaths import wrap
+
     application = get_wsgi_application()
     settings.ROOT_URLCONF = "bench.bench_investigation_checkins"
-    return application
+    return wrap(application)  # as fangkong.wsgi serves it
 
 
 def _gunicorn(port: int, workers: int, threads: int, env: dict[str, str]) -> Any:

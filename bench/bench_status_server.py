@@ -39,7 +39,7 @@ def _application() -> WSGIHandler:
     import django
 
     django.setup(set_prefix=False)
-    from fangkong.status.wsgi import wrap
+    from fangkong.core.fastpaths import wrap
 
     return wrap(_Handler())  # type: ignore[return-value]
 

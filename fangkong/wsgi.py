@@ -9,7 +9,7 @@ envfile.load()  # var/demo.env outside production; the real environment wins
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fangkong.settings")
 _django = get_wsgi_application()
 
-from fangkong.status.wsgi import wrap  # noqa: E402 - after Django is set up
+from fangkong.core.fastpaths import wrap  # noqa: E402 - after Django is set up
 
-# The public status check's common case is answered in front of Django (status/wsgi.py).
+# The hottest requests' common cases are answered in front of Django (core/fastpaths.py).
 application: Any = wrap(_django)

@@ -3,21 +3,17 @@ Django's, and everything unusual handed to Django unchanged."""
 
 from __future__ import annotations
 
-import io
-import json
 import socket
 import time
 from typing import Any
 
 import pytest
-from django.core import signals
 from django.core.cache import cache
-from django.core.handlers.wsgi import WSGIHandler
-from django.db import close_old_connections
 from django.test import override_settings
 
 from fangkong.conftest import make_person, make_staff
 from fangkong.core.services import api_token_create
+from fangkong.core.tests.wsgi_support import SECURITY_HEADERS, Recorder, wsgi_call
 from fangkong.status import fastpath
 from fangkong.status.models import StatusPolicy
 from fangkong.status.services import reasons_grant
@@ -26,51 +22,8 @@ from fangkong.status.tokens import status_token
 from fangkong.status.wsgi import CHECK_PATH, StatusCheckFastPath
 
 
-class Recorder:
-    """A WSGI app that notes whether it was called, around Django's handler."""
-
-    def __init__(self) -> None:
-        self.django = WSGIHandler()
-        self.calls = 0
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        self.calls += 1
-        return self.django(environ, start_response)
-
-
-def call(app: Any, query: str, **extra: str) -> tuple[int, dict[str, str], dict[str, Any]]:
-    environ: dict[str, Any] = {
-        "REQUEST_METHOD": "GET",
-        "PATH_INFO": CHECK_PATH,
-        "QUERY_STRING": query,
-        "SERVER_NAME": "testserver",
-        "SERVER_PORT": "80",
-        "HTTP_HOST": "testserver",
-        "REMOTE_ADDR": "10.1.2.3",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "wsgi.input": io.BytesIO(b""),
-        "wsgi.url_scheme": "http",
-        "wsgi.errors": io.StringIO(),
-    }
-    environ.update(extra)
-    seen: dict[str, Any] = {}
-
-    def start_response(status: str, headers: list[tuple[str, str]], exc: Any = None) -> None:
-        seen["status"] = int(status.split()[0])
-        seen["headers"] = dict(headers)
-
-    # As Django's test client does: keep the test's transaction and connection open.
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    try:
-        chunks = app(environ, start_response)
-        body = b"".join(chunks)
-        getattr(chunks, "close", lambda: None)()
-    finally:
-        signals.request_started.connect(close_old_connections)
-        signals.request_finished.connect(close_old_connections)
-    is_json = seen["headers"].get("Content-Type", "").startswith("application/json")
-    return seen["status"], seen["headers"], json.loads(body) if is_json else {}
+def call(app: Any, query: str, **extra: str) -> tuple[int, dict[str, str], Any]:
+    return wsgi_call(app, "GET", CHECK_PATH, query=query, **extra)
 
 
 @pytest.fixture
@@ -104,15 +57,7 @@ def test_cached_check_is_answered_without_django_and_alike(
     assert (status, body) == (d_status, d_body)
     assert body["level"] == "red"
     assert "masked_name" not in body
-    for name in (
-        "Content-Type",
-        "Cache-Control",
-        "Content-Language",
-        "X-Content-Type-Options",
-        "X-Frame-Options",
-        "Referrer-Policy",
-        "Cross-Origin-Opener-Policy",
-    ):
+    for name in (*SECURITY_HEADERS, "Cache-Control"):
         assert headers.get(name) == d_headers.get(name), name
     assert "Accept-Language" in headers["Vary"]
     assert headers["X-Request-ID"]

@@ -1,0 +1,171 @@
+"""Hot endpoints answered in front of Django (WSGI wrappers).
+
+Two requests make up most of a city's traffic: the public status check (every bus
+door and hospital gate) and the venue check-in (every shop door). Their common
+case needs none of Django's request machinery: no session, no user, no template,
+one cache or database round trip. A ``FastPath`` answers exactly that case and
+hands everything else to Django unchanged: requests with credentials or cookies,
+anything it does not recognise, every error (Django explains it, translated), and
+any failure of its own. What it answers is what Django would answer: the same
+body, status and security headers (each fast path has a test comparing them).
+
+``wrap(app)`` puts the project's fast paths in front of a WSGI application
+(``fangkong/wsgi.py``); ``FANGKONG_FASTPATHS=0`` turns them all off.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.conf import settings
+from django.http.request import split_domain_port, validate_host
+from django.utils.translation import trans_real
+
+log = logging.getLogger(__name__)
+
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+StartResponse = Callable[..., Any]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+Answer = tuple[str, list[tuple[str, str]], bytes]
+
+
+class _Meta:
+    """Just enough of a request for ``get_language_from_request``."""
+
+    COOKIES: dict[str, str] = {}
+
+    def __init__(self, accept: str) -> None:
+        self.META = {"HTTP_ACCEPT_LANGUAGE": accept}
+
+
+class FastPath:
+    """Answer ``method path`` in front of ``app`` when ``answer`` can; else ``app``."""
+
+    method = "GET"
+    path = ""
+
+    def __init__(self, app: WSGIApp) -> None:
+        self.app = app
+        self._languages: dict[str, str] = {}
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == self.path and environ.get("REQUEST_METHOD") == self.method:
+            try:
+                answer = self.answer(environ) if self.plain_request(environ) else None
+            except Exception:  # never fail a request because of the shortcut: Django answers
+                log.exception("fast path %s failed; answered by Django", self.path)
+                answer = None
+            if answer is not None:
+                status, headers, body = answer
+                start_response(status, headers)
+                return [body]
+        return self.app(environ, start_response)
+
+    def answer(self, environ: dict[str, Any]) -> Answer | None:
+        raise NotImplementedError
+
+    # --- what Django's middleware would do ---------------------------------------------
+
+    def plain_request(self, environ: dict[str, Any]) -> bool:
+        """No credentials, no cookies (sessions, language choice: Django's business), an
+        allowed host, and HTTPS where it is required."""
+        if (
+            "HTTP_AUTHORIZATION" in environ
+            or "HTTP_X_API_TOKEN" in environ
+            or "HTTP_COOKIE" in environ
+            or not self.host_allowed(environ)
+        ):
+            return False
+        return not (settings.SECURE_SSL_REDIRECT and not self.is_secure(environ))
+
+    @staticmethod
+    def host_allowed(environ: dict[str, Any]) -> bool:
+        host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
+        domain, _port = split_domain_port(host)
+        allowed = settings.ALLOWED_HOSTS
+        if settings.DEBUG and not allowed:
+            allowed = [".localhost", "127.0.0.1", "[::1]"]
+        return bool(domain) and validate_host(domain, allowed)
+
+    @staticmethod
+    def is_secure(environ: dict[str, Any]) -> bool:
+        proxy = settings.SECURE_PROXY_SSL_HEADER
+        if proxy:
+            header, secure_value = proxy
+            value = environ.get(header)
+            if value is not None:
+                return str(value).split(",")[0].strip() == secure_value
+        return environ.get("wsgi.url_scheme") == "https"
+
+    @staticmethod
+    def security_headers(secure: bool) -> list[tuple[str, str]]:
+        headers: list[tuple[str, str]] = []
+        if settings.SECURE_HSTS_SECONDS and secure:
+            value = f"max-age={settings.SECURE_HSTS_SECONDS}"
+            if settings.SECURE_HSTS_INCLUDE_SUBDOMAINS:
+                value += "; includeSubDomains"
+            if settings.SECURE_HSTS_PRELOAD:
+                value += "; preload"
+            headers.append(("Strict-Transport-Security", value))
+        if settings.SECURE_CONTENT_TYPE_NOSNIFF:
+            headers.append(("X-Content-Type-Options", "nosniff"))
+        if settings.SECURE_REFERRER_POLICY:
+            policy = settings.SECURE_REFERRER_POLICY
+            if not isinstance(policy, str):
+                policy = ",".join(policy)
+            headers.append(("Referrer-Policy", policy))
+        if settings.SECURE_CROSS_ORIGIN_OPENER_POLICY:
+            headers.append(
+                ("Cross-Origin-Opener-Policy", settings.SECURE_CROSS_ORIGIN_OPENER_POLICY)
+            )
+        headers.append(("X-Frame-Options", getattr(settings, "X_FRAME_OPTIONS", "DENY").upper()))
+        return headers
+
+    def language(self, environ: dict[str, Any]) -> str:
+        """The reader's language as ``LocaleMiddleware`` would choose it (no cookie)."""
+        accept = environ.get("HTTP_ACCEPT_LANGUAGE", "")
+        found = self._languages.get(accept)
+        if found is None:
+            found = trans_real.get_language_from_request(_Meta(accept))  # type: ignore[arg-type]
+            if len(self._languages) > 256:
+                self._languages.clear()
+            self._languages[accept] = found
+        return found
+
+    def respond(
+        self,
+        environ: dict[str, Any],
+        status: str,
+        body: bytes,
+        *,
+        language: str,
+        extra: tuple[tuple[str, str], ...] = (),
+    ) -> Answer:
+        incoming = environ.get("HTTP_X_REQUEST_ID", "")
+        request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+        headers = [
+            ("Content-Type", "application/json"),
+            *extra,
+            ("Content-Language", language),
+            ("Vary", "Accept-Language"),
+            ("Content-Length", str(len(body))),
+            ("X-Request-ID", request_id),
+            *self.security_headers(self.is_secure(environ)),
+        ]
+        return status, headers, body
+
+
+def wrap(app: WSGIApp) -> WSGIApp:
+    """``app`` with the project's fast paths in front (status check, check-in)."""
+    if os.environ.get("FANGKONG_FASTPATHS", "1") == "0":
+        return app
+    from fangkong.investigation.wsgi import CheckinFastPath
+    from fangkong.status.wsgi import StatusCheckFastPath
+
+    return StatusCheckFastPath(CheckinFastPath(app))
