@@ -1,7 +1,8 @@
 """The seam to the status app (reasons and test-result facts).
 
 Screening never writes status tables: it calls the status services promised in
-``docs``/CONTRACTS (``reasons_grant``, ``reasons_end``, ``test_result_record``).
+``docs``/CONTRACTS (``reasons_grant``, ``reasons_end``, ``test_result_record``,
+``negative_results_record``).
 """
 
 from __future__ import annotations
@@ -58,3 +59,12 @@ def test_result(
             source_id=source_id,
         )
     )
+
+
+def negative_results(entries: Iterable[tuple[Iterable[int], dt.datetime, int | None]]) -> int:
+    """Negative-test facts of many tubes at once: (person ids, sampled at, source
+    tube id or None), in order; one status call."""
+    facts = [(ids, at, src) for ids, at, src in entries if ids]
+    if not facts:
+        return 0
+    return int(_status().negative_results_record(facts, source_type="screening.tube"))

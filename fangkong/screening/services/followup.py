@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import transaction
@@ -79,9 +80,12 @@ def _members(
     return out
 
 
-def results_apply_consequences(*, actor: Any, tubes: list[Tube]) -> dict[str, int]:
-    """Run the consequences of newly applied results (inside the caller's transaction)."""
-    by_result: dict[str, list[Tube]] = defaultdict(list)
+def results_apply_consequences(*, actor: Any, tubes: Sequence[Any]) -> dict[str, int]:
+    """Run the consequences of newly applied results (inside the caller's transaction).
+
+    ``tubes``: ``Tube`` instances; for negative results anything with ``pk`` and
+    ``result`` will do (the import path passes light rows for those)."""
+    by_result: dict[str, list[Any]] = defaultdict(list)
     for t in tubes:
         by_result[t.result].append(t)
     counts = {"reasons": 0, "tasks": 0, "cases": 0, "ended": 0}
@@ -96,34 +100,37 @@ def results_apply_consequences(*, actor: Any, tubes: list[Tube]) -> dict[str, in
     return counts
 
 
-def _negatives(tubes: list[Tube]) -> int:
-    """Negative-test facts, one call per sampling minute (bulk-safe for a whole
-    round); each call carries the latest sampling time of its minute."""
-    members: dict[int, list[tuple[int, dt.datetime]]] = defaultdict(list)
-    for tid, pid, when in select_in(
-        "SELECT tube_id, person_id, sampled_at FROM screening_tubemember WHERE tube_id {in}",
-        [t.pk for t in tubes],
+def _negatives(tubes: Sequence[Any]) -> int:
+    """Negative-test facts, one entry per sampling minute (bulk-safe for a whole
+    round), all in one status call; each entry carries the latest sampling time
+    of its minute (a tube's sampling time: its earliest member's)."""
+    ids = [t.pk for t in tubes]
+    people: dict[int, list[int]] = defaultdict(list)
+    for tid, pid in select_in(
+        "SELECT tube_id, person_id FROM screening_tubemember WHERE tube_id {in}", ids
     ):
-        members[tid].append((pid, _db_time(when)))
-    groups: dict[dt.datetime, tuple[list[int], list[int], list[dt.datetime]]] = {}
-    for t in tubes:
-        rows = members.get(t.pk, [])
-        if not rows:
-            continue
-        at = min(r[1] for r in rows)
-        ids, tids, times = groups.setdefault(at.replace(second=0, microsecond=0), ([], [], []))
-        ids.extend(r[0] for r in rows)
-        tids.append(t.pk)
-        times.append(at)
-    ended = 0
-    for ids, tids, times in groups.values():
-        ended += bridge.test_result(
-            person_ids=ids,
-            result="negative",
-            sampled_at=max(times),
-            source_id=tids[0] if len(tids) == 1 else None,
+        people[tid].append(pid)
+    first = dict(
+        select_in(
+            "SELECT tube_id, MIN(sampled_at) FROM screening_tubemember WHERE tube_id {in} "
+            "GROUP BY tube_id",
+            ids,
         )
-    return ended
+    )
+    groups: dict[dt.datetime, tuple[list[int], list[int], list[dt.datetime]]] = {}
+    for tid in ids:
+        when = first.get(tid)
+        if when is None:
+            continue
+        at = _db_time(when)
+        pids, tids, times = groups.setdefault(at.replace(second=0, microsecond=0), ([], [], []))
+        pids.extend(people[tid])
+        tids.append(tid)
+        times.append(at)
+    return bridge.negative_results(
+        (pids, max(times), tids[0] if len(tids) == 1 else None)
+        for pids, tids, times in groups.values()
+    )
 
 
 def positives_handle(*, actor: Any, tubes: list[Tube]) -> dict[str, int]:

@@ -13,10 +13,11 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -191,7 +192,7 @@ def results_import(
     summary = ResultReportSummary(rows=len(clean))
     now = timezone.now()
     user_id = actor.pk if getattr(actor, "is_authenticated", False) else None
-    applied_tubes: list[Tube] = []
+    applied_tubes: list[Any] = []
     with transaction.atomic():
         for k in range(0, len(clean), CHUNK):
             part = clean[k : k + CHUNK]
@@ -218,28 +219,18 @@ def _import_chunk(
     summary: ResultReportSummary,
     now: dt.datetime,
     user_id: int | None,
-) -> list[Tube]:
+) -> list[Any]:
+    """Apply one chunk; the applied tubes (``AppliedTube`` for negatives, a ``Tube``
+    for the others) for ``results_apply_consequences``."""
     codes = [r.tube for r in part]
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    tubes: dict[str, Tube] = {}
     tube_sql = (
-        "SELECT id, barcode, round_id, lab_id, received_at, result, capacity, member_count, "
+        "SELECT barcode, id, round_id, lab_id, received_at, result, capacity, member_count, "
         "scope_path, state FROM screening_tube WHERE barcode {in}"
     )
-    for row in select_in(tube_sql + lock, codes):
-        pk, code, round_id, lab_id, received, result, capacity, count, path, state = row
-        tubes[code] = Tube(
-            pk=pk,
-            barcode=code,
-            round_id=round_id,
-            lab_id=lab_id,
-            received_at=received,
-            result=result,
-            capacity=capacity,
-            member_count=count,
-            scope_path=path,
-            state=state,
-        )
+    # Plain rows (barcode, id, round, lab, received, result, capacity, count, path,
+    # state); a Tube instance only for the few positive and invalid results.
+    tubes = {row[0]: row for row in select_in(tube_sql + lock, codes)}
     # Reports already held or in conflict for these tubes (so a repeat adds nothing).
     pending = {
         (code, result)
@@ -254,50 +245,58 @@ def _import_chunk(
     reports: list[tuple[Any, ...]] = []
     updates: list[tuple[Any, ...]] = []
     events: list[tuple[Any, ...]] = []
-    applied: list[Tube] = []
+    applied: list[Any] = []
+    lab_pk, lab_name, lab_path = lab.pk, lab.name, lab.scope_path
+    applied_status, conflict_status = ResultReport.Status.APPLIED, ResultReport.Status.CONFLICT
+    reported, stage = Tube.State.REPORTED, CustodyEvent.Stage.REPORTED
+    negative = Tube.Result.NEGATIVE
     for r in part:
         tube = tubes.get(r.tube)
         at = r.reported_at or now
-        if tube is not None and tube.result:
-            if tube.result == r.result:
+        if tube is None:
+            status = ResultReport.Status.HELD_UNKNOWN
+        elif tube[5]:
+            if tube[5] == r.result:
                 summary.duplicates += 1
                 continue
-            status = ResultReport.Status.CONFLICT
-        elif tube is None:
-            status = ResultReport.Status.HELD_UNKNOWN
-        elif tube.lab_id != lab.pk or tube.received_at is None:
+            status = conflict_status
+        elif tube[3] != lab_pk or tube[4] is None:
             status = ResultReport.Status.HELD_NOT_RECEIVED
         else:
-            status = ResultReport.Status.APPLIED
-        if status != ResultReport.Status.APPLIED:
+            status = applied_status
+        if status != applied_status:
             if (r.tube, r.result) in pending:
                 summary.duplicates += 1
                 continue
             pending.add((r.tube, r.result))
-            if status == ResultReport.Status.CONFLICT:
+            if status == conflict_status:
                 summary.conflicts += 1
             else:
                 summary.held += 1
         else:
             assert tube is not None
+            pk = tube[1]
+            tubes[r.tube] = (*tube[:5], r.result, *tube[6:])  # a repeat row: a duplicate
             summary.applied += 1
-            tube.result, tube.reported_at, tube.state = r.result, at, Tube.State.REPORTED
-            updates.append((r.result, at, Tube.State.REPORTED, now, tube.pk))
-            events.append((tube.pk, CustodyEvent.Stage.REPORTED, at, lab.name, lab.pk, user_id))
-            applied.append(tube)
+            updates.append((r.result, at, reported, now, pk))
+            events.append((pk, stage, at, lab_name, lab_pk, user_id))
+            if r.result == negative:
+                applied.append(AppliedTube(pk, r.result))
+            else:
+                applied.append(_tube(tube, r.result, at))
         reports.append(
             (
                 now,
                 now,
                 r.tube,
-                tube.pk if tube is not None else None,
-                lab.pk,
+                tube[1] if tube is not None else None,
+                lab_pk,
                 r.result,
                 _json(r.ct_values),
                 at,
                 user_id,
                 status,
-                tube.scope_path if tube is not None else lab.scope_path,
+                tube[8] if tube is not None else lab_path,
             )
         )
     update_rows(Tube._meta.db_table, ["result", "reported_at", "state", "updated_at"], updates)
@@ -326,9 +325,33 @@ def _import_chunk(
     return applied
 
 
-def _json(value: dict[str, float]) -> str:
-    import json
+class AppliedTube(NamedTuple):
+    """A tube whose negative result was just applied (all its consequences need)."""
 
+    pk: int
+    result: str
+
+
+def _tube(row: tuple[Any, ...], result: str, at: dt.datetime) -> Tube:
+    _code, pk, round_id, lab_id, received, _old, capacity, count, path, _state = row
+    return Tube(
+        pk=pk,
+        barcode=_code,
+        round_id=round_id,
+        lab_id=lab_id,
+        received_at=received,
+        result=result,
+        reported_at=at,
+        capacity=capacity,
+        member_count=count,
+        scope_path=path,
+        state=Tube.State.REPORTED,
+    )
+
+
+def _json(value: dict[str, float]) -> str:
+    if not value:
+        return "{}"
     return json.dumps(value, separators=(",", ":"))
 
 

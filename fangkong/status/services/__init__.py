@@ -1,6 +1,8 @@
 """Writes of the status app (re-exported for other apps)."""
 
 from fangkong.status.services.reasons import (
+    NegativeResult,
+    negative_results_record,
     reasons_end,
     reasons_expire,
     reasons_grant,
@@ -8,4 +10,12 @@ from fangkong.status.services.reasons import (
     test_result_record,
 )
 
-__all__ = ["reasons_end", "reasons_expire", "reasons_grant", "recompute", "test_result_record"]
+__all__ = [
+    "NegativeResult",
+    "negative_results_record",
+    "reasons_end",
+    "reasons_expire",
+    "reasons_grant",
+    "recompute",
+    "test_result_record",
+]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.cache import cache
 from django.db import connection, transaction
@@ -477,6 +477,111 @@ def _spaced_count(times: list[dt.datetime], interval_hours: int) -> int:
     return count
 
 
+class NegativeResult(NamedTuple):
+    """One negative-test fact: these people, sampled at that time, from that source."""
+
+    person_ids: Iterable[int]
+    sampled_at: dt.datetime
+    source_id: int | None = None
+
+
+FEW_PEOPLE = 5000  # up to this many people, candidate reasons are looked up by person
+
+
+def _clearable(ids: list[int], latest: dt.datetime, now: dt.datetime) -> list[tuple[Any, ...]]:
+    """Active reasons of these people whose rule ends them on negative tests and that
+    began by ``latest``: (id, person_id, starts_at, negatives, needed, interval, how).
+
+    Many people at once (a whole round's results): such reasons are usually few, so
+    they are read once and matched in Python, instead of sending every person id to
+    the database; if there are more of them than people, by person after all."""
+    base = Reason.objects.filter(
+        _active(now), rule__clear_negative_tests__gt=0, starts_at__lte=latest
+    ).order_by()
+    columns = (
+        "pk",
+        "person_id",
+        "starts_at",
+        "negatives",
+        "rule__clear_negative_tests",
+        "rule__clear_interval_hours",
+        "rule__clear_how",
+    )
+    rows: list[tuple[Any, ...]]
+    if len(ids) > FEW_PEOPLE:
+        rows = list(base.values_list(*columns)[: len(ids) + 1])
+        if len(rows) <= len(ids):
+            wanted = set(ids)
+            return [r for r in rows if r[1] in wanted]
+    rows = []
+    for part in _chunks(ids):
+        rows.extend(_in(base, "person_id", part).values_list(*columns))
+    return rows
+
+
+def negative_results_record(
+    entries: Iterable[NegativeResult | tuple[Iterable[int], dt.datetime, int | None]],
+    *,
+    source_type: str = "screening.tube",
+) -> int:
+    """Many negative-test facts at once (a lab's file, a whole round): the same as
+    one ``test_result_record`` per entry, in order, with the candidate reasons read
+    once. A reason ends after N negative tests (spaced by its rule's interval) taken
+    after it began; each entry that ends reasons is audited; the people whose level
+    changed are notified. Returns reasons ended."""
+    facts = [NegativeResult(*e) for e in entries]
+    cleaned = [(_clean_ids(f.person_ids), f.sampled_at, f.source_id) for f in facts]
+    everyone = sorted({pid for ids, _at, _src in cleaned for pid in ids})
+    if not everyone:
+        return 0
+    now = timezone.now()
+    latest = max(at for _ids, at, _src in cleaned)
+    with transaction.atomic():
+        candidates: dict[int, list[list[Any]]] = defaultdict(list)
+        for row in _clearable(everyone, latest, now):
+            candidates[row[1]].append([row[0], row[1], row[2], list(row[3] or []), *row[4:]])
+        if not candidates:
+            return 0
+        touched: dict[int, list[Any]] = {}
+        done: set[int] = set()
+        ended: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for ids, sampled_at, source_id in cleaned:
+            stamp = sampled_at.isoformat()
+            by_how: dict[str, list[tuple[int, int]]] = defaultdict(list)
+            for pid in ids:
+                for reason in candidates.get(pid, ()):
+                    rid, _pid, starts_at, negatives, needed, interval, how = reason
+                    if rid in done or starts_at > sampled_at:
+                        continue
+                    if stamp not in negatives:
+                        negatives.append(stamp)
+                    touched[rid] = reason
+                    times = [dt.datetime.fromisoformat(s) for s in negatives]
+                    if _spaced_count(times, interval) >= needed:
+                        done.add(rid)
+                        by_how[how or "negative_tests"].append((rid, pid))
+            for how, rows in by_how.items():
+                audit_record(
+                    actor=None,
+                    action="status.reason_end",
+                    object_type="status.reason",
+                    object_id=f"{source_type}:{source_id}",
+                    person_id=rows[0][1] if len(rows) == 1 else None,
+                    changes={"how": [None, how], "reasons": [None, len(rows)]},
+                )
+                ended[how].extend(rows)
+        if touched:
+            Reason.objects.bulk_update(
+                [Reason(pk=rid, negatives=r[3]) for rid, r in touched.items()],
+                ["negatives"],
+                batch_size=1000,
+            )
+        return sum(
+            _end_rows(rows, how=how, actor=None, now=now, notify=True)
+            for how, rows in ended.items()
+        )
+
+
 def test_result_record(
     *,
     person_ids: Iterable[int],
@@ -492,43 +597,9 @@ def test_result_record(
         raise ValidationFailed(fields={"result": _("A result is “negative” or “positive”.")})
     if result != "negative":
         return 0
-    now = timezone.now()
-    stamp = sampled_at.isoformat()
-    ended: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    with transaction.atomic():
-        for part in _chunks(_clean_ids(person_ids)):
-            pending = list(
-                Reason.objects.filter(
-                    _active(now),
-                    person_id__in=part,
-                    rule__clear_negative_tests__gt=0,
-                    starts_at__lte=sampled_at,
-                ).select_related("rule")
-            )
-            keep: list[Reason] = []
-            for reason in pending:
-                rule = reason.rule
-                assert rule is not None
-                if stamp not in reason.negatives:
-                    reason.negatives = [*reason.negatives, stamp]
-                times = [dt.datetime.fromisoformat(s) for s in reason.negatives]
-                if _spaced_count(times, rule.clear_interval_hours) >= rule.clear_negative_tests:
-                    ended[rule.clear_how or "negative_tests"].append((reason.pk, reason.person_id))
-                keep.append(reason)
-            if keep:
-                Reason.objects.bulk_update(keep, ["negatives"], batch_size=1000)
-        total = 0
-        for how, rows in ended.items():
-            audit_record(
-                actor=None,
-                action="status.reason_end",
-                object_type="status.reason",
-                object_id=f"{source_type}:{source_id}",
-                person_id=rows[0][1] if len(rows) == 1 else None,
-                changes={"how": [None, how], "reasons": [None, len(rows)]},
-            )
-            total += _end_rows(rows, how=how, actor=None, now=now, notify=True)
-    return total
+    return negative_results_record(
+        [NegativeResult(person_ids, sampled_at, source_id)], source_type=source_type
+    )
 
 
 def reasons_expire(*, now: dt.datetime | None = None) -> int:
