@@ -91,3 +91,10 @@ def select_in(sql: str, values: Sequence[Any], params: Sequence[Any] = ()) -> li
             cursor.execute(sql.replace("{in}", f"IN ({marks})"), [*params, *part])
             out.extend(cursor.fetchall())
     return out
+
+
+def db_time(value: Any) -> dt.datetime:
+    """A datetime read on a raw cursor, aware (SQLite gives naive UTC text)."""
+    if isinstance(value, dt.datetime):
+        return value if value.utcoffset() is not None else value.replace(tzinfo=dt.UTC)
+    return dt.datetime.fromisoformat(str(value)).replace(tzinfo=dt.UTC)

@@ -33,7 +33,7 @@ from fangkong.core.services import PersonData, person_create
 from fangkong.core.signing import person_id_from_token
 from fangkong.screening.models import CustodyEvent, Round, Site, Task, Team, Tube, TubeMember
 from fangkong.screening.services.rounds import access_round
-from fangkong.screening.sql import copy_rows, select_in, update_rows
+from fangkong.screening.sql import copy_rows, db_time, select_in, update_rows
 
 # --- Messages (one place, so the API, the page and the batch say the same) -----------
 
@@ -246,10 +246,7 @@ def _who_by_token(token: str) -> _Who:
     raise NotFound(fields={"person_token": _("This personal code is not registered.")})
 
 
-def _db_time(value: Any) -> dt.datetime:
-    if isinstance(value, dt.datetime):
-        return value if timezone.is_aware(value) else value.replace(tzinfo=dt.UTC)
-    return dt.datetime.fromisoformat(str(value)).replace(tzinfo=dt.UTC)
+_db_time = db_time
 
 
 def tube_scan(
@@ -344,7 +341,11 @@ def tube_close(*, actor: Any, barcode: str, closed_at: dt.datetime | None = None
         tube.state = Tube.State.CLOSED
         tube.closed_at = at
         tube.save(update_fields=["state", "closed_at", "updated_at"])
-        _after_close(actor, [tube], place=tube.site.name if tube.site_id and tube.site else "")
+        _after_close(
+            actor,
+            [(tube.pk, tube.capacity, tube.closed_at)],
+            place=tube.site.name if tube.site_id and tube.site else "",
+        )
         audit_record(
             actor=actor,
             action="screening.tube.close",
@@ -355,20 +356,23 @@ def tube_close(*, actor: Any, barcode: str, closed_at: dt.datetime | None = None
     return tube
 
 
-def _after_close(actor: Any, tubes: Sequence[Tube], *, place: str = "") -> None:
-    """Custody 'collected' for each tube; single-tube samples settle retest and
-    resample tasks; standing schedules move on."""
+def _after_close(
+    actor: Any, tubes: Sequence[tuple[int, int, dt.datetime | None]], *, place: str = ""
+) -> None:
+    """Custody 'collected' for each tube (id, capacity, closed at); single-tube
+    samples settle retest and resample tasks; standing schedules move on."""
     from fangkong.screening.services.schedules import schedules_record_sampled
 
     user_id = actor.pk if getattr(actor, "is_authenticated", False) else None
     now = timezone.now()
+    collected = CustodyEvent.Stage.COLLECTED
     copy_rows(
         CustodyEvent._meta.db_table,
         ["tube_id", "stage", "time", "place", "user_id"],
-        [(t.pk, CustodyEvent.Stage.COLLECTED, t.closed_at or now, place, user_id) for t in tubes],
+        [(pk, collected, closed_at or now, place, user_id) for pk, _cap, closed_at in tubes],
     )
-    ids = [t.pk for t in tubes]
-    single = [t.pk for t in tubes if t.capacity == 1]
+    ids = [pk for pk, _cap, _at in tubes]
+    single = [pk for pk, cap, _at in tubes if cap == 1]
     # Open tasks are few; skip the lookups when there are none at all.
     if Task.objects.filter(state=Task.State.OPEN).exists():
         done = {"state": Task.State.DONE, "done_at": now, "updated_at": now}
@@ -400,20 +404,43 @@ class BatchItemOutcome:
     message: str = ""
 
 
-@dataclass
 class BatchReport:
-    items: list[BatchItemOutcome] = field(default_factory=list)
+    """Every item's outcome, in order (``items``). Plain successes (no warning) are
+    kept as (index, op, tube, person id) and made into outcomes only when asked."""
+
+    def __init__(self) -> None:
+        self._rows: list[BatchItemOutcome | tuple[int, str, str, int | None]] = []
+        self._items: list[BatchItemOutcome] | None = None
+
+    @property
+    def items(self) -> list[BatchItemOutcome]:
+        if self._items is None or len(self._items) != len(self._rows):
+            self._items = [
+                r
+                if isinstance(r, BatchItemOutcome)
+                else BatchItemOutcome(r[0], r[1], r[2], "ok", r[3])
+                for r in self._rows
+            ]
+        return self._items
+
+    def _outcomes(self) -> list[BatchItemOutcome]:
+        """The items that are not plain successes."""
+        return [r for r in self._rows if isinstance(r, BatchItemOutcome)]
 
     def count(self, status: str) -> int:
-        return sum(1 for i in self.items if i.status == status)
+        others = sum(1 for r in self._outcomes() if r.status == status)
+        if status != "ok":
+            return others
+        return others + sum(1 for r in self._rows if not isinstance(r, BatchItemOutcome))
 
     def as_dict(self) -> dict[str, Any]:
+        others = self._outcomes()
         return {
             "ok": self.count("ok"),
             "duplicate": self.count("duplicate"),
             "refused": self.count("refused"),
-            "warnings": sum(1 for i in self.items if i.warning),
-            "items": [i.__dict__ for i in self.items if i.status != "ok" or i.warning],
+            "warnings": sum(1 for i in others if i.warning),
+            "items": [i.__dict__ for i in others if i.status != "ok" or i.warning],
         }
 
 
@@ -432,6 +459,8 @@ class _MemTube:
 
 
 def _as_time(value: Any, field_name: str = "at") -> dt.datetime:
+    if value.__class__ is dt.datetime and value.utcoffset() is not None:
+        return value  # already aware (the common case in a big batch)
     if isinstance(value, dt.datetime):
         at = value
     else:
@@ -453,8 +482,9 @@ def _resolve_people(actor: Any, items: Sequence[dict[str, Any]]) -> dict[int, An
         if item.get("op", "scan") != "scan":
             continue
         try:
-            if item.get("person_id") is not None:
-                ids[i] = int(item["person_id"])
+            given = item.get("person_id")
+            if given is not None:
+                ids[i] = given if given.__class__ is int else int(given)
             elif item.get("person_token"):
                 ids[i] = person_id_from_token(item["person_token"], field="person_token")
             elif item.get("doc_number"):
@@ -473,7 +503,12 @@ def _resolve_people(actor: Any, items: Sequence[dict[str, Any]]) -> dict[int, An
     merged_targets = sorted({m for (_p, _s, m) in found.values() if m})
     for pid, path, merged in select_in(people_sql, merged_targets):
         found[pid] = (pid, path, merged)
+    plain = {pid: (pid, path) for pid, (_p, path, merged) in found.items() if not merged}
     for i, pid in ids.items():
+        known = plain.get(pid)
+        if known is not None:
+            out[i] = known
+            continue
         row = found.get(pid)
         hops = 0
         while row is not None and row[2] and hops < 5:
@@ -544,44 +579,42 @@ def sample_batch_submit(
     user_id = actor.pk if getattr(actor, "is_authenticated", False) else None
     with transaction.atomic():
         people = _resolve_people(actor, items)
-        barcodes = set()
-        for item in items:
-            code = str(item.get("tube") or "").strip()
-            if code:
-                barcodes.add(code)
+        raw_codes = [item.get("tube") for item in items]
+        codes = sorted(
+            {
+                c
+                for c in ((r if r.__class__ is str else str(r or "")).strip() for r in raw_codes)
+                if c
+            }
+        )
         tubes: dict[str, _MemTube] = {}
         other_round: set[str] = set()
         out_of_scope: set[str] = set()
-        codes = sorted(barcodes)
         id_to_code: dict[int, str] = {}
+        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+        tube_sql = (
+            "SELECT id, barcode, round_id, capacity, member_count, state, opened_at, "
+            "scope_path FROM screening_tube WHERE barcode {in}"
+        )
         for k in range(0, len(codes), 5000):
-            qs = Tube.objects.filter(barcode__in=codes[k : k + 5000])
-            if len(codes) <= 5000:
-                qs = qs.select_for_update()
-            for t in qs.values_list(
-                "pk",
-                "barcode",
-                "round_id",
-                "capacity",
-                "member_count",
-                "state",
-                "opened_at",
-                "scope_path",
+            sql = tube_sql + lock if len(codes) <= 5000 else tube_sql
+            for pk, code, r_id, cap, count, state, opened, path in select_in(
+                sql, codes[k : k + 5000]
             ):
-                pk, code, r_id, cap, count, state, opened, path = t
                 if r_id != rnd.pk:
                     other_round.add(code)
                     continue
                 if not permissions.in_scope(actor, path):
                     out_of_scope.add(code)
                     continue
-                tubes[code] = _MemTube(pk, code, cap, count, state, opened)
+                tubes[code] = _MemTube(pk, code, cap, count, state, _db_time(opened))
                 id_to_code[pk] = code
-        # Earlier samples of these people in this round (tube code, time).
+        # People already sampled in this round (for the warning); earlier links of
+        # the tubes of this batch. By person only (their index; few links each), the
+        # round checked here: a round_id condition tempts the planner into a bitmap
+        # of the whole round.
         pids = sorted({p[0] for p in people.values() if isinstance(p, tuple)})
-        earlier: dict[int, list[tuple[str, dt.datetime]]] = defaultdict(list)
-        # By person only (their index; few links each), the round checked here: a
-        # round_id condition tempts the planner into a bitmap of the whole round.
+        sampled: set[int] = set()
         for pid, tube_id, when, round_id in select_in(
             "SELECT person_id, tube_id, sampled_at, round_id FROM screening_tubemember "
             "WHERE person_id {in}",
@@ -589,79 +622,93 @@ def sample_batch_submit(
         ):
             if round_id != rnd.pk:
                 continue
-            at = _db_time(when)
-            code = id_to_code.get(tube_id, f"#{tube_id}")
-            earlier[pid].append((code, at))
+            sampled.add(pid)
+            code = id_to_code.get(tube_id, "")
             if code in tubes:
-                tubes[code].members[pid] = at
-        new_members: list[tuple[str, int, str, dt.datetime, bool]] = []
+                tubes[code].members[pid] = _db_time(when)
+        new_members: list[tuple[_MemTube, int, str, dt.datetime, bool]] = []
+        rows = report._rows
+        valid_codes: set[str] = set()
+        open_state = Tube.State.OPEN
         for i, item in enumerate(items):
             op = item.get("op", "scan")
-            code = str(item.get("tube") or "").strip()
-            outcome = BatchItemOutcome(index=i, op=op, tube=code, status="ok")
-            report.items.append(outcome)
+            raw = raw_codes[i]
+            code = raw.strip() if raw.__class__ is str else str(raw or "").strip()
+            pid = None
+            warning = ""
+            status = "ok"
             try:
-                code = _clean_barcode(code, "tube")
-                at = _as_time(item.get("at") or timezone.now())
+                if code not in valid_codes:
+                    code = _clean_barcode(code, "tube")
+                    valid_codes.add(code)
+                at = item.get("at")
+                if at.__class__ is not dt.datetime or at.utcoffset() is None:
+                    at = _as_time(at or timezone.now())
                 if code in other_round:
                     raise Conflict(fields={"tube": _barcode_used_msg()})
                 if code in out_of_scope:
                     raise NotFound(fields={"tube": _("No such tube.")})
                 tube = tubes.get(code)
-                if op == "open":
-                    if tube is not None:
-                        if tube.opened_at == at:
-                            outcome.status = "duplicate"
-                            continue
-                        raise Conflict(fields={"tube": _barcode_used_msg()})
-                    cap = _check_capacity(rnd, item.get("capacity"))
-                    tubes[code] = _MemTube(None, code, cap, 0, Tube.State.OPEN, at, new=True)
-                elif op == "scan":
+                if op == "scan":
                     who = people.get(i)
-                    if isinstance(who, ApplicationError):
-                        raise who
-                    if who is None:
+                    if who.__class__ is not tuple:
+                        if isinstance(who, ApplicationError):
+                            raise who
                         raise ValidationFailed(fields={"person": _("Unknown person.")})
                     pid, path = who
-                    outcome.person_id = pid
                     if tube is None:
                         tube = tubes[code] = _MemTube(
-                            None, code, rnd.pooling_ratio, 0, Tube.State.OPEN, at, new=True
+                            None, code, rnd.pooling_ratio, 0, open_state, at, new=True
                         )
-                    if tube.members.get(pid) == at:
-                        outcome.status = "duplicate"
-                        continue
-                    if tube.state != Tube.State.OPEN:
+                    members = tube.members
+                    if members.get(pid) == at:
+                        status = "duplicate"
+                    elif tube.state != open_state:
                         raise ValidationFailed(fields={"tube": _closed_msg()})
-                    if pid in tube.members:
+                    elif pid in members:
                         raise Conflict(fields={"person": _twice_msg()})
-                    if tube.count >= tube.capacity:
+                    elif tube.count >= tube.capacity:
                         raise ValidationFailed(fields={"tube": _full_msg(tube.capacity)})
-                    repeat = bool(earlier.get(pid))
-                    if repeat:
-                        outcome.warning = _warn_msg()
-                    tube.members[pid] = at
-                    tube.count += 1
-                    earlier[pid].append((code, at))
-                    new_members.append((code, pid, path, at, repeat))
+                    else:
+                        repeat = pid in sampled
+                        if repeat:
+                            warning = _warn_msg()
+                        else:
+                            sampled.add(pid)
+                        members[pid] = at
+                        tube.count += 1
+                        new_members.append((tube, pid, path, at, repeat))
+                elif op == "open":
+                    if tube is not None:
+                        if tube.opened_at != at:
+                            raise Conflict(fields={"tube": _barcode_used_msg()})
+                        status = "duplicate"
+                    else:
+                        cap = _check_capacity(rnd, item.get("capacity"))
+                        tubes[code] = _MemTube(None, code, cap, 0, open_state, at, new=True)
                 elif op == "close":
                     if tube is None:
                         raise NotFound(fields={"tube": _("No such tube; open it first.")})
-                    if tube.state != Tube.State.OPEN:
-                        outcome.status = "duplicate"
-                        continue
-                    if tube.count == 0:
+                    if tube.state != open_state:
+                        status = "duplicate"
+                    elif tube.count == 0:
                         raise ValidationFailed(
                             fields={"tube": _("This tube is empty; scan at least one person.")}
                         )
-                    tube.state = Tube.State.CLOSED
-                    tube.closed_at = at
-                    tube.closed_now = True
+                    else:
+                        tube.state = Tube.State.CLOSED
+                        tube.closed_at = at
+                        tube.closed_now = True
                 else:
                     raise ValidationFailed(fields={"op": _("Unknown operation.")})
             except ApplicationError as exc:
-                outcome.status = "refused"
-                outcome.field, outcome.message = _refusal(exc)
+                name, message = _refusal(exc)
+                rows.append(BatchItemOutcome(i, op, code, "refused", pid, "", name, message))
+                continue
+            if status == "ok" and not warning:
+                rows.append((i, op, code, pid))
+            else:
+                rows.append(BatchItemOutcome(i, op, code, status, pid, warning))
         _batch_write(actor, rnd, site, team, scope, user_id, tubes, new_members)
     return report
 
@@ -674,9 +721,10 @@ def _batch_write(
     scope: str,
     user_id: int | None,
     tubes: dict[str, _MemTube],
-    new_members: list[tuple[str, int, str, dt.datetime, bool]],
+    new_members: list[tuple[_MemTube, int, str, dt.datetime, bool]],
 ) -> None:
     created = [t for t in tubes.values() if t.new]
+    round_pk = rnd.pk
     now = timezone.now()
     if created:
         copy_rows(
@@ -740,14 +788,17 @@ def _batch_write(
             "repeat",
         ],
         [
-            (tubes[code].id, rnd.pk, pid, path, at, user_id, repeat)
-            for code, pid, path, at, repeat in new_members
+            (t.id, round_pk, pid, path, at, user_id, repeat)
+            for t, pid, path, at, repeat in new_members
         ],
     )
     closed = [t for t in tubes.values() if t.closed_now]
     if closed:
-        objs = [Tube(pk=t.id, capacity=t.capacity, closed_at=t.closed_at) for t in closed]
-        _after_close(actor, objs, place=site.name if site else "")
+        _after_close(
+            actor,
+            [(t.id, t.capacity, t.closed_at) for t in closed if t.id is not None],
+            place=site.name if site else "",
+        )
     if created or new_members or closed:
         audit_record(
             actor=actor,

@@ -13,8 +13,9 @@ from django.utils.translation import gettext as _
 
 from fangkong.core.audit import audit_record
 from fangkong.core.models import Person
-from fangkong.screening.models import Schedule, ScheduleState, TubeMember
+from fangkong.screening.models import Schedule, ScheduleState
 from fangkong.screening.services import bridge
+from fangkong.screening.sql import db_time, select_in
 
 SOURCE = "screening.schedule"
 
@@ -30,26 +31,26 @@ def schedules_record_sampled(*, tube_ids: Iterable[int], actor: Any = None) -> i
     if not by_group:
         return 0
     ids = list(tube_ids)
-    touched = 0
-    through = Person.key_groups.through.objects
-    for k in range(0, len(ids), 2000):
-        part = ids[k : k + 2000]
-        links = list(
-            through.filter(
-                keygroup_id__in=list(by_group),
-                person_id__in=TubeMember.objects.filter(tube_id__in=part).values("person_id"),
-            ).values_list("person_id", "keygroup_id")
-        )
-        if not links:
-            continue
-        members = dict(
-            TubeMember.objects.filter(
-                tube_id__in=part, person_id__in=[p for p, _g in links]
-            ).values_list("person_id", "sampled_at")
-        )
-        pairs = [(pid, by_group[gid]) for pid, gid in links if pid in members]
-        touched += _advance(pairs, members, actor)
-    return touched
+    groups = sorted(by_group)
+    links_table = Person.key_groups.through._meta.db_table
+    # One narrow read for all the tubes: the scheduled people among their members.
+    rows = select_in(
+        "SELECT m.person_id, m.sampled_at, k.keygroup_id "  # noqa: S608
+        f"FROM screening_tubemember m JOIN {links_table} k ON k.person_id = m.person_id "
+        f"WHERE k.keygroup_id IN ({', '.join(['%s'] * len(groups))}) AND m.tube_id {{in}}",
+        ids,
+        groups,
+    )
+    if not rows:
+        return 0
+    members: dict[int, dt.datetime] = {}
+    links: set[tuple[int, int]] = set()
+    for pid, when, gid in rows:
+        at = db_time(when)
+        if pid not in members or at > members[pid]:
+            members[pid] = at  # sampled in two of these tubes: the later counts
+        links.add((pid, gid))
+    return _advance([(pid, by_group[gid]) for pid, gid in sorted(links)], members, actor)
 
 
 def _advance(pairs: list[tuple[int, Schedule]], sampled: dict[int, dt.datetime], actor: Any) -> int:
