@@ -72,12 +72,14 @@ class FastPath:
 
     # --- what Django's middleware would do ---------------------------------------------
 
+    token_auth = False  # True: the request must carry an API token (staff devices)
+
     def plain_request(self, environ: dict[str, Any]) -> bool:
-        """No credentials, no cookies (sessions, language choice: Django's business), an
-        allowed host, and HTTPS where it is required."""
+        """No cookies (sessions, language choice: Django's business), credentials only
+        where expected (an API token), an allowed host, and HTTPS where required."""
+        has_token = "HTTP_AUTHORIZATION" in environ or "HTTP_X_API_TOKEN" in environ
         if (
-            "HTTP_AUTHORIZATION" in environ
-            or "HTTP_X_API_TOKEN" in environ
+            has_token != self.token_auth
             or "HTTP_COOKIE" in environ
             or not self.host_allowed(environ)
         ):
@@ -138,6 +140,27 @@ class FastPath:
             self._languages[accept] = found
         return found
 
+    def read_json(self, environ: dict[str, Any], max_body: int = 2048) -> Any:
+        """The JSON body of a small request (``None`` if it is not one); the body is
+        put back so Django can read it again when the request is handed over."""
+        import io
+        import json
+
+        content_type = environ.get("CONTENT_TYPE", "").split(";")[0].strip()
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return None
+        if content_type != "application/json" or not 0 < length <= max_body:
+            return None
+        raw = environ["wsgi.input"].read(length)
+        environ["wsgi.input"] = io.BytesIO(raw)
+        environ["CONTENT_LENGTH"] = str(len(raw))
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return None
+
     def respond(
         self,
         environ: dict[str, Any],
@@ -146,11 +169,12 @@ class FastPath:
         *,
         language: str,
         extra: tuple[tuple[str, str], ...] = (),
+        content_type: str = "application/json",
     ) -> Answer:
         incoming = environ.get("HTTP_X_REQUEST_ID", "")
         request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
         headers = [
-            ("Content-Type", "application/json"),
+            ("Content-Type", content_type),
             *extra,
             ("Content-Language", language),
             ("Vary", "Accept-Language"),
@@ -161,11 +185,93 @@ class FastPath:
         return status, headers, body
 
 
+# --- Staff devices with an API token ------------------------------------------------
+
+_PRINCIPAL_SQL = (
+    "SELECT t.id, t.expires_at, t.last_used_at, u.id, u.username, u.is_active, "
+    "u.is_superuser, s.id, j.id, j.path, r.capabilities "
+    "FROM core_apitoken t JOIN auth_user u ON u.id = t.user_id "
+    "LEFT JOIN core_staffprofile s ON s.user_id = u.id "
+    "LEFT JOIN core_jurisdiction j ON j.id = s.jurisdiction_id "
+    "LEFT JOIN core_staffprofile_roles sr ON sr.staffprofile_id = s.id "
+    "LEFT JOIN core_role r ON r.id = sr.role_id "
+    "WHERE t.token_hash = %s AND t.revoked_at IS NULL"
+)
+
+
+def bearer_token(environ: dict[str, Any]) -> str | None:
+    """The API token of a request (``Authorization: Bearer`` or ``X-API-Token``)."""
+    header = environ.get("HTTP_AUTHORIZATION", "")
+    if header:
+        scheme, _sep, token = header.partition(" ")
+        return token.strip() or None if scheme.lower() == "bearer" else None
+    return environ.get("HTTP_X_API_TOKEN") or None
+
+
+def token_principal(token: str) -> Any | None:
+    """The staff user of a valid API token, with capabilities and area loaded, in one
+    query: the same rules as ``core.services.api_token_authenticate`` (not revoked,
+    not expired, active user; last use noted at most once a minute)."""
+    import datetime as dt
+    import json
+
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.utils import timezone
+
+    from fangkong.core import permissions
+    from fangkong.core.models import ApiToken, Jurisdiction, StaffProfile
+    from fangkong.core.services import _token_hash
+
+    with connection.cursor() as cur:
+        cur.execute(_PRINCIPAL_SQL, [_token_hash(token)])
+        rows = cur.fetchall()
+    if not rows:
+        return None
+    token_id, expires, last_used, user_id, username, active, superuser = rows[0][:7]
+    profile_id, node_id, path = rows[0][7:10]
+    if not active:
+        return None
+    now = timezone.now()
+
+    def aware(value: Any) -> dt.datetime | None:  # SQLite gives naive values or text (UTC)
+        if value is None:
+            return None
+        if not isinstance(value, dt.datetime):
+            value = dt.datetime.fromisoformat(str(value))
+        return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+    expires, last_used = aware(expires), aware(last_used)
+    if expires is not None and expires <= now:
+        return None
+    if last_used is None or (now - last_used).total_seconds() > 60:
+        ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
+    user = get_user_model()(
+        id=user_id, username=username, is_active=bool(active), is_superuser=bool(superuser)
+    )
+    caps: set[str] = set()
+    if superuser:
+        caps = set(permissions.CAPABILITIES)
+    elif profile_id is not None:
+        for row in rows:
+            value = row[10]
+            if isinstance(value, str):
+                value = json.loads(value)
+            caps.update(value or [])
+        profile = StaffProfile(id=profile_id, user_id=user_id, jurisdiction_id=node_id)
+        profile.jurisdiction = Jurisdiction(id=node_id, path=path)
+        user._state.fields_cache["staff"] = profile
+    setattr(user, permissions._CACHE_ATTR, frozenset(caps))
+    return user
+
+
 def wrap(app: WSGIApp) -> WSGIApp:
-    """``app`` with the project's fast paths in front (status check, check-in)."""
+    """``app`` with the project's fast paths in front (status check, check-in,
+    sampling scan)."""
     if os.environ.get("FANGKONG_FASTPATHS", "1") == "0":
         return app
     from fangkong.investigation.wsgi import CheckinFastPath
+    from fangkong.screening.wsgi import ScanFastPath
     from fangkong.status.wsgi import StatusCheckFastPath
 
-    return StatusCheckFastPath(CheckinFastPath(app))
+    return StatusCheckFastPath(CheckinFastPath(ScanFastPath(app)))

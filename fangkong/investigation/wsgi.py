@@ -12,12 +12,11 @@ explains it in the reader's language; a refusal writes nothing).
 
 from __future__ import annotations
 
-import io
 import json
 from typing import Any
 
-from django.core.serializers.json import DjangoJSONEncoder
 from django.core import signals
+from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import translation
 
 from fangkong.core.errors import ApplicationError
@@ -32,20 +31,7 @@ class CheckinFastPath(FastPath):
     path = CHECKIN_PATH
 
     def answer(self, environ: dict[str, Any]) -> Answer | None:
-        content_type = environ.get("CONTENT_TYPE", "").split(";")[0].strip()
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            return None
-        if content_type != "application/json" or not 0 < length <= MAX_BODY:
-            return None
-        raw = environ["wsgi.input"].read(length)
-        environ["wsgi.input"] = io.BytesIO(raw)  # Django reads it again if we hand over
-        environ["CONTENT_LENGTH"] = str(len(raw))
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            return None
+        body = self.read_json(environ, MAX_BODY)
         if not isinstance(body, dict) or not set(body) <= {"venue_token", "person_token"}:
             return None
         venue_token, person_token = body.get("venue_token"), body.get("person_token")

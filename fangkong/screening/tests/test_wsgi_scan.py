@@ -1,0 +1,138 @@
+"""The sampler's scan answered in front of Django (``screening.wsgi``): the same
+answer and rows as the API, the same token rules, every refusal Django's."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from fangkong.conftest import make_staff
+from fangkong.core.fastpaths import token_principal
+from fangkong.core.models import ApiToken
+from fangkong.core.services import api_token_create
+from fangkong.core.signing import person_token
+from fangkong.core.tests.wsgi_support import SECURITY_HEADERS, Recorder, wsgi_call
+from fangkong.screening.models import TubeMember
+from fangkong.screening.services import sampling
+from fangkong.screening.tests.kit import build, people
+from fangkong.screening.wsgi import SCAN_PATH, ScanFastPath
+
+
+@pytest.fixture
+def kit(city: Any) -> Any:
+    kit = build(city)
+    sampling.tube_open(actor=kit.sampler, round_id=kit.round.pk, barcode="A1", site_id=kit.site.pk)
+    return kit
+
+
+@pytest.fixture
+def app() -> Recorder:
+    return Recorder()
+
+
+def scan(app: Any, secret: str, body: dict[str, Any], **extra: str) -> tuple[int, Any, Any]:
+    return wsgi_call(
+        app,
+        "POST",
+        SCAN_PATH,
+        body=json.dumps(body).encode(),
+        HTTP_AUTHORIZATION=f"Bearer {secret}",
+        HTTP_ACCEPT_LANGUAGE="en",
+        **extra,
+    )
+
+
+def test_scans_are_answered_without_django_and_alike(kit: Any, app: Recorder) -> None:
+    _t, secret = api_token_create(actor=kit.sampler, name="lane 1")
+    a, b = people(kit.city, 2)
+    fast = ScanFastPath(app)
+    status, headers, out = scan(fast, secret, {"barcode": "A1", "person_token": person_token(a.pk)})
+    assert (status, app.calls) == (200, 0)
+    assert out == {
+        "tube": "A1",
+        "person_id": a.pk,
+        "person_name": a.name,
+        "added": True,
+        "member_count": 1,
+        "capacity": kit.round.pooling_ratio,
+        "warning": "",
+    }
+    d_status, d_headers, d_out = scan(
+        app, secret, {"barcode": "A1", "person_token": person_token(b.pk)}
+    )
+    assert (d_status, d_out["member_count"], set(d_out)) == (200, 2, set(out))
+    for name in SECURITY_HEADERS:
+        assert headers.get(name) == d_headers.get(name), name
+    assert TubeMember.objects.filter(tube__barcode="A1").count() == 2
+    assert ApiToken.objects.get().last_used_at is not None
+
+
+def test_refusals_are_djangos_and_write_nothing(kit: Any, app: Recorder) -> None:
+    _t, secret = api_token_create(actor=kit.sampler, name="lane 1")
+    (a,) = people(kit.city, 1)
+    fast = ScanFastPath(app)
+    assert scan(fast, secret, {"barcode": "A1", "person_token": person_token(a.pk)})[0] == 200
+    status, _h, out = scan(fast, secret, {"barcode": "A1", "person_token": person_token(a.pk)})
+    assert status == 409 and out["error"]["code"] == "person_twice"
+    status, _h, out = scan(fast, secret, {"barcode": "NOPE", "person_token": person_token(a.pk)})
+    assert status == 404 and "barcode" in out["error"]["fields"]
+    status, _h, out = scan(fast, secret, {"barcode": "A1", "person_token": "garbage"})
+    assert status == 400 and "person_token" in out["error"]["fields"]
+    assert app.calls == 3
+    assert TubeMember.objects.count() == 1
+
+
+def test_token_rules_are_the_apis(kit: Any, app: Recorder) -> None:
+    (a,) = people(kit.city, 1)
+    body = {"barcode": "A1", "person_token": person_token(a.pk)}
+    fast = ScanFastPath(app)
+    refused = scan(app, "fk_not-a-token", body)[0]  # Django's answer to a bad token
+    assert refused in (401, 403)
+    app.calls = 0
+    assert scan(fast, "fk_not-a-token", body)[0] == refused
+    row, secret = api_token_create(actor=kit.sampler, name="lost phone")
+    ApiToken.objects.filter(pk=row.pk).update(revoked_at=timezone.now())
+    assert token_principal(secret) is None
+    assert scan(fast, secret, body)[0] == refused
+    row, secret = api_token_create(
+        actor=kit.sampler, name="old", expires_at=timezone.now() - dt.timedelta(minutes=1)
+    )
+    assert token_principal(secret) is None and scan(fast, secret, body)[0] == refused
+    _row, secret = api_token_create(actor=kit.sampler, name="lane 2")
+    kit.sampler.is_active = False
+    kit.sampler.save(update_fields=["is_active"])
+    assert token_principal(secret) is None and scan(fast, secret, body)[0] == refused
+    assert app.calls == 4
+    assert not TubeMember.objects.exists()
+
+
+def test_capability_and_area_are_checked(kit: Any, app: Recorder) -> None:
+    (a,) = people(kit.city, 1)
+    body = {"barcode": "A1", "person_token": person_token(a.pk)}
+    fast = ScanFastPath(app)
+    _t, lab_secret = api_token_create(actor=kit.labtech, name="lab")  # no screening.sample
+    assert scan(fast, lab_secret, body)[0] == 403
+    other = make_staff("yz_sampler", kit.city.yingze, "sampler")
+    _t, other_secret = api_token_create(actor=other, name="yz")
+    assert scan(fast, other_secret, body)[0] == 404  # a tube of another district
+    principal = token_principal(other_secret)
+    assert principal is not None and principal.pk == other.pk
+    assert not TubeMember.objects.exists()
+
+
+def test_other_requests_go_to_django(kit: Any, app: Recorder) -> None:
+    _t, secret = api_token_create(actor=kit.sampler, name="lane 1")
+    (a,) = people(kit.city, 1)
+    fast = ScanFastPath(app)
+    later = {"barcode": "A1", "person_token": person_token(a.pk), "scanned_at": None}
+    assert scan(fast, secret, later)[0] == 200
+    assert app.calls == 1
+    # No token at all: Django's 401.
+    status, _h, _o = wsgi_call(
+        fast, "POST", SCAN_PATH, body=json.dumps({"barcode": "A1", "person_token": "x"}).encode()
+    )
+    assert status in (401, 403) and app.calls == 2
