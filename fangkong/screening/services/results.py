@@ -225,10 +225,10 @@ def _import_chunk(
     codes = [r.tube for r in part]
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     tube_sql = (
-        "SELECT barcode, id, round_id, lab_id, received_at, result, capacity, member_count, "
-        "scope_path, state FROM screening_tube WHERE barcode {in}"
+        "SELECT barcode, id, round_id, lab_id, received_at IS NOT NULL, result, capacity, "
+        "member_count, scope_path, state FROM screening_tube WHERE barcode {in}"
     )
-    # Plain rows (barcode, id, round, lab, received, result, capacity, count, path,
+    # Plain rows (barcode, id, round, lab, received?, result, capacity, count, path,
     # state); a Tube instance only for the few positive and invalid results.
     tubes = {row[0]: row for row in select_in(tube_sql + lock, codes)}
     # Reports already held or in conflict for these tubes (so a repeat adds nothing).
@@ -260,7 +260,7 @@ def _import_chunk(
                 summary.duplicates += 1
                 continue
             status = conflict_status
-        elif tube[3] != lab_pk or tube[4] is None:
+        elif tube[3] != lab_pk or not tube[4]:
             status = ResultReport.Status.HELD_NOT_RECEIVED
         else:
             status = applied_status
@@ -333,13 +333,12 @@ class AppliedTube(NamedTuple):
 
 
 def _tube(row: tuple[Any, ...], result: str, at: dt.datetime) -> Tube:
-    _code, pk, round_id, lab_id, received, _old, capacity, count, path, _state = row
+    code, pk, round_id, lab_id, _received, _old, capacity, count, path, _state = row
     return Tube(
         pk=pk,
-        barcode=_code,
+        barcode=code,
         round_id=round_id,
         lab_id=lab_id,
-        received_at=received,
         result=result,
         reported_at=at,
         capacity=capacity,
