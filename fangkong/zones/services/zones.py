@@ -442,7 +442,14 @@ class PermissionDeniedSelf(ApplicationError):
 
 
 def _sms_context(zone: Zone, level: ZoneLevel) -> dict[str, Any]:
-    return {"zone": zone.name, "level": level.name_zh, "rules": level.rules_zh[:400]}
+    """One context for the batch; each language's template takes its own names."""
+    return {
+        "zone": zone.name,
+        "level": level.name_zh,
+        "rules": level.rules_zh[:400],
+        "level_en": level.name_en or level.name_zh,
+        "rules_en": (level.rules_en or level.rules_zh)[:400],
+    }
 
 
 def _apply_declare(

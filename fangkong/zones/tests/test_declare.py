@@ -134,3 +134,16 @@ def test_a_refused_declaration_never_takes_effect(city, xiaodian_officer, comman
     assert zone_reasons(proposal.zone.pk) == []
     with pytest.raises(Conflict):
         services.proposal_approve(actor=commander, proposal_id=proposal.pk)
+
+
+def test_an_english_reader_gets_the_level_in_english(city, xiaodian_officer, commander):
+    from fangkong.core.models import Person
+
+    people = residents(city, 2)
+    Person.objects.filter(pk=people[1].pk).update(language="en")
+    declare(xiaodian_officer, commander, [city.xd_building])
+    batch = Batch.objects.get(template_code="zone_declared")
+    zh = Message.objects.get(batch=batch, person_id=people[0].pk).body
+    en = Message.objects.get(batch=batch, person_id=people[1].pk).body
+    assert "高风险区" in zh and "High-risk zone" not in zh
+    assert "High-risk zone" in en and "高风险区" not in en.replace("坞城高风险区", "")
