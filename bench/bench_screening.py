@@ -251,6 +251,7 @@ def _profile_report(prof: Any, what: str) -> None:
     prof.disable()
     print(f"--- profile: {what}")
     pstats.Stats(prof).sort_stats("cumulative").print_stats("fangkong|sql|execute", 40)
+    pstats.Stats(prof).sort_stats("cumulative").print_stats(45)
     pstats.Stats(prof).sort_stats("tottime").print_stats(25)
 
 

@@ -32,11 +32,23 @@ def copy_rows(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]])
 def update_rows(table: str, set_columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """``UPDATE table SET c1=%s, ... WHERE id=%s`` for each row (values..., id).
 
-    On PostgreSQL the rows go in as one COPY into a temporary table and one
+    Rows that set the same values (a lab's file of negatives: the same result,
+    state and time) go in as one ``UPDATE ... WHERE id IN`` per set of values. Else,
+    on PostgreSQL, the rows go in as one COPY into a temporary table and one
     ``UPDATE ... FROM`` (a set-based join instead of one statement per row)."""
     if not rows:
         return
     qn = connection.ops.quote_name
+    shared = _shared_values(rows)
+    if shared is not None:
+        sets = ", ".join(f"{qn(c)} = %s" for c in set_columns)
+        for values, ids in shared.items():
+            execute_in(
+                f"UPDATE {qn(table)} SET {sets} WHERE {qn('id')} {{in}}",  # noqa: S608
+                ids,
+                _adapt(values),
+            )
+        return
     if connection.vendor == "postgresql" and len(rows) > 50:
         cols = [*set_columns, "id"]
         with connection.cursor() as cursor:
@@ -64,6 +76,25 @@ def update_rows(table: str, set_columns: Sequence[str], rows: Sequence[Sequence[
         )
 
 
+def _shared_values(rows: Sequence[Sequence[Any]]) -> dict[tuple[Any, ...], list[Any]] | None:
+    """Ids by the values they are set to, when a few sets of values cover many rows."""
+    if len(rows) < 50:
+        return None
+    groups: dict[tuple[Any, ...], list[Any]] = {}
+    try:
+        for row in rows:
+            key = tuple(row[:-1])
+            ids = groups.get(key)
+            if ids is None:
+                if len(groups) >= 8:
+                    return None
+                ids = groups[key] = []
+            ids.append(row[-1])
+    except TypeError:  # a value that cannot be a key (a dict): row by row
+        return None
+    return groups
+
+
 def _adapt(row: Sequence[Any]) -> list[Any]:
     """Datetimes as the backend stores them (SQLite: naive UTC text)."""
     if connection.vendor == "postgresql":
@@ -84,6 +115,21 @@ def _pg_array(values: Sequence[Any]) -> tuple[Any, str]:
         quoted = (v.replace("\\", "\\\\").replace('"', '\\"') for v in values)
         return "{" + ",".join(f'"{v}"' for v in quoted) + "}", "::text[]"
     return list(values), ""
+
+
+def execute_in(sql: str, values: Sequence[Any], params: Sequence[Any] = ()) -> None:
+    """Like ``select_in`` for statements that return nothing (UPDATE, DELETE)."""
+    if not values:
+        return
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            array, cast = _pg_array(values)
+            cursor.execute(sql.replace("{in}", f"= ANY(%s{cast})"), [*params, array])
+            return
+        for k in range(0, len(values), 5000):
+            part = list(values[k : k + 5000])
+            marks = ", ".join(["%s"] * len(part))
+            cursor.execute(sql.replace("{in}", f"IN ({marks})"), [*params, *part])
 
 
 def select_in(sql: str, values: Sequence[Any], params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:

@@ -68,3 +68,9 @@ def negative_results(entries: Iterable[tuple[Iterable[int], dt.datetime, int | N
     if not facts:
         return 0
     return int(_status().negative_results_record(facts, source_type="screening.tube"))
+
+
+def clearable_people(*, sampled_by: dt.datetime, limit: int) -> set[int] | None:
+    """Who negative results taken by then could clear (None: more than ``limit``)."""
+    found = _status().people_with_clearable_reasons(sampled_by=sampled_by, limit=limit)
+    return None if found is None else {int(p) for p in found}

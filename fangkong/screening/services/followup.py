@@ -100,31 +100,43 @@ def results_apply_consequences(*, actor: Any, tubes: Sequence[Any]) -> dict[str,
     return counts
 
 
+FEW_CLEARABLE = 5000  # up to this many people with clearable reasons, fetch only theirs
+
+
 def _negatives(tubes: Sequence[Any]) -> int:
     """Negative-test facts, one entry per sampling minute (bulk-safe for a whole
     round), all in one status call; each entry carries the latest sampling time
-    of its minute (a tube's sampling time: its earliest member's)."""
+    of its minute (a tube's sampling time: its earliest member's). Only the members
+    who have a reason that negative tests can end are gathered (usually few)."""
     ids = [t.pk for t in tubes]
-    people: dict[int, list[int]] = defaultdict(list)
-    for tid, pid in select_in(
-        "SELECT tube_id, person_id FROM screening_tubemember WHERE tube_id {in}", ids
-    ):
-        people[tid].append(pid)
-    first = dict(
-        select_in(
+    first = {
+        tid: _db_time(when)
+        for tid, when in select_in(
             "SELECT tube_id, MIN(sampled_at) FROM screening_tubemember WHERE tube_id {in} "
             "GROUP BY tube_id",
             ids,
         )
-    )
+    }
+    if not first:
+        return 0
+    wanted = bridge.clearable_people(sampled_by=max(first.values()), limit=FEW_CLEARABLE)
+    if wanted is not None and not wanted:
+        return 0  # nobody these results could clear
+    members_sql = "SELECT tube_id, person_id FROM screening_tubemember WHERE "
+    params: list[int] = []
+    if wanted is not None:
+        members_sql += f"person_id IN ({', '.join(['%s'] * len(wanted))}) AND "
+        params = sorted(wanted)
+    people: dict[int, list[int]] = defaultdict(list)
+    for tid, pid in select_in(members_sql + "tube_id {in}", ids, params):
+        people[tid].append(pid)
     groups: dict[dt.datetime, tuple[list[int], list[int], list[dt.datetime]]] = {}
     for tid in ids:
-        when = first.get(tid)
-        if when is None:
+        at = first.get(tid)
+        if at is None:
             continue
-        at = _db_time(when)
         pids, tids, times = groups.setdefault(at.replace(second=0, microsecond=0), ([], [], []))
-        pids.extend(people[tid])
+        pids.extend(people.get(tid, ()))
         tids.append(tid)
         times.append(at)
     return bridge.negative_results(

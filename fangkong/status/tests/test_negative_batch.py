@@ -21,6 +21,7 @@ from fangkong.status.selectors import person_status
 from fangkong.status.services import (
     NegativeResult,
     negative_results_record,
+    people_with_clearable_reasons,
     reasons_grant,
     test_result_record,
 )
@@ -181,7 +182,21 @@ def test_bad_person_ids_are_refused_and_change_nothing(people: list[Any]) -> Non
     person = people[0]
     _pooled([person.pk])
     with pytest.raises(ValidationFailed):
-        negative_results_record([([person.pk], timezone.now(), 1), (["x"], timezone.now(), 2)])
+        bad: list[Any] = ["x"]
+        negative_results_record([([person.pk], timezone.now(), 1), (bad, timezone.now(), 2)])
     assert Reason.objects.get(person=person).ended_at is None
     with pytest.raises(ValidationFailed):
         test_result_record(person_ids=[person.pk], result="maybe", sampled_at=timezone.now())
+
+
+def test_bulk_callers_learn_who_negative_tests_could_clear(people: list[Any]) -> None:
+    ids = [p.pk for p in people]
+    now = timezone.now()
+    assert people_with_clearable_reasons(sampled_by=now, limit=10) == set()
+    _pooled(ids[:2])
+    reasons_grant(kind="sealed_zone", person_ids=[ids[2]], source_type="zones.zone", source_id=1)
+    later = timezone.now()
+    # tests do not end a zone's reason; a test taken before a reason began counts for nothing
+    assert people_with_clearable_reasons(sampled_by=later, limit=10) == set(ids[:2])
+    assert people_with_clearable_reasons(sampled_by=now - dt.timedelta(hours=1), limit=10) == set()
+    assert people_with_clearable_reasons(sampled_by=later, limit=1) is None  # too many to list
