@@ -190,13 +190,15 @@ def article_update(
     if cover:
         article.cover = cover_resize(cover)
         article.cover_type = "image/jpeg"
-    if article.state == State.PUBLISHED and not permissions.has_capability(actor, "portal.review"):
+    after = {k: getattr(article, k) for k in EDITABLE}
+    changed = {k: [before[k], after[k]] for k in EDITABLE if before[k] != after[k]}
+    if article.state == State.PUBLISHED and (changed or cover):
+        # Four eyes on what the public reads: changed text goes back to review,
+        # whoever changed it, and is published by someone else.
         article.state = State.REVIEW
     article.save()
     if tags is not None:
         article.tags.set(_tags(tags))
-    after = {k: getattr(article, k) for k in EDITABLE}
-    changed = {k: [before[k], after[k]] for k in EDITABLE if before[k] != after[k]}
     if changed:
         _revision(article, actor)
         _reindex(article)
@@ -262,6 +264,7 @@ def article_publish(*, actor: Any, article: Article, at: dt.datetime | None = No
     _require_review(actor)
     now = timezone.now()
     article = _transition(article, {State.REVIEW}, State.REVIEW)
+    _require_second_person(actor, article)
     if at is not None and at > now:
         article.scheduled_at = at
         article.save(update_fields=["scheduled_at", "updated_at"])
@@ -280,6 +283,16 @@ def article_publish(*, actor: Any, article: Article, at: dt.datetime | None = No
         changes={"state": ["review", "published"]},
     )
     return article
+
+
+def _require_second_person(actor: Any, article: Article) -> None:
+    """Nobody publishes text they wrote or changed last: a second person reviews it."""
+    last = article.revisions.order_by("-number").values_list("editor_id", flat=True).first()
+    if last is not None and last == getattr(actor, "pk", None):
+        raise PermissionDenied(
+            _("You changed this article last; another reviewer must publish it."),
+            code="own_article",
+        )
 
 
 def _publish(article: Article, now: dt.datetime) -> None:

@@ -31,6 +31,16 @@ def _staff(username: str, city: Any, role: str) -> Any:
     return found or make_staff(username, city.city, role)
 
 
+def city_of(actor: Any) -> Any:
+    """Enough of a test city for ``_staff``: the actor's own top node."""
+    from types import SimpleNamespace
+
+    node = actor.staff.jurisdiction
+    while node.parent_id is not None:
+        node = node.parent
+    return SimpleNamespace(city=node)
+
+
 def editor(city: Any) -> Any:
     return _staff("editor", city, "portal_editor")
 
@@ -47,8 +57,10 @@ def published(
     body: str = "<p>会议部署疫情防控工作。</p>",
     tags: tuple[str, ...] = ("疫情", "防控"),
 ) -> Article:
+    # Written by an editor, published by ``actor``: nobody publishes their own text.
+    writer = _staff("writer", city_of(actor), "portal_editor")
     article = article_create(
-        actor=actor,
+        actor=writer,
         channel=channel,
         title=title,
         body=body,
@@ -56,7 +68,7 @@ def published(
         author="网络编辑",
         place="太原",
     )
-    article_submit(actor=actor, article=article)
+    article_submit(actor=writer, article=article)
     article_publish(actor=actor, article=article, at=None)
     article.refresh_from_db()
     assert article.published_at is not None and article.published_at <= timezone.now()

@@ -5,6 +5,7 @@ from django.utils import timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fangkong.conftest import make_staff
 from fangkong.core.errors import Conflict, PermissionDenied, ValidationFailed
 from fangkong.core.models import AuditEntry
 from fangkong.portal import search
@@ -218,3 +219,28 @@ def test_no_combination_of_fragments_survives_as_active_markup(parts):
                 assert (
                     not (value or "").strip().lower().startswith(("javascript", "data", "vbscript"))
                 )
+
+
+def test_nobody_publishes_their_own_text(city):
+    _top, sub, _n = channels()
+    rv = reviewer(city)
+    second = make_staff("reviewer2", city.city, "portal_reviewer")
+    article = article_create(actor=rv, channel=sub, title="自己写的", body="<p>正文</p>")
+    article_submit(actor=rv, article=article)
+    with pytest.raises(PermissionDenied) as refused:
+        article_publish(actor=rv, article=article)
+    assert refused.value.code == "own_article"
+    article.refresh_from_db()
+    assert article.state == Article.State.REVIEW and not article.is_public
+    article = article_publish(actor=second, article=article)
+    assert article.state == Article.State.PUBLISHED
+    # A reviewer's own change to a published article goes back to review too,
+    # and someone else publishes it.
+    article = article_update(actor=second, article=article, body="<p>正文</p><p>更正。</p>")
+    assert article.state == Article.State.REVIEW
+    with pytest.raises(PermissionDenied):
+        article_publish(actor=second, article=article)
+    assert article_publish(actor=rv, article=article).state == Article.State.PUBLISHED
+    # Saving without any change does not take it off the site.
+    article = article_update(actor=rv, article=article, body="<p>正文</p><p>更正。</p>")
+    assert article.state == Article.State.PUBLISHED
