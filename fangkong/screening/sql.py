@@ -5,9 +5,10 @@ aware datetimes); callers have validated them."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 
 
@@ -23,9 +24,10 @@ def copy_rows(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]])
                     copy.write_row(row)
         else:
             marks = ", ".join(["%s"] * len(columns))
+            adapt = _row_adapter(_time_columns(rows))
             cursor.executemany(
                 f"INSERT INTO {qn(table)} ({cols}) VALUES ({marks})",  # noqa: S608
-                [_adapt(r) for r in rows],
+                [adapt(r) for r in rows],
             )
 
 
@@ -69,10 +71,11 @@ def update_rows(table: str, set_columns: Sequence[str], rows: Sequence[Sequence[
             )
         return
     sets = ", ".join(f"{qn(c)} = %s" for c in set_columns)
+    adapt = _row_adapter()
     with connection.cursor() as cursor:
         cursor.executemany(
             f"UPDATE {qn(table)} SET {sets} WHERE {qn('id')} = %s",  # noqa: S608
-            [_adapt(r) for r in rows],
+            [adapt(r) for r in rows],
         )
 
 
@@ -103,6 +106,65 @@ def _adapt(row: Sequence[Any]) -> list[Any]:
         connection.ops.adapt_datetimefield_value(v) if isinstance(v, dt.datetime) else v
         for v in row
     ]
+
+
+def _time_columns(rows: Sequence[Sequence[Any]]) -> list[int] | None:
+    """The positions that may hold datetimes: those holding a datetime or nothing in
+    the first row (ids, numbers and text stay what they are in every row of an import);
+    ``None`` when unsure."""
+    first = rows[0]
+    found = [i for i, v in enumerate(first) if v is None or isinstance(v, dt.datetime)]
+    return found if len(found) < len(first) else None
+
+
+def _row_adapter(positions: list[int] | None = None) -> Callable[[Sequence[Any]], Sequence[Any]]:
+    """``_adapt`` for many rows: on SQLite each distinct datetime is converted once
+    (rows of one import share a few: the import time, each tube's sampling time).
+    ``positions``: only these columns can hold datetimes."""
+    if connection.vendor == "postgresql":
+        return _same
+    slow = connection.ops.adapt_datetimefield_value
+    tz = connection.timezone if settings.USE_TZ else None
+
+    def convert(value: dt.datetime) -> Any:
+        # What Django's SQLite adapter does for an aware value, without its per-call
+        # settings lookups: naive text in the connection's time zone.
+        if tz is not None and value.tzinfo is not None:
+            return str(value.astimezone(tz).replace(tzinfo=None))
+        return slow(value)
+
+    memo: dict[dt.datetime, Any] = {}
+    datetime = dt.datetime
+
+    def adapt(row: Sequence[Any]) -> Sequence[Any]:
+        out = list(row)
+        for i, v in enumerate(out):
+            if isinstance(v, datetime):
+                found = memo.get(v)
+                if found is None:
+                    found = memo[v] = convert(v)
+                out[i] = found
+        return out
+
+    if positions is None:
+        return adapt
+
+    def adapt_at(row: Sequence[Any]) -> Sequence[Any]:
+        out = list(row)
+        for i in positions:
+            v = out[i]
+            if isinstance(v, datetime):
+                found = memo.get(v)
+                if found is None:
+                    found = memo[v] = convert(v)
+                out[i] = found
+        return out
+
+    return adapt_at
+
+
+def _same(row: Sequence[Any]) -> Sequence[Any]:
+    return row
 
 
 def _pg_array(values: Sequence[Any]) -> tuple[Any, str]:

@@ -642,7 +642,9 @@ def sample_batch_submit(
                     code = _clean_barcode(code, "tube")
                     valid_codes.add(code)
                 at = item.get("at")
-                if at.__class__ is not dt.datetime or at.utcoffset() is None:
+                if at.__class__ is not dt.datetime or (
+                    at.tzinfo is not dt.UTC and at.utcoffset() is None
+                ):
                     at = _as_time(at or timezone.now())
                 if code in other_round:
                     raise Conflict(fields={"tube": _barcode_used_msg()})
