@@ -102,6 +102,40 @@ def audit_record(
     )
 
 
+def audit_record_many(*, actor: Any, action: str, entries: list[dict[str, Any]]) -> int:
+    """Append many audit rows of one action by one actor in one insert (a fact
+    about many people: one row each). Each entry may give ``object_type``,
+    ``object_id``, ``scope_path``, ``person_id``, ``changes`` and ``reason``."""
+    if not entries:
+        return 0
+    ctx = current_request()
+    profile = permissions.staff_profile(actor)
+    authenticated = getattr(actor, "is_authenticated", False)
+    shared = {
+        "actor": actor if authenticated else None,
+        "actor_username": actor.get_username() if authenticated else "system",
+        "actor_roles": ",".join(permissions.role_codes_of(actor)) if authenticated else "",
+        "actor_jurisdiction_path": profile.jurisdiction.path if profile else "",
+        "action": action,
+        "request_id": ctx.request_id if ctx else "",
+        "client_ip": ctx.client_ip if ctx else None,
+    }
+    rows = [
+        AuditEntry(
+            **shared,
+            object_type=e.get("object_type") or "",
+            object_id=str(e.get("object_id") if e.get("object_id") is not None else ""),
+            scope_path=e.get("scope_path", ""),
+            person_id=e.get("person_id"),
+            changes=e.get("changes") or {},
+            reason=e.get("reason", ""),
+        )
+        for e in entries
+    ]
+    AuditEntry.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)
+
+
 def audit_record_for(
     actor: Any, action: str, obj: Any, changes: dict[str, Any], reason: str = ""
 ) -> AuditEntry:

@@ -31,6 +31,22 @@ def grant(
     )
 
 
+def grant_many(
+    *,
+    kind: str,
+    grants: list[tuple[int, list[int]]],
+    source_type: str,
+    actor: Any = None,
+) -> int:
+    """``grant`` for many sources at once (each source its people)."""
+    grants = [(source_id, ids) for source_id, ids in grants if ids]
+    if not grants:
+        return 0
+    return int(
+        _status().reasons_grant_many(kind=kind, grants=grants, source_type=source_type, actor=actor)
+    )
+
+
 def end(
     *, source_type: str, source_id: int, how: str, person_ids: Iterable[int], actor: Any = None
 ) -> int:

@@ -156,6 +156,7 @@ def positives_handle(*, actor: Any, tubes: list[Tube]) -> dict[str, int]:
     flags: list[BuildingFlag] = []
     reasons = cases = 0
     singles: list[tuple[Tube, int, dt.datetime]] = []
+    grants: list[tuple[int, list[int]]] = []
     open_retests = set(
         Task.objects.filter(
             kind=Task.Kind.RETEST,
@@ -168,13 +169,7 @@ def positives_handle(*, actor: Any, tubes: list[Tube]) -> dict[str, int]:
         if len(rows) == 1 and (t.capacity == 1 or t.member_count == 1):
             singles.append((t, rows[0][0], rows[0][4]))
             continue
-        reasons += bridge.grant(
-            kind="pooled_positive",
-            person_ids=[r[0] for r in rows],
-            source_type=SOURCE,
-            source_id=t.pk,
-            actor=actor,
-        )
+        grants.append((t.pk, [r[0] for r in rows]))
         homes = set()
         for pid, path, home, limited, _at in rows:
             if (pid, t.pk) in open_retests:
@@ -197,6 +192,10 @@ def positives_handle(*, actor: Any, tubes: list[Tube]) -> dict[str, int]:
             BuildingFlag(round_id=t.round_id, building_id=h, tube_id=t.pk, scope_path=p)
             for h, p in homes
         )
+    # Every pool's members their pooled-positive reason, in one status call.
+    reasons += bridge.grant_many(
+        kind="pooled_positive", grants=grants, source_type=SOURCE, actor=actor
+    )
     Task.objects.bulk_create(tasks, batch_size=1000)
     BuildingFlag.objects.bulk_create(flags, batch_size=1000, ignore_conflicts=True)
     for t, pid, at in singles:

@@ -7,6 +7,7 @@ from fangkong.status.services.reasons import (
     reasons_end,
     reasons_expire,
     reasons_grant,
+    reasons_grant_many,
     recompute,
     test_result_record,
 )
@@ -18,6 +19,7 @@ __all__ = [
     "reasons_end",
     "reasons_expire",
     "reasons_grant",
+    "reasons_grant_many",
     "recompute",
     "test_result_record",
 ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
 from django.core.cache import cache
@@ -20,7 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.core.audit import audit_record
+from fangkong.core.audit import audit_record, audit_record_many
 from fangkong.core.errors import ValidationFailed
 from fangkong.core.models import Person
 from fangkong.status import rules
@@ -252,26 +252,49 @@ def _check_source_type(source_type: str) -> None:
 def _audit_reasons(
     actor: Any, action: str, *, source_type: str, source_id: Any, pids: list[int], changes: dict
 ) -> None:
-    if len(pids) <= PER_PERSON_AUDIT:
-        paths = dict(Person.objects.filter(pk__in=pids).values_list("pk", "scope_path"))
-        for pid in pids:
-            audit_record(
-                actor=actor,
-                action=action,
-                object_type="status.reason",
-                object_id=f"{source_type}:{source_id}",
-                scope_path=paths.get(pid, ""),
-                person_id=pid,
-                changes=changes,
+    _audit_many(actor, action, source_type, [(source_id, pids)], changes)
+
+
+def _audit_many(
+    actor: Any,
+    action: str,
+    source_type: str,
+    groups: list[tuple[Any, list[int]]],
+    changes: dict,
+) -> None:
+    """One audit row per person (per source), or one summary row for a source with
+    more than ``PER_PERSON_AUDIT`` people; all in one insert."""
+    small = [pid for _src, pids in groups if len(pids) <= PER_PERSON_AUDIT for pid in pids]
+    paths = (
+        dict(_in(Person.objects.all(), "id", small).values_list("pk", "scope_path"))
+        if small
+        else {}
+    )
+    entries: list[dict[str, Any]] = []
+    for source_id, pids in groups:
+        if not pids:
+            continue
+        object_id = f"{source_type}:{source_id}"
+        if len(pids) <= PER_PERSON_AUDIT:
+            entries.extend(
+                {
+                    "object_type": "status.reason",
+                    "object_id": object_id,
+                    "scope_path": paths.get(pid, ""),
+                    "person_id": pid,
+                    "changes": changes,
+                }
+                for pid in pids
             )
-    else:
-        audit_record(
-            actor=actor,
-            action=action,
-            object_type="status.reason",
-            object_id=f"{source_type}:{source_id}",
-            changes={**changes, "people": [None, len(pids)]},
-        )
+        else:
+            entries.append(
+                {
+                    "object_type": "status.reason",
+                    "object_id": object_id,
+                    "changes": {**changes, "people": [None, len(pids)]},
+                }
+            )
+    audit_record_many(actor=actor, action=action, entries=entries)
 
 
 def _insert_reasons(
@@ -338,6 +361,34 @@ def reasons_grant(
     planned end come from the status rules (data, per disease, versioned) unless
     given. Returns the number of reasons created.
     """
+    return reasons_grant_many(
+        kind=kind,
+        grants=[(source_id, person_ids)],
+        source_type=source_type,
+        actor=actor,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        disease_id=disease_id,
+        level=level,
+        notify=notify,
+    )
+
+
+def reasons_grant_many(
+    *,
+    kind: str,
+    grants: Sequence[tuple[int, Iterable[int]]],
+    source_type: str,
+    actor: Any = None,
+    starts_at: dt.datetime | None = None,
+    ends_at: dt.datetime | None = None,
+    disease_id: int | None = None,
+    level: str | None = None,
+    notify: bool = True,
+) -> int:
+    """``reasons_grant`` for many source facts of one kind at once (a lab's file
+    with 100 positive pools: each pool its members): the same rows, audit entries
+    and notices, with one query of each kind instead of one per source."""
     _check_kind(kind)
     _check_source_type(source_type)
     if kind == "manual" and source_type != "status.manual":
@@ -359,51 +410,59 @@ def reasons_grant(
         ends_at = starts_at + dt.timedelta(days=rule.duration_days)
     if ends_at is not None and ends_at <= starts_at:
         raise ValidationFailed(fields={"ends_at": _("The end must be after the start.")})
-    ids = _clean_ids(person_ids)
+    wanted = [(int(source_id), _clean_ids(ids)) for source_id, ids in grants]
     user = _actor_user(actor)
-    created_for: list[int] = []
+    created: list[tuple[int, list[int]]] = []
     with transaction.atomic():
-        # Who already has this reason from this source (one indexed query).
+        # Who already has this reason from these sources (one indexed query).
+        sources = sorted({source_id for source_id, _ids in wanted})
         already = set(
-            Reason.objects.filter(
-                kind=kind, source_type=source_type, source_id=source_id, ended_at__isnull=True
-            ).values_list("person_id", flat=True)
+            _in(
+                Reason.objects.filter(kind=kind, source_type=source_type, ended_at__isnull=True),
+                "source_id",
+                sources,
+            ).values_list("source_id", "person_id")
         )
-        for part in _chunks(ids):
-            known = set(_in(Person.objects.all(), "id", part).values_list("pk", flat=True))
-            new = [pid for pid in part if pid in known and pid not in already]
-            _insert_reasons(
-                new,
-                level=level,
-                kind=kind,
-                source_type=source_type,
-                source_id=source_id,
-                disease_id=disease_id,
-                rule_id=rule.pk if rule else None,
-                starts_at=starts_at,
-                ends_at=ends_at,
-                created_by_id=user.pk if user else None,
-                now=now,
-            )
-            created_for.extend(new)
-        if created_for:
-            _audit_reasons(
+        everyone = sorted({pid for _src, ids in wanted for pid in ids})
+        known: set[int] = set()
+        for part in _chunks(everyone):
+            known.update(_in(Person.objects.all(), "id", part).values_list("pk", flat=True))
+        for source_id, ids in wanted:
+            new = [pid for pid in ids if pid in known and (source_id, pid) not in already]
+            already.update((source_id, pid) for pid in new)
+            for part in _chunks(new):
+                _insert_reasons(
+                    part,
+                    level=level,
+                    kind=kind,
+                    source_type=source_type,
+                    source_id=source_id,
+                    disease_id=disease_id,
+                    rule_id=rule.pk if rule else None,
+                    starts_at=starts_at,
+                    ends_at=ends_at,
+                    created_by_id=user.pk if user else None,
+                    now=now,
+                )
+            if new:
+                created.append((source_id, new))
+        if created:
+            _audit_many(
                 actor,
                 "status.reason_grant",
-                source_type=source_type,
-                source_id=source_id,
-                pids=created_for,
-                changes={
+                source_type,
+                created,
+                {
                     "kind": [None, kind],
                     "level": [None, level],
                     "ends_at": [None, ends_at.isoformat() if ends_at else None],
                     "rule": [None, f"{rule.kind} v{rule.version}" if rule else None],
                 },
             )
-            changed = recompute(created_for, now=now)
+            changed = recompute({pid for _src, new in created for pid in new}, now=now)
             if notify:
                 notify_changes(changed)
-    return len(created_for)
+    return sum(len(new) for _src, new in created)
 
 
 def _end_rows(

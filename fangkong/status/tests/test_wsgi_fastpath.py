@@ -22,7 +22,7 @@ from fangkong.status.tokens import status_token
 from fangkong.status.wsgi import CHECK_PATH, StatusCheckFastPath
 
 
-def call(app: Any, query: str, **extra: str) -> tuple[int, dict[str, str], Any]:
+def call(app: Any, query: str, **extra: Any) -> tuple[int, dict[str, str], Any]:
     return wsgi_call(app, "GET", CHECK_PATH, query=query, **extra)
 
 
