@@ -218,4 +218,5 @@ def db_time(value: Any) -> dt.datetime:
     """A datetime read on a raw cursor, aware (SQLite gives naive UTC text)."""
     if isinstance(value, dt.datetime):
         return value if value.utcoffset() is not None else value.replace(tzinfo=dt.UTC)
-    return dt.datetime.fromisoformat(str(value)).replace(tzinfo=dt.UTC)
+    parsed = dt.datetime.fromisoformat(str(value))  # JSON from PostgreSQL carries its offset
+    return parsed if parsed.utcoffset() is not None else parsed.replace(tzinfo=dt.UTC)

@@ -264,6 +264,11 @@ def tube_scan(
     narrow statements on a raw cursor inside one transaction)."""
     permissions.require(actor, "screening.sample")
     barcode = _clean_barcode(barcode)
+    if person_token and connection.vendor == "postgresql":
+        pid = person_id_from_token(person_token, field="person_token")
+        done = _scan_postgresql(actor, barcode, pid, scanned_at or timezone.now())
+        if done is not None:
+            return done
     if person_token:
         who = _who_by_token(person_token)
     else:
@@ -323,6 +328,57 @@ def tube_scan(
         count + 1,
         capacity,
         _warn_msg() if earlier else "",
+    )
+
+
+# The scan on PostgreSQL in two statements inside its transaction: the tube locked,
+# with the person and the person's earlier samples, then the link inserted and the
+# tube's count raised together. Same rules and answers as the general path.
+_SCAN_READ = (
+    "SELECT t.id, t.round_id, t.capacity, t.member_count, t.state, t.scope_path, "
+    "p.id, p.name, p.scope_path, p.merged_into_id, "
+    "(SELECT json_agg(json_build_array(m.tube_id, m.round_id, m.sampled_at)) "
+    " FROM screening_tubemember m WHERE m.person_id = p.id) "
+    "FROM screening_tube t LEFT JOIN core_person p ON p.id = %s "
+    "WHERE t.barcode = %s FOR UPDATE OF t"
+)
+_SCAN_WRITE = (
+    "WITH ins AS (INSERT INTO screening_tubemember (tube_id, round_id, person_id, "
+    "person_scope_path, sampled_at, sampled_by_id, repeat) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING 1) "
+    "UPDATE screening_tube SET member_count = member_count + 1 "
+    "WHERE id = %s AND EXISTS (SELECT 1 FROM ins)"
+)
+
+
+def _scan_postgresql(actor: Any, barcode: str, pid: int, at: dt.datetime) -> ScanOutcome | None:
+    """``None`` when the general path must answer (an unknown tube or person, a
+    merged record: it explains or follows them)."""
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute(_SCAN_READ, [pid, barcode])
+        row = cur.fetchone()
+        if row is None or row[6] is None or row[9] is not None:
+            return None
+        tube_id, round_id, capacity, count, state, path, _pid, name, scope, _m, links = row
+        if not permissions.in_scope(actor, path):
+            raise NotFound(fields={"barcode": _("No such tube; open it first.")})
+        earlier = [(t, _db_time(when)) for t, r, when in (links or []) if r == round_id]
+        mine = [t for t in earlier if t[0] == tube_id]
+        if mine and mine[0][1] == at:
+            return ScanOutcome(barcode, pid, name, False, count, capacity)
+        if state != Tube.State.OPEN:
+            raise ValidationFailed(fields={"barcode": _closed_msg()}, code="tube_closed")
+        if mine:
+            raise Conflict(fields={"person": _twice_msg()}, code="person_twice")
+        if count >= capacity:
+            raise ValidationFailed(fields={"barcode": _full_msg(capacity)}, code="tube_full")
+        user_id = actor.pk if getattr(actor, "is_authenticated", False) else None
+        cur.execute(
+            _SCAN_WRITE,
+            [tube_id, round_id, pid, scope, at, user_id, bool(earlier), tube_id],
+        )
+    return ScanOutcome(
+        barcode, pid, name, True, count + 1, capacity, _warn_msg() if earlier else ""
     )
 
 

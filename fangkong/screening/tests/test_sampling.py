@@ -175,3 +175,42 @@ def test_a_person_in_a_different_tube_at_the_same_time_is_not_a_duplicate(kit: A
     report = sampling.sample_batch_submit(actor=kit.sampler, round_id=kit.round.pk, items=items)
     assert [i.status for i in report.items] == ["ok", "refused"]
     assert "already in this tube" in report.items[1].message
+
+
+def test_a_scan_repeated_with_its_time_is_one_link(kit: Any) -> None:
+    _open(kit)
+    (p,) = people(kit.city, 1)
+    at = timezone.now().replace(microsecond=123456)
+    first = sampling.tube_scan(
+        actor=kit.sampler, barcode="T0001", person_token=person_token(p.pk), scanned_at=at
+    )
+    again = sampling.tube_scan(
+        actor=kit.sampler, barcode="T0001", person_token=person_token(p.pk), scanned_at=at
+    )
+    assert first.added and not again.added and again.member_count == 1
+    assert TubeMember.objects.filter(person=p).count() == 1
+
+
+def test_a_merged_record_is_sampled_as_the_record_kept(kit: Any) -> None:
+    from fangkong.core.services import person_merge
+
+    _open(kit)
+    keep, duplicate = people(kit.city, 2)
+    person_merge(actor=kit.manager, keep_id=keep.pk, duplicate_id=duplicate.pk, reason="同一人")
+    out = sampling.tube_scan(
+        actor=kit.sampler, barcode="T0001", person_token=person_token(duplicate.pk)
+    )
+    assert out.added and out.person_id == keep.pk
+    assert list(TubeMember.objects.values_list("person_id", flat=True)) == [keep.pk]
+
+
+def test_an_unregistered_code_names_the_person_and_writes_nothing(kit: Any) -> None:
+    _open(kit)
+    with pytest.raises(NotFound) as refused:
+        sampling.tube_scan(actor=kit.sampler, barcode="T0001", person_token=person_token(10**9))
+    assert "person_token" in refused.value.fields
+    with pytest.raises(NotFound) as refused:
+        (p,) = people(kit.city, 1)
+        sampling.tube_scan(actor=kit.sampler, barcode="NOPE", person_token=person_token(p.pk))
+    assert "barcode" in refused.value.fields
+    assert not TubeMember.objects.exists()
