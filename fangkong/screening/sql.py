@@ -12,7 +12,10 @@ from django.conf import settings
 from django.db import connection
 
 
-def copy_rows(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+def copy_rows(
+    table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], *, adapted: bool = False
+) -> None:
+    """``adapted``: the rows' datetimes went through ``time_adapter`` already."""
     if not rows:
         return
     qn = connection.ops.quote_name
@@ -24,10 +27,14 @@ def copy_rows(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]])
                     copy.write_row(row)
         else:
             marks = ", ".join(["%s"] * len(columns))
-            adapt = _row_adapter(_time_columns(rows))
+            if adapted:
+                values: Sequence[Sequence[Any]] = rows
+            else:
+                adapt = _row_adapter(_time_columns(rows))
+                values = [adapt(r) for r in rows]
             cursor.executemany(
                 f"INSERT INTO {qn(table)} ({cols}) VALUES ({marks})",  # noqa: S608
-                [adapt(r) for r in rows],
+                values,
             )
 
 
@@ -115,6 +122,19 @@ def _time_columns(rows: Sequence[Sequence[Any]]) -> list[int] | None:
     first = rows[0]
     found = [i for i, v in enumerate(first) if v is None or isinstance(v, dt.datetime)]
     return found if len(found) < len(first) else None
+
+
+def time_adapter() -> Callable[[dt.datetime], Any]:
+    """A datetime as ``copy_rows`` writes it (PostgreSQL: itself; SQLite: naive UTC
+    text), each distinct value converted once."""
+    if connection.vendor == "postgresql":
+        return _same_time
+    one = _row_adapter([0])
+    return lambda value: one((value,))[0]
+
+
+def _same_time(value: dt.datetime) -> Any:
+    return value
 
 
 def _row_adapter(positions: list[int] | None = None) -> Callable[[Sequence[Any]], Sequence[Any]]:

@@ -33,7 +33,7 @@ from fangkong.core.services import PersonData, person_create
 from fangkong.core.signing import person_id_from_token
 from fangkong.screening.models import CustodyEvent, Round, Site, Task, Team, Tube, TubeMember
 from fangkong.screening.services.rounds import access_round
-from fangkong.screening.sql import copy_rows, db_time, select_in, update_rows
+from fangkong.screening.sql import copy_rows, db_time, select_in, time_adapter, update_rows
 
 # --- Messages (one place, so the API, the page and the batch say the same) -----------
 
@@ -834,6 +834,7 @@ def _batch_write(
         ["member_count", "state", "closed_at", "updated_at"],
         [(t.count, t.state, t.closed_at, now, t.id) for t in tubes.values() if not t.new],
     )
+    db_at = time_adapter()  # the few sampling times of a batch, converted once each
     copy_rows(
         TubeMember._meta.db_table,
         [
@@ -846,9 +847,10 @@ def _batch_write(
             "repeat",
         ],
         [
-            (t.id, round_pk, pid, path, at, user_id, repeat)
+            (t.id, round_pk, pid, path, db_at(at), user_id, repeat)
             for t, pid, path, at, repeat in new_members
         ],
+        adapted=True,
     )
     closed = [t for t in tubes.values() if t.closed_now]
     if closed:
