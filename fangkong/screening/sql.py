@@ -129,8 +129,30 @@ def time_adapter() -> Callable[[dt.datetime], Any]:
     text), each distinct value converted once."""
     if connection.vendor == "postgresql":
         return _same_time
-    one = _row_adapter([0])
-    return lambda value: one((value,))[0]
+    convert = _sqlite_time()
+    memo: dict[dt.datetime, Any] = {}
+
+    def adapt(value: dt.datetime) -> Any:
+        found = memo.get(value)
+        if found is None:
+            found = memo[value] = convert(value)
+        return found
+
+    return adapt
+
+
+def _sqlite_time() -> Callable[[dt.datetime], Any]:
+    slow = connection.ops.adapt_datetimefield_value
+    tz = connection.timezone if settings.USE_TZ else None
+
+    def convert(value: dt.datetime) -> Any:
+        # What Django's SQLite adapter does for an aware value, without its per-call
+        # settings lookups: naive text in the connection's time zone.
+        if tz is not None and value.tzinfo is not None:
+            return str(value.astimezone(tz).replace(tzinfo=None))
+        return slow(value)
+
+    return convert
 
 
 def _same_time(value: dt.datetime) -> Any:
@@ -143,16 +165,7 @@ def _row_adapter(positions: list[int] | None = None) -> Callable[[Sequence[Any]]
     ``positions``: only these columns can hold datetimes."""
     if connection.vendor == "postgresql":
         return _same
-    slow = connection.ops.adapt_datetimefield_value
-    tz = connection.timezone if settings.USE_TZ else None
-
-    def convert(value: dt.datetime) -> Any:
-        # What Django's SQLite adapter does for an aware value, without its per-call
-        # settings lookups: naive text in the connection's time zone.
-        if tz is not None and value.tzinfo is not None:
-            return str(value.astimezone(tz).replace(tzinfo=None))
-        return slow(value)
-
+    convert = _sqlite_time()
     memo: dict[dt.datetime, Any] = {}
     datetime = dt.datetime
 
