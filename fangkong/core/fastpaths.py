@@ -15,11 +15,12 @@ body, status and security headers (each fast path has a test comparing them).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from django.conf import settings
@@ -139,6 +140,18 @@ class FastPath:
                 self._languages.clear()
             self._languages[accept] = found
         return found
+
+    @contextlib.contextmanager
+    def request_scope(self, environ: dict[str, Any]) -> Iterator[None]:
+        """Django's start and end of a request around database work: connections past
+        their age or broken are closed (and reopened when needed)."""
+        from django.core import signals
+
+        signals.request_started.send(sender=self.__class__, environ=environ)
+        try:
+            yield
+        finally:
+            signals.request_finished.send(sender=self.__class__)
 
     def read_json(self, environ: dict[str, Any], max_body: int = 2048) -> Any:
         """The JSON body of a small request (``None`` if it is not one); the body is

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.core import signals
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import translation
 
@@ -45,16 +44,11 @@ class CheckinFastPath(FastPath):
         from fangkong.investigation.services.checkins import checkin_scan
 
         language = self.language(environ)
-        # As Django does around a request: database connections past their age or
-        # broken are closed (and reopened when needed).
-        signals.request_started.send(sender=self.__class__, environ=environ)
         try:
-            with translation.override(language):
+            with self.request_scope(environ), translation.override(language):
                 result = checkin_scan(venue_token=venue_token, person_token=person_token)
         except ApplicationError:
             return None  # Django explains (nothing was written)
-        finally:
-            signals.request_finished.send(sender=self.__class__)
         out = json.dumps(
             {
                 "venue_id": result.venue_id,

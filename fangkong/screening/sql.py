@@ -171,20 +171,7 @@ def _row_adapter(positions: list[int] | None = None) -> Callable[[Sequence[Any]]
 
     def adapt(row: Sequence[Any]) -> Sequence[Any]:
         out = list(row)
-        for i, v in enumerate(out):
-            if isinstance(v, datetime):
-                found = memo.get(v)
-                if found is None:
-                    found = memo[v] = convert(v)
-                out[i] = found
-        return out
-
-    if positions is None:
-        return adapt
-
-    def adapt_at(row: Sequence[Any]) -> Sequence[Any]:
-        out = list(row)
-        for i in positions:
+        for i in range(len(out)) if positions is None else positions:
             v = out[i]
             if isinstance(v, datetime):
                 found = memo.get(v)
@@ -193,7 +180,7 @@ def _row_adapter(positions: list[int] | None = None) -> Callable[[Sequence[Any]]
                 out[i] = found
         return out
 
-    return adapt_at
+    return adapt
 
 
 def _same(row: Sequence[Any]) -> Sequence[Any]:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.core import signals
 from django.utils import translation
 
 from fangkong.core.errors import ApplicationError
@@ -45,17 +44,15 @@ class ScanFastPath(FastPath):
         from fangkong.screening.services.sampling import tube_scan
 
         language = self.language(environ)
-        signals.request_started.send(sender=self.__class__, environ=environ)
         try:
-            actor = token_principal(token)
-            if actor is None:
-                return None  # Django answers 401
-            with translation.override(language):
-                out = tube_scan(actor=actor, barcode=barcode, person_token=person_token)
+            with self.request_scope(environ):
+                actor = token_principal(token)
+                if actor is None:
+                    return None  # Django answers 401
+                with translation.override(language):
+                    out = tube_scan(actor=actor, barcode=barcode, person_token=person_token)
         except ApplicationError:
             return None  # Django explains (nothing was written)
-        finally:
-            signals.request_finished.send(sender=self.__class__)
         raw = json.dumps(
             {
                 "tube": out.tube,

@@ -249,6 +249,29 @@ def _who_by_token(token: str) -> _Who:
 _db_time = db_time
 
 
+def _scan_checks(
+    tube_id: int,
+    state: str,
+    count: int,
+    capacity: int,
+    earlier: list[tuple[int, dt.datetime]],
+    at: dt.datetime,
+) -> bool:
+    """The rules of one scan (``earlier``: the person's samples in this round, as
+    (tube id, time)). True: this very scan is recorded already (a repeat, nothing to
+    do); a refusal raises with its field and message."""
+    mine = [t for t in earlier if t[0] == tube_id]
+    if mine and mine[0][1] == at:
+        return True
+    if state != Tube.State.OPEN:
+        raise ValidationFailed(fields={"barcode": _closed_msg()}, code="tube_closed")
+    if mine:
+        raise Conflict(fields={"person": _twice_msg()}, code="person_twice")
+    if count >= capacity:
+        raise ValidationFailed(fields={"barcode": _full_msg(capacity)}, code="tube_full")
+    return False
+
+
 def tube_scan(
     *,
     actor: Any,
@@ -294,15 +317,8 @@ def tube_scan(
             [who.pk],
         )
         earlier = [(t, _db_time(when)) for t, when, r in cur.fetchall() if r == round_id]
-        mine = [t for t in earlier if t[0] == tube_id]
-        if mine and mine[0][1] == at:
+        if _scan_checks(tube_id, state, count, capacity, earlier, at):
             return ScanOutcome(barcode, who.pk, who.name, False, count, capacity)
-        if state != Tube.State.OPEN:
-            raise ValidationFailed(fields={"barcode": _closed_msg()}, code="tube_closed")
-        if mine:
-            raise Conflict(fields={"person": _twice_msg()}, code="person_twice")
-        if count >= capacity:
-            raise ValidationFailed(fields={"barcode": _full_msg(capacity)}, code="tube_full")
         user_id = actor.pk if getattr(actor, "is_authenticated", False) else None
         cur.execute(
             "INSERT INTO screening_tubemember (tube_id, round_id, person_id, person_scope_path, "
@@ -363,15 +379,8 @@ def _scan_postgresql(actor: Any, barcode: str, pid: int, at: dt.datetime) -> Sca
         if not permissions.in_scope(actor, path):
             raise NotFound(fields={"barcode": _("No such tube; open it first.")})
         earlier = [(t, _db_time(when)) for t, r, when in (links or []) if r == round_id]
-        mine = [t for t in earlier if t[0] == tube_id]
-        if mine and mine[0][1] == at:
+        if _scan_checks(tube_id, state, count, capacity, earlier, at):
             return ScanOutcome(barcode, pid, name, False, count, capacity)
-        if state != Tube.State.OPEN:
-            raise ValidationFailed(fields={"barcode": _closed_msg()}, code="tube_closed")
-        if mine:
-            raise Conflict(fields={"person": _twice_msg()}, code="person_twice")
-        if count >= capacity:
-            raise ValidationFailed(fields={"barcode": _full_msg(capacity)}, code="tube_full")
         user_id = actor.pk if getattr(actor, "is_authenticated", False) else None
         cur.execute(
             _SCAN_WRITE,
