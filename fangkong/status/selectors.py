@@ -259,3 +259,23 @@ def status_counts(actor: Any) -> list[dict[str, Any]]:
         for code, lv in rules.levels().items()
         if lv.severity > rules.lowest_level().severity
     ]
+
+
+def people_with_clearable_reasons(*, sampled_by: dt.datetime, limit: int) -> set[int] | None:
+    """The people who have an active reason that negative tests taken by
+    ``sampled_by`` could end, or None when there are more than ``limit`` of them.
+
+    The read half of ``negative_results_record`` for bulk callers (a whole
+    round's results): facts about anyone else change nothing, so they need not
+    be gathered. Read it in the same transaction as the record call."""
+    now = timezone.now()
+    rows = list(
+        Reason.objects.filter(
+            _active_q(now), rule__clear_negative_tests__gt=0, starts_at__lte=sampled_by
+        )
+        .order_by()
+        .values_list("person_id", flat=True)[: limit + 1]
+    )
+    if len(rows) > limit:
+        return None
+    return set(rows)

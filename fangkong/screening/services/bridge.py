@@ -88,5 +88,7 @@ def negative_results(entries: Iterable[tuple[Iterable[int], dt.datetime, int | N
 
 def clearable_people(*, sampled_by: dt.datetime, limit: int) -> set[int] | None:
     """Who negative results taken by then could clear (None: more than ``limit``)."""
-    found = _status().people_with_clearable_reasons(sampled_by=sampled_by, limit=limit)
+    from fangkong.status import selectors as status_selectors
+
+    found = status_selectors.people_with_clearable_reasons(sampled_by=sampled_by, limit=limit)
     return None if found is None else {int(p) for p in found}

@@ -3,7 +3,6 @@
 from fangkong.status.services.reasons import (
     NegativeResult,
     negative_results_record,
-    people_with_clearable_reasons,
     reasons_end,
     reasons_expire,
     reasons_grant,
@@ -15,7 +14,6 @@ from fangkong.status.services.reasons import (
 __all__ = [
     "NegativeResult",
     "negative_results_record",
-    "people_with_clearable_reasons",
     "reasons_end",
     "reasons_expire",
     "reasons_grant",

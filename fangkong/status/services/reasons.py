@@ -578,26 +578,6 @@ def _clearable(ids: list[int], latest: dt.datetime, now: dt.datetime) -> list[tu
     return rows
 
 
-def people_with_clearable_reasons(*, sampled_by: dt.datetime, limit: int) -> set[int] | None:
-    """The people who have an active reason that negative tests taken by
-    ``sampled_by`` could end, or None when there are more than ``limit`` of them.
-
-    The read half of ``negative_results_record`` for bulk callers (a whole
-    round's results): facts about anyone else change nothing, so they need not
-    be gathered. Read it in the same transaction as the record call."""
-    now = timezone.now()
-    rows = list(
-        Reason.objects.filter(
-            _active(now), rule__clear_negative_tests__gt=0, starts_at__lte=sampled_by
-        )
-        .order_by()
-        .values_list("person_id", flat=True)[: limit + 1]
-    )
-    if len(rows) > limit:
-        return None
-    return set(rows)
-
-
 def negative_results_record(
     entries: Iterable[NegativeResult | tuple[Iterable[int], dt.datetime, int | None]],
     *,

@@ -17,11 +17,10 @@ from fangkong.core.models import AuditEntry
 from fangkong.investigation.models import Disease
 from fangkong.notify.models import Message
 from fangkong.status.models import PersonStatus, Reason
-from fangkong.status.selectors import person_status
+from fangkong.status.selectors import people_with_clearable_reasons, person_status
 from fangkong.status.services import (
     NegativeResult,
     negative_results_record,
-    people_with_clearable_reasons,
     reasons_grant,
     test_result_record,
 )
