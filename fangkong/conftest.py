@@ -128,6 +128,24 @@ BROWSER_TEST = [
 ]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_stray_sessions_at_teardown(django_db_setup: Any, django_db_blocker: Any) -> Any:
+    """PostgreSQL: end the sessions still open on this run's test database before it
+    is dropped. A live-server request thread of the browser tests sometimes leaves
+    one behind; the drop then fails with "being accessed by other users" and the
+    database stays on the server. Only this process's own test database is touched."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cur:
+        cur.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
 @pytest.fixture
 def browser_city(transactional_db: Any) -> City:
     """The test city for a browser test (a transactional test: the live server
