@@ -18,8 +18,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import re
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -27,9 +25,9 @@ from django.conf import settings
 from django.http.request import split_domain_port, validate_host
 from django.utils.translation import trans_real
 
-log = logging.getLogger(__name__)
+from fangkong.core.middleware import request_id_for
 
-_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+log = logging.getLogger(__name__)
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -184,8 +182,7 @@ class FastPath:
         extra: tuple[tuple[str, str], ...] = (),
         content_type: str = "application/json",
     ) -> Answer:
-        incoming = environ.get("HTTP_X_REQUEST_ID", "")
-        request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+        request_id = request_id_for(environ.get("HTTP_X_REQUEST_ID", ""))
         headers = [
             ("Content-Type", content_type),
             *extra,
@@ -225,19 +222,18 @@ def token_principal(token: str) -> Any | None:
     """The staff user of a valid API token, with capabilities and area loaded, in one
     query: the same rules as ``core.services.api_token_authenticate`` (not revoked,
     not expired, active user; last use noted at most once a minute)."""
-    import datetime as dt
     import json
 
     from django.contrib.auth import get_user_model
     from django.db import connection
-    from django.utils import timezone
 
     from fangkong.core import permissions
-    from fangkong.core.models import ApiToken, Jurisdiction, StaffProfile
-    from fangkong.core.services import _token_hash
+    from fangkong.core.dbtime import db_datetime
+    from fangkong.core.models import Jurisdiction, StaffProfile
+    from fangkong.core.services import api_token_hash, api_token_in_use
 
     with connection.cursor() as cur:
-        cur.execute(_PRINCIPAL_SQL, [_token_hash(token)])
+        cur.execute(_PRINCIPAL_SQL, [api_token_hash(token)])
         rows = cur.fetchall()
     if not rows:
         return None
@@ -245,20 +241,10 @@ def token_principal(token: str) -> Any | None:
     profile_id, node_id, path = rows[0][7:10]
     if not active:
         return None
-    now = timezone.now()
-
-    def aware(value: Any) -> dt.datetime | None:  # SQLite gives naive values or text (UTC)
-        if value is None:
-            return None
-        if not isinstance(value, dt.datetime):
-            value = dt.datetime.fromisoformat(str(value))
-        return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
-
-    expires, last_used = aware(expires), aware(last_used)
-    if expires is not None and expires <= now:
+    expires = db_datetime(expires) if expires is not None else None
+    last_used = db_datetime(last_used) if last_used is not None else None
+    if not api_token_in_use(token_id, expires, last_used):
         return None
-    if last_used is None or (now - last_used).total_seconds() > 60:
-        ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
     user = get_user_model()(
         id=user_id, username=username, is_active=bool(active), is_superuser=bool(superuser)
     )

@@ -11,6 +11,8 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 
+from fangkong.core.dbtime import db_datetime
+
 
 def copy_rows(
     table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], *, adapted: bool = False
@@ -234,9 +236,4 @@ def select_in(sql: str, values: Sequence[Any], params: Sequence[Any] = ()) -> li
     return out
 
 
-def db_time(value: Any) -> dt.datetime:
-    """A datetime read on a raw cursor, aware (SQLite gives naive UTC text)."""
-    if isinstance(value, dt.datetime):
-        return value if value.utcoffset() is not None else value.replace(tzinfo=dt.UTC)
-    parsed = dt.datetime.fromisoformat(str(value))  # JSON from PostgreSQL carries its offset
-    return parsed if parsed.utcoffset() is not None else parsed.replace(tzinfo=dt.UTC)
+db_time = db_datetime  # a datetime read on a raw cursor, aware (core.dbtime)

@@ -21,6 +21,7 @@ from django.utils import translation
 
 from fangkong.core.errors import ApplicationError
 from fangkong.core.fastpaths import Answer, FastPath
+from fangkong.core.middleware import client_ip_from_meta
 from fangkong.status import fastpath, rules
 from fangkong.status.tokens import person_id_from_status_token
 
@@ -45,8 +46,7 @@ class StatusCheckFastPath(FastPath):
             pid = person_id_from_status_token(token)
         except ApplicationError:
             return None  # Django explains, in the reader's language
-        address = environ.get("HTTP_X_REAL_IP") or environ.get("REMOTE_ADDR") or None
-        count, entry = fastpath.lookup(address, pid)
+        count, entry = fastpath.lookup(client_ip_from_meta(environ), pid)
         environ[COUNTED] = count
         if count > rules.policy().check_rate_per_minute:
             return None

@@ -32,11 +32,11 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from fangkong.core import permissions, signing
 from fangkong.core.audit import audit_record
+from fangkong.core.dbtime import db_datetime
 from fangkong.core.errors import NotFound, ValidationFailed
 from fangkong.core.models import Person
 from fangkong.core.selectors import person_find_by_document
@@ -399,18 +399,7 @@ def checkin_purge_expired(*, now: dt.datetime | None = None, batch_size: int = P
     return deleted
 
 
-def parse_db_datetime(value: Any) -> dt.datetime:
-    """A datetime read by raw SQL (SQLite returns text for computed columns)."""
-    if isinstance(value, dt.datetime):
-        result = value
-    else:
-        parsed = parse_datetime(str(value))
-        if parsed is None:
-            raise ValueError(f"not a datetime: {value!r}")
-        result = parsed
-    if timezone.is_naive(result):
-        result = result.replace(tzinfo=dt.UTC)
-    return result
+parse_db_datetime = db_datetime  # raw-SQL datetimes, aware (core.dbtime)
 
 
 # --- Bulk ingestion of scan logs ------------------------------------------------
