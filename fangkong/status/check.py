@@ -67,6 +67,26 @@ def _scanner(request: HttpRequest) -> Any:
     return None
 
 
+def fresh(entry: Any) -> bool:
+    """A cached ``(level, valid-until timestamp)`` entry that may answer a check."""
+    return entry is not None and (entry[1] is None or entry[1] > time.time())
+
+
+def check_body(
+    level: str, name: str, colour: str, emergency: str, until: float | None
+) -> dict[str, Any]:
+    """What a check answers (no name, no reasons), here and in ``status.wsgi``."""
+    return {
+        "level": level,
+        "name": name,
+        "colour": colour,
+        "valid_until": (
+            dt.datetime.fromtimestamp(until, tz=dt.UTC).isoformat() if until is not None else None
+        ),
+        "emergency": emergency,
+    }
+
+
 def check_response(request: HttpRequest) -> HttpResponse:
     # The token is read directly (no schema validation on the hottest path).
     token = request.GET.get("token", "")
@@ -80,20 +100,12 @@ def check_response(request: HttpRequest) -> HttpResponse:
     if count > rules.policy().check_rate_per_minute:
         message = _("Too many checks from this address; wait a minute.")
         return _json({"error": {"code": "rate_limited", "message": message, "fields": {}}}, 429)
-    if entry is not None and (entry[1] is None or entry[1] > time.time()):
+    if fresh(entry):
         level_code, until = entry
     else:
         level_code, until = selectors.effective(pid)  # cache miss or stale: database
     lv = rules.levels().get(level_code) or rules.lowest_level()
-    body: dict[str, Any] = {
-        "level": lv.code,
-        "name": lv.name,
-        "colour": lv.colour,
-        "valid_until": (
-            dt.datetime.fromtimestamp(until, tz=dt.UTC).isoformat() if until is not None else None
-        ),
-        "emergency": emergency_line(),
-    }
+    body = check_body(lv.code, str(lv.name), lv.colour, emergency_line(), until)
     scanner = _scanner(request)
     if scanner is not None:
         person = (

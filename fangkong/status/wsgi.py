@@ -11,9 +11,7 @@ environ so the address is not counted twice.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import time
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -23,6 +21,7 @@ from fangkong.core.errors import ApplicationError
 from fangkong.core.fastpaths import Answer, FastPath
 from fangkong.core.middleware import client_ip_from_meta
 from fangkong.status import fastpath, rules
+from fangkong.status.check import check_body, emergency_line, fresh
 from fangkong.status.tokens import person_id_from_status_token
 
 CHECK_PATH = "/api/v1/status/check"
@@ -50,24 +49,12 @@ class StatusCheckFastPath(FastPath):
         environ[COUNTED] = count
         if count > rules.policy().check_rate_per_minute:
             return None
-        if entry is None or (entry[1] is not None and entry[1] <= time.time()):
+        if not fresh(entry):
             return None  # cache miss or stale: the database, through Django
         level_code, until = entry
         language = self.language(environ)
-        code, name, colour, emergency = self._level_texts(level_code, language)
         body = json.dumps(
-            {
-                "level": code,
-                "name": name,
-                "colour": colour,
-                "valid_until": (
-                    dt.datetime.fromtimestamp(until, tz=dt.UTC).isoformat()
-                    if until is not None
-                    else None
-                ),
-                "emergency": emergency,
-            },
-            ensure_ascii=False,
+            check_body(*self._level_texts(level_code, language), until), ensure_ascii=False
         ).encode()
         return self.respond(
             environ, "200 OK", body, language=language, extra=(("Cache-Control", "no-store"),)
@@ -78,8 +65,6 @@ class StatusCheckFastPath(FastPath):
         key = (id(levels), level_code, language)
         texts = self._texts.get(key)
         if texts is None:
-            from fangkong.status.check import emergency_line
-
             with translation.override(language):
                 lv = levels.get(level_code) or rules.lowest_level()
                 texts = (lv.code, str(lv.name), lv.colour, emergency_line())

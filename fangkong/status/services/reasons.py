@@ -195,22 +195,19 @@ def notify_changes(changed: dict[int, str]) -> None:
                 dedup_key=f"st-{stamp}-{pid}",
             )
         return
-    if len(changed) <= PER_PERSON_NOTICE:
-        # A few people at once (a positive pool, a household): one batch per new
-        # level, inside the fact's transaction, so the notices exist iff it commits.
-        grouped: dict[str, list[int]] = defaultdict(list)
-        for pid, level in changed.items():
-            grouped[level].append(pid)
-        notify_batches({level: sorted(pids) for level, pids in grouped.items()}, stamp)
-        return
     by_level: dict[str, list[int]] = defaultdict(list)
     for pid, level in changed.items():
         by_level[level].append(pid)
+    payload = {level: sorted(pids) for level, pids in by_level.items()}
+    if len(changed) <= PER_PERSON_NOTICE:
+        # A few people at once (a positive pool, a household): one batch per new
+        # level, inside the fact's transaction, so the notices exist iff it commits.
+        notify_batches(payload, stamp)
+        return
     # Many people at once (a zone declared): the batch is built by the worker right
     # after commit, so the fact's transaction does not wait for 100,000 messages.
     from fangkong.status import jobs
 
-    payload = {level: sorted(pids) for level, pids in by_level.items()}
     transaction.on_commit(lambda: jobs.notify_status_changes(payload, stamp))
 
 
@@ -247,12 +244,6 @@ def _check_source_type(source_type: str) -> None:
         raise ValidationFailed(
             fields={"source_type": _("Unknown source “%(s)s”.") % {"s": source_type}}
         )
-
-
-def _audit_reasons(
-    actor: Any, action: str, *, source_type: str, source_id: Any, pids: list[int], changes: dict
-) -> None:
-    _audit_many(actor, action, source_type, [(source_id, pids)], changes)
 
 
 def _audit_many(
@@ -512,13 +503,12 @@ def reasons_end(
             for part in _chunks(_clean_ids(person_ids)):
                 rows.extend(_in(base, "person_id", part).values_list("pk", "person_id"))
         if rows:
-            _audit_reasons(
+            _audit_many(
                 actor,
                 "status.reason_end",
-                source_type=source_type,
-                source_id=source_id,
-                pids=sorted({pid for _r, pid in rows}),
-                changes={"how": [None, how], "kind": [None, kind]},
+                source_type,
+                [(source_id, sorted({pid for _r, pid in rows}))],
+                {"how": [None, how], "kind": [None, kind]},
             )
         return _end_rows(rows, how=how, actor=actor, now=now, notify=notify)
 
@@ -604,6 +594,7 @@ def negative_results_record(
         touched: dict[int, list[Any]] = {}
         done: set[int] = set()
         ended: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        audits: list[dict[str, Any]] = []
         for ids, sampled_at, source_id in cleaned:
             stamp = sampled_at.isoformat()
             by_how: dict[str, list[tuple[int, int]]] = defaultdict(list)
@@ -620,15 +611,16 @@ def negative_results_record(
                         done.add(rid)
                         by_how[how or "negative_tests"].append((rid, pid))
             for how, rows in by_how.items():
-                audit_record(
-                    actor=None,
-                    action="status.reason_end",
-                    object_type="status.reason",
-                    object_id=f"{source_type}:{source_id}",
-                    person_id=rows[0][1] if len(rows) == 1 else None,
-                    changes={"how": [None, how], "reasons": [None, len(rows)]},
+                audits.append(
+                    {
+                        "object_type": "status.reason",
+                        "object_id": f"{source_type}:{source_id}",
+                        "person_id": rows[0][1] if len(rows) == 1 else None,
+                        "changes": {"how": [None, how], "reasons": [None, len(rows)]},
+                    }
                 )
                 ended[how].extend(rows)
+        audit_record_many(actor=None, action="status.reason_end", entries=audits)
         if touched:
             Reason.objects.bulk_update(
                 [Reason(pk=rid, negatives=r[3]) for rid, r in touched.items()],
