@@ -50,6 +50,11 @@ def batch_progress(batch: Batch) -> dict[str, int]:
     return counts
 
 
+def status_label(status: str) -> str:
+    """A message status in the reader's language."""
+    return str(Message.Status(status).label)
+
+
 def _count_of(status: str) -> Any:
     counts = (
         Message.objects.filter(batch=OuterRef("pk"), status=status)

@@ -396,12 +396,13 @@ def untested(request: HttpRequest, round_id: int, node_id: int) -> HttpResponseB
     rows = coverage_selectors.untested_rows(user, rnd, node)
     batches: list[dict[str, Any]] = []
     if permissions.has_capability(user, "notify.view"):
-        from fangkong.notify.selectors import batch_list_for, batch_progress
+        from fangkong.notify.selectors import batch_list_for, batch_progress, status_label
 
         for b in batch_list_for(user, purpose=reminders.PURPOSE).filter(
-            dedup_key=f"screening-round-{rnd.pk}"
+            dedup_key=reminders.round_dedup_key(rnd)
         )[:5]:
-            batches.append({"batch": b, "progress": batch_progress(b)})
+            progress = {status_label(st): n for st, n in batch_progress(b).items()}
+            batches.append({"batch": b, "progress": progress})
     return render(
         request,
         "screening/untested.html",

@@ -60,23 +60,6 @@ def end(
     )
 
 
-def test_result(
-    *, person_ids: Iterable[int], result: str, sampled_at: dt.datetime, source_id: int | None
-) -> int:
-    ids = list(person_ids)
-    if not ids:
-        return 0
-    return int(
-        _status().test_result_record(
-            person_ids=ids,
-            result=result,
-            sampled_at=sampled_at,
-            source_type="screening.tube",
-            source_id=source_id,
-        )
-    )
-
-
 def negative_results(entries: Iterable[tuple[Iterable[int], dt.datetime, int | None]]) -> int:
     """Negative-test facts of many tubes at once: (person ids, sampled at, source
     tube id or None), in order; one status call."""

@@ -27,8 +27,7 @@ from fangkong.screening.models import (
     TubeMember,
 )
 from fangkong.screening.services import bridge
-from fangkong.screening.services.sampling import _db_time
-from fangkong.screening.sql import select_in
+from fangkong.screening.sql import db_time, select_in
 
 SOURCE = "screening.tube"
 
@@ -110,7 +109,7 @@ def _negatives(tubes: Sequence[Any]) -> int:
     who have a reason that negative tests can end are gathered (usually few)."""
     ids = [t.pk for t in tubes]
     first = {
-        tid: _db_time(when)
+        tid: db_time(when)
         for tid, when in select_in(
             "SELECT tube_id, MIN(sampled_at) FROM screening_tubemember WHERE tube_id {in} "
             "GROUP BY tube_id",

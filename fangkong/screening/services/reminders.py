@@ -39,5 +39,10 @@ def reminders_send(
         },
         people=people,
         rate_per_minute=rate_per_minute,
-        dedup_key=f"screening-round-{rnd.pk}",
+        dedup_key=round_dedup_key(rnd),
     )
+
+
+def round_dedup_key(rnd: Any) -> str:
+    """One reminder per person and round: the key of a round's reminder batches."""
+    return f"screening-round-{rnd.pk}"

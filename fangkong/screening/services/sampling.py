@@ -246,9 +246,6 @@ def _who_by_token(token: str) -> _Who:
     raise NotFound(fields={"person_token": _("This personal code is not registered.")})
 
 
-_db_time = db_time
-
-
 def _scan_checks(
     tube_id: int,
     state: str,
@@ -316,7 +313,7 @@ def tube_scan(
             "SELECT tube_id, sampled_at, round_id FROM screening_tubemember WHERE person_id = %s",
             [who.pk],
         )
-        earlier = [(t, _db_time(when)) for t, when, r in cur.fetchall() if r == round_id]
+        earlier = [(t, db_time(when)) for t, when, r in cur.fetchall() if r == round_id]
         if _scan_checks(tube_id, state, count, capacity, earlier, at):
             return ScanOutcome(barcode, who.pk, who.name, False, count, capacity)
         user_id = actor.pk if getattr(actor, "is_authenticated", False) else None
@@ -378,7 +375,7 @@ def _scan_postgresql(actor: Any, barcode: str, pid: int, at: dt.datetime) -> Sca
         tube_id, round_id, capacity, count, state, path, _pid, name, scope, _m, links = row
         if not permissions.in_scope(actor, path):
             raise NotFound(fields={"barcode": _("No such tube; open it first.")})
-        earlier = [(t, _db_time(when)) for t, r, when in (links or []) if r == round_id]
+        earlier = [(t, db_time(when)) for t, r, when in (links or []) if r == round_id]
         if _scan_checks(tube_id, state, count, capacity, earlier, at):
             return ScanOutcome(barcode, pid, name, False, count, capacity)
         user_id = actor.pk if getattr(actor, "is_authenticated", False) else None
@@ -672,7 +669,7 @@ def sample_batch_submit(
                 if not permissions.in_scope(actor, path):
                     out_of_scope.add(code)
                     continue
-                tubes[code] = _MemTube(pk, code, cap, count, state, _db_time(opened))
+                tubes[code] = _MemTube(pk, code, cap, count, state, db_time(opened))
                 id_to_code[pk] = code
         # People already sampled in this round (for the warning); earlier links of
         # the tubes of this batch. By person only (their index; few links each), the
@@ -690,7 +687,7 @@ def sample_batch_submit(
             sampled.add(pid)
             code = id_to_code.get(tube_id, "")
             if code in tubes:
-                tubes[code].members[pid] = _db_time(when)
+                tubes[code].members[pid] = db_time(when)
         new_members: list[tuple[_MemTube, int, str, dt.datetime, bool]] = []
         rows = report._rows
         valid_codes: set[str] = set()
