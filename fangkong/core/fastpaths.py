@@ -25,10 +25,11 @@ from django.conf import settings
 from django.http.request import split_domain_port, validate_host
 from django.utils.translation import trans_real
 
-from fangkong.core.middleware import request_id_for
+from fangkong.core.middleware import client_ip_from_meta, request_id_for
 
 log = logging.getLogger(__name__)
 
+REQUEST_ID = "fangkong.request_id"  # environ key
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 Answer = tuple[str, list[tuple[str, str]], bytes]
@@ -145,11 +146,25 @@ class FastPath:
         their age or broken are closed (and reopened when needed)."""
         from django.core import signals
 
+        from fangkong.core.audit import request_context
+
+        # The request id and address the answer carries are those of any audit row
+        # or log line written meanwhile, as under RequestIdMiddleware.
+        request_id = self.request_id(environ)
         signals.request_started.send(sender=self.__class__, environ=environ)
         try:
-            yield
+            with request_context(request_id, client_ip_from_meta(environ)):
+                yield
         finally:
             signals.request_finished.send(sender=self.__class__)
+
+    @staticmethod
+    def request_id(environ: dict[str, Any]) -> str:
+        """This request's id (kept in the environ: the answer's X-Request-ID)."""
+        found = environ.get(REQUEST_ID)
+        if found is None:
+            found = environ[REQUEST_ID] = request_id_for(environ.get("HTTP_X_REQUEST_ID", ""))
+        return str(found)
 
     def read_json(self, environ: dict[str, Any], max_body: int = 2048) -> Any:
         """The JSON body of a small request (``None`` if it is not one); the body is
@@ -182,7 +197,7 @@ class FastPath:
         extra: tuple[tuple[str, str], ...] = (),
         content_type: str = "application/json",
     ) -> Answer:
-        request_id = request_id_for(environ.get("HTTP_X_REQUEST_ID", ""))
+        request_id = self.request_id(environ)
         headers = [
             ("Content-Type", content_type),
             *extra,

@@ -136,3 +136,11 @@ def test_other_requests_go_to_django(kit: Any, app: Recorder) -> None:
         fast, "POST", SCAN_PATH, body=json.dumps({"barcode": "A1", "person_token": "x"}).encode()
     )
     assert status in (401, 403) and app.calls == 2
+
+
+def test_the_callers_request_id_is_kept(kit: Any, app: Recorder) -> None:
+    _t, secret = api_token_create(actor=kit.sampler, name="lane 1")
+    (a,) = people(kit.city, 1)
+    body = {"barcode": "A1", "person_token": person_token(a.pk)}
+    status, headers, _out = scan(ScanFastPath(app), secret, body, HTTP_X_REQUEST_ID="lane1-0001")
+    assert (status, app.calls, headers["X-Request-ID"]) == (200, 0, "lane1-0001")
