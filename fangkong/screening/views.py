@@ -24,7 +24,7 @@ from fangkong.core.selectors import access_jurisdiction_by_id, key_group_list
 from fangkong.core.views import staff_page
 from fangkong.screening import forms, selectors
 from fangkong.screening.exports import coverage_xlsx, untested_xlsx
-from fangkong.screening.models import Exclusion, Lab, ResultReport, Round, Site, Task, Team, Tube
+from fangkong.screening.models import Exclusion, ResultReport, Round, Site, Task, Tube
 from fangkong.screening.selectors import coverage as coverage_selectors
 from fangkong.screening.selectors import manage as manage_selectors
 from fangkong.screening.services import custody, followup, reminders, results, rounds, sampling
@@ -532,7 +532,7 @@ def rounds_manage(request: HttpRequest) -> HttpResponseBase:
         request.POST if request.method == "POST" else None,
         areas=manage_selectors.area_choices_for(user),
         ratios=ratios,
-        labs=manage_selectors.lab_choices_for(user),
+        labs=selectors.lab_list_for(user, include_above=True),
         key_groups=list(key_group_list()),
         initial={
             "starts_at": now,
@@ -542,23 +542,10 @@ def rounds_manage(request: HttpRequest) -> HttpResponseBase:
         },
     )
 
-    def create(data: dict[str, Any]) -> Round:
-        return rounds.round_create(
-            actor=user,
-            name=data["name"],
-            area_ids=data["area_ids"],
-            starts_at=data["starts_at"],
-            ends_at=data["ends_at"],
-            pooling_ratio=data["pooling_ratio"],
-            target=data["target"],
-            key_group_codes=data["key_group_codes"],
-            lab_ids=data["lab_ids"],
-        )
-
     return _setup_page(
         request,
         form=form,
-        create=create,
+        create=lambda data: rounds.round_create(actor=user, **data),  # fields = keywords
         template="screening/manage_rounds.html",
         done=lambda r: _("Round %(name)s created.") % {"name": r.name},
         context={"rounds": list(selectors.round_list_for(user).prefetch_related("labs")[:100])},
@@ -586,24 +573,10 @@ def sites_manage(request: HttpRequest) -> HttpResponseBase:
         initial={"lanes": 1, "opens_at": dt.time(8, 0), "closes_at": dt.time(20, 0)},
     )
 
-    def create(data: dict[str, Any]) -> Site:
-        return rounds.site_create(
-            actor=user,
-            name=data["name"],
-            jurisdiction_id=data["jurisdiction_id"],
-            lat=data["lat"],
-            lon=data["lon"],
-            opens_at=data["opens_at"],
-            closes_at=data["closes_at"],
-            lanes=data["lanes"],
-            address=data.get("address") or "",
-            hours_text=data.get("hours_text") or "",
-        )
-
     return _setup_page(
         request,
         form=form,
-        create=create,
+        create=lambda data: rounds.site_create(actor=user, **data),  # fields = keywords
         template="screening/manage_sites.html",
         done=lambda s: _("Sampling site %(name)s created.") % {"name": s.name},
         context={
@@ -643,19 +616,10 @@ def labs_manage(request: HttpRequest) -> HttpResponseBase:
         areas=manage_selectors.area_choices_for(user),
     )
 
-    def create(data: dict[str, Any]) -> Lab:
-        return rounds.lab_create(
-            actor=user,
-            name=data["name"],
-            code=data["code"],
-            capacity_per_day=data["capacity_per_day"],
-            jurisdiction_id=data["jurisdiction_id"],
-        )
-
     return _setup_page(
         request,
         form=form,
-        create=create,
+        create=lambda data: rounds.lab_create(actor=user, **data),  # fields = keywords
         template="screening/manage_labs.html",
         done=lambda lab: _("Lab %(name)s created.") % {"name": lab.name},
         context={"labs": selectors.lab_list_for(user)},
@@ -672,18 +636,10 @@ def teams_manage(request: HttpRequest) -> HttpResponseBase:
         areas=manage_selectors.area_choices_for(user),
     )
 
-    def create(data: dict[str, Any]) -> Team:
-        return rounds.team_create(
-            actor=user,
-            name=data["name"],
-            area_id=data["area_id"],
-            door_to_door=data["door_to_door"],
-        )
-
     return _setup_page(
         request,
         form=form,
-        create=create,
+        create=lambda data: rounds.team_create(actor=user, **data),  # fields = keywords
         template="screening/manage_teams.html",
         done=lambda t: _("Sampling team %(name)s created.") % {"name": t.name},
         context={"teams": list(manage_selectors.team_list_for(user)[:300])},
@@ -698,7 +654,7 @@ def teams_manage(request: HttpRequest) -> HttpResponseBase:
 def reviews(request: HttpRequest) -> HttpResponseBase:
     user: Any = request.user
     permissions.require(user, "screening.manage")
-    labs = manage_selectors.lab_choices_for(user)
+    labs = selectors.lab_list_for(user, include_above=True)
     raw_lab = request.GET.get("lab", "")
     lab = next((x for x in labs if str(x.pk) == raw_lab), None)
     if raw_lab and lab is None:

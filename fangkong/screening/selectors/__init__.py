@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from fangkong.core import permissions
 from fangkong.core.errors import NotFound
-from fangkong.core.models import Jurisdiction, path_upper_bound
+from fangkong.core.models import PATH_SEGMENT, Jurisdiction, path_upper_bound
 from fangkong.screening.models import (
     BuildingFlag,
     Lab,
@@ -225,13 +225,19 @@ def held_reports_for(user: Any, *, lab: Lab | None = None) -> QuerySet[ResultRep
     return _under(qs, permissions.scope_path(user) or "").order_by("-created_at")
 
 
-def lab_list_for(user: Any) -> list[Lab]:
-    """Labs of the user's area and labs the user works at."""
+def lab_list_for(user: Any, *, include_above: bool = False) -> list[Lab]:
+    """Labs of the user's area and labs the user works at; with ``include_above``
+    also the labs of the areas above it (a city lab serves its districts: the labs
+    a round of the user's area may send tubes to)."""
     prefix = permissions.scope_path(user)
     if prefix is None:
         return []
     qs = Lab.objects.filter(active=True)
     own = Q(staff=user) if getattr(user, "is_authenticated", False) else Q(pk__in=[])
     if prefix:
-        qs = qs.filter(Q(scope_path__gte=prefix, scope_path__lt=path_upper_bound(prefix)) | own)
-    return list(qs.distinct().order_by("name"))
+        wanted = Q(scope_path__gte=prefix, scope_path__lt=path_upper_bound(prefix)) | own
+        if include_above:
+            ancestors = [prefix[:i] for i in range(0, len(prefix), PATH_SEGMENT)]
+            wanted |= Q(scope_path__in=ancestors)
+        qs = qs.filter(wanted)
+    return list(qs.distinct().order_by("name", "pk"))

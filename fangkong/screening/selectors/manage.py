@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from fangkong.core import permissions
 from fangkong.core.errors import NotFound
-from fangkong.core.models import PATH_SEGMENT, Jurisdiction, path_upper_bound
+from fangkong.core.models import Jurisdiction
 from fangkong.core.selectors import jurisdiction_list_for
 from fangkong.screening.models import Lab, ResultReport, Site, Team
 from fangkong.screening.selectors import _under, held_reports_for
@@ -55,26 +55,6 @@ def reports_to_review_for(user: Any, *, lab: Lab | None = None) -> QuerySet[Resu
     if lab is not None:
         qs = qs.filter(lab=lab)
     return qs
-
-
-def lab_choices_for(user: Any) -> list[Lab]:
-    """Labs a round of the user's area may send tubes to: active labs under the
-    user's node, labs of the areas above it (a city lab serves its districts) and
-    labs the user works at."""
-    permissions.require(user, "screening.view")
-    prefix = permissions.scope_path(user)
-    if prefix is None:
-        return []
-    qs = Lab.objects.filter(active=True)
-    if prefix:
-        ancestors = [prefix[:i] for i in range(0, len(prefix), PATH_SEGMENT)]
-        own = Q(staff=user) if getattr(user, "is_authenticated", False) else Q(pk__in=[])
-        qs = qs.filter(
-            Q(scope_path__gte=prefix, scope_path__lt=path_upper_bound(prefix))
-            | Q(scope_path__in=ancestors)
-            | own
-        )
-    return list(qs.distinct().order_by("name", "pk"))
 
 
 def access_report_by_id(user: Any, report_id: int) -> ResultReport:
