@@ -25,6 +25,12 @@ def add_application_errors(form: forms.Form, exc: ApplicationError) -> None:
         form.add_error(name if name in form.fields else None, message)
 
 
+def area_choice_labels(nodes: list[Jurisdiction]) -> list[tuple[int, str]]:
+    """Choices for an area picker: each node indented under its parent."""
+    indent = min((n.depth for n in nodes), default=0)
+    return [(n.pk, "\u2003" * (n.depth - indent) + n.name) for n in nodes]
+
+
 @dataclass
 class Outcome:
     ok: bool = True
@@ -81,11 +87,8 @@ class PeopleFilterForm(forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        indent = min((n.depth for n in nodes), default=0)
         area: Any = self.fields["jurisdiction"]
-        area.choices = [("", _("Everywhere I can see"))] + [
-            (n.pk, "\u2003" * (n.depth - indent) + n.name) for n in nodes
-        ]
+        area.choices = [("", _("Everywhere I can see")), *area_choice_labels(nodes)]
         group: Any = self.fields["key_group"]
         group.choices = [("", _("Any"))] + [(g.code, g.name) for g in key_groups]
 

@@ -45,6 +45,21 @@ def jurisdiction_list_for(
     return qs.order_by("path")
 
 
+def area_choices_for(
+    user: Any, *, levels_below: int = 3, buildings: bool = True, limit: int = 300
+) -> list[Jurisdiction]:
+    """The areas a user picks from in a form or filter: their node and a few levels
+    below it, in tree order (none without ``jurisdiction.view``)."""
+    if not permissions.has_capability(user, "jurisdiction.view"):
+        return []
+    profile = permissions.staff_profile(user)
+    base_depth = profile.jurisdiction.depth if profile else 0
+    qs = jurisdiction_list_for(user).filter(depth__lte=base_depth + levels_below)
+    if not buildings:
+        qs = qs.exclude(level=Jurisdiction.Level.BUILDING)
+    return list(qs.only("id", "name_zh", "name_en", "depth", "path", "level")[:limit])
+
+
 def access_jurisdiction_by_id(user: Any, jurisdiction_id: int) -> Jurisdiction:
     permissions.require(user, "jurisdiction.view")
     node = Jurisdiction.objects.filter(pk=jurisdiction_id).first()

@@ -311,13 +311,7 @@ def _area_choices(user: Any, selected: Jurisdiction | None) -> list[Jurisdiction
     """The areas offered in the people filter: the user's node and three levels below."""
     if not permissions.has_capability(user, "jurisdiction.view"):
         return [selected] if selected else []
-    profile = permissions.staff_profile(user)
-    base_depth = profile.jurisdiction.depth if profile else 0
-    nodes = list(
-        selectors.jurisdiction_list_for(user)
-        .filter(depth__lte=base_depth + 3)
-        .only("id", "name_zh", "name_en", "depth", "path")[:300]
-    )
+    nodes = selectors.area_choices_for(user)
     if selected is not None and selected.pk not in {n.pk for n in nodes}:
         nodes.append(selected)
         nodes.sort(key=lambda n: n.path)

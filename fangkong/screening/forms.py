@@ -13,15 +13,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from fangkong.core.forms import area_choice_labels
 from fangkong.core.models import Jurisdiction, KeyGroup
 from fangkong.screening.models import Exclusion, Lab, Round, Site
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
-
-
-def _area_choices(nodes: list[Jurisdiction]) -> list[tuple[int, str]]:
-    indent = min((n.depth for n in nodes), default=0)
-    return [(n.pk, "\u2003" * (n.depth - indent) + n.name) for n in nodes]
 
 
 class AreaField(forms.TypedChoiceField):
@@ -86,7 +82,7 @@ class RoundForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         fields: Any = self.fields
-        fields["area_ids"].choices = _area_choices(areas)
+        fields["area_ids"].choices = area_choice_labels(areas)
         fields["pooling_ratio"].choices = [(r, f"{r}:1") for r in ratios]
         fields["lab_ids"].choices = [(lab.pk, lab.name) for lab in labs]
         fields["key_group_codes"].choices = [(g.code, g.name) for g in key_groups]
@@ -115,7 +111,7 @@ class SiteForm(forms.Form):
     def __init__(self, *args: Any, areas: list[Jurisdiction], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         area: Any = self.fields["jurisdiction_id"]
-        area.choices = _area_choices(areas)
+        area.choices = area_choice_labels(areas)
 
 
 class LabForm(forms.Form):
@@ -131,7 +127,7 @@ class LabForm(forms.Form):
     def __init__(self, *args: Any, areas: list[Jurisdiction], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         area: Any = self.fields["jurisdiction_id"]
-        area.choices = _area_choices(areas)
+        area.choices = area_choice_labels(areas)
 
 
 class TeamForm(forms.Form):
@@ -144,7 +140,7 @@ class TeamForm(forms.Form):
     def __init__(self, *args: Any, areas: list[Jurisdiction], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         area: Any = self.fields["area_id"]
-        area.choices = _area_choices(areas)
+        area.choices = area_choice_labels(areas)
 
 
 class QueueForm(forms.Form):

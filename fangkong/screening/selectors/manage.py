@@ -10,25 +10,19 @@ from django.db.models import QuerySet
 from fangkong.core import permissions
 from fangkong.core.errors import NotFound
 from fangkong.core.models import Jurisdiction
-from fangkong.core.selectors import jurisdiction_list_for
+from fangkong.core.selectors import area_choices_for as core_area_choices_for
 from fangkong.screening.models import Lab, ResultReport, Site, Team
 from fangkong.screening.selectors import _under, held_reports_for
 
-# How many levels below the user's own node the area pickers offer (buildings never).
+# The set-up pages offer the user's node and a few levels below it (buildings never).
 AREA_LEVELS_BELOW = 3
 AREA_CHOICES_LIMIT = 500
 
 
 def area_choices_for(user: Any) -> list[Jurisdiction]:
-    """Areas a round, site, lab or team may cover: the user's node and a few levels
-    below it (no buildings), in tree order."""
-    profile = permissions.staff_profile(user)
-    base_depth = profile.jurisdiction.depth if profile else 0
-    return list(
-        jurisdiction_list_for(user)
-        .exclude(level=Jurisdiction.Level.BUILDING)
-        .filter(depth__lte=base_depth + AREA_LEVELS_BELOW)
-        .only("id", "name_zh", "name_en", "depth", "path", "level")[:AREA_CHOICES_LIMIT]
+    """Areas a round, site, lab or team may cover, in tree order."""
+    return core_area_choices_for(
+        user, levels_below=AREA_LEVELS_BELOW, buildings=False, limit=AREA_CHOICES_LIMIT
     )
 
 
