@@ -6,19 +6,14 @@ import datetime as dt
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from fangkong.status import rules
+from fangkong.status import queries, rules
 from fangkong.status.models import PersonStatus, Reason
 from fangkong.status.services.reasons import CACHE_SECONDS, cache_key
 
-
-def _active_q(now: dt.datetime) -> Q:
-    return Q(ended_at__isnull=True, starts_at__lte=now) & (
-        Q(ends_at__isnull=True) | Q(ends_at__gt=now)
-    )
+_active_q = queries.active
 
 
 def _from_reasons(person_id: int, now: dt.datetime) -> tuple[str, float | None]:
@@ -269,13 +264,7 @@ def people_with_clearable_reasons(*, sampled_by: dt.datetime, limit: int) -> set
     round's results): facts about anyone else change nothing, so they need not
     be gathered. Read it in the same transaction as the record call."""
     now = timezone.now()
-    rows = list(
-        Reason.objects.filter(
-            _active_q(now), rule__clear_negative_tests__gt=0, starts_at__lte=sampled_by
-        )
-        .order_by()
-        .values_list("person_id", flat=True)[: limit + 1]
-    )
+    rows = list(queries.clearable(sampled_by, now).values_list("person_id", flat=True)[: limit + 1])
     if len(rows) > limit:
         return None
     return set(rows)

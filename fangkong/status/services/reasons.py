@@ -16,14 +16,13 @@ from typing import Any, NamedTuple
 
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangkong.core.audit import audit_record, audit_record_many
 from fangkong.core.errors import ValidationFailed
 from fangkong.core.models import Person
-from fangkong.status import rules
+from fangkong.status import queries, rules
 from fangkong.status.models import PersonStatus, Reason
 
 KINDS = (
@@ -86,10 +85,7 @@ def _actor_user(actor: Any) -> Any:
     return actor if getattr(actor, "is_authenticated", False) else None
 
 
-def _active(now: dt.datetime) -> Q:
-    return Q(ended_at__isnull=True, starts_at__lte=now) & (
-        Q(ends_at__isnull=True) | Q(ends_at__gt=now)
-    )
+_active = queries.active
 
 
 # --- Effective status ------------------------------------------------------------
@@ -544,9 +540,7 @@ def _clearable(ids: list[int], latest: dt.datetime, now: dt.datetime) -> list[tu
     Many people at once (a whole round's results): such reasons are usually few, so
     they are read once and matched in Python, instead of sending every person id to
     the database; if there are more of them than people, by person after all."""
-    base = Reason.objects.filter(
-        _active(now), rule__clear_negative_tests__gt=0, starts_at__lte=latest
-    ).order_by()
+    base = queries.clearable(latest, now)
     columns = (
         "pk",
         "person_id",
