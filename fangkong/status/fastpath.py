@@ -13,6 +13,7 @@ any other cache backend takes the generic path through ``django.core.cache``.
 
 from __future__ import annotations
 
+import hashlib
 import pickle  # noqa: S403 - our own cache entries
 import socket
 import threading
@@ -34,6 +35,9 @@ _LUA = """
 redis.call('SET', KEYS[1], 0, 'EX', 70, 'NX')
 return {redis.call('INCR', KEYS[1]), redis.call('GET', KEYS[2])}
 """
+_SHA = hashlib.sha1(_LUA.encode()).hexdigest()  # noqa: S324 - the name Redis gives it
+# How long a check waits for Redis before Django's path answers instead.
+REDIS_TIMEOUT_SECONDS = 1.0
 
 
 def _redis_url() -> str | None:
@@ -60,14 +64,6 @@ def _redis() -> Any | None:
     return client
 
 
-def _script_sha(client: Any) -> str:
-    sha = _client.get("sha")
-    if sha is None:
-        sha = client.script_load(_LUA)
-        _client["sha"] = sha
-    return str(sha)
-
-
 def _pack(*args: bytes) -> bytes:
     out = [b"*%d\r\n" % len(args)]
     for arg in args:
@@ -84,7 +80,8 @@ class _Conn:
 
         opts = parse_url(url)
         self.sock = socket.create_connection(
-            (opts.get("host", "127.0.0.1"), int(opts.get("port", 6379))), timeout=1.0
+            (opts.get("host", "127.0.0.1"), int(opts.get("port", 6379))),
+            timeout=REDIS_TIMEOUT_SECONDS,
         )
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.reader = hiredis.Reader()
@@ -130,16 +127,10 @@ def _raw(url: str, rl_key: str, st_key: str) -> tuple[int, Any] | None:
         if conn is None:
             conn = _Conn(url)
             _local.conn = conn
-        sha = _client.get("raw_sha")
-        reply = None
-        if sha is not None:
-            reply = conn.call(b"EVALSHA", sha, b"2", rl_key.encode(), st_key.encode())
-        if sha is None or (isinstance(reply, Exception) and "NOSCRIPT" in str(reply)):
-            sha = conn._checked(conn.call(b"SCRIPT", b"LOAD", _LUA.encode()))
-            _client["raw_sha"] = sha if isinstance(sha, bytes) else str(sha).encode()
-            reply = conn.call(
-                b"EVALSHA", _client["raw_sha"], b"2", rl_key.encode(), st_key.encode()
-            )
+        keys = (b"2", rl_key.encode(), st_key.encode())
+        reply = conn.call(b"EVALSHA", _SHA.encode(), *keys)
+        if isinstance(reply, Exception) and "NOSCRIPT" in str(reply):  # Redis restarted
+            reply = conn.call(b"EVAL", _LUA.encode(), *keys)
         count, raw = conn._checked(reply)
         return int(count), raw
     except Exception:  # noqa: BLE001 - any trouble: the general client answers
@@ -168,11 +159,11 @@ def lookup(
             from redis.exceptions import NoScriptError
 
             client = _redis()
+            assert client is not None
             try:
-                got = client.evalsha(_script_sha(client), 2, rl_key, st_key)  # type: ignore[union-attr]
-            except NoScriptError:  # Redis restarted: load the script again
-                _client.pop("sha", None)
-                got = client.evalsha(_script_sha(client), 2, rl_key, st_key)  # type: ignore[union-attr]
+                got = client.evalsha(_SHA, 2, rl_key, st_key)
+            except NoScriptError:  # Redis restarted: the script travels once more
+                got = client.eval(_LUA, 2, rl_key, st_key)
             assert got is not None
         count, raw = got
         entry = pickle.loads(raw) if raw is not None else None  # noqa: S301
