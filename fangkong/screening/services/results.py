@@ -228,9 +228,8 @@ def _import_chunk(
         "SELECT barcode, id, round_id, lab_id, received_at IS NOT NULL, result, capacity, "
         "member_count, scope_path, state FROM screening_tube WHERE barcode {in}"
     )
-    # Plain rows (barcode, id, round, lab, received?, result, capacity, count, path,
-    # state); a Tube instance only for the few positive and invalid results.
-    tubes = {row[0]: row for row in select_in(tube_sql + lock, codes)}
+    # Plain rows; a Tube instance only for the few positive and invalid results.
+    tubes = {row[0]: _TubeRow(*row) for row in select_in(tube_sql + lock, codes)}
     # Reports already held or in conflict for these tubes (so a repeat adds nothing).
     pending = {
         (code, result)
@@ -255,12 +254,12 @@ def _import_chunk(
         at = r.reported_at or now
         if tube is None:
             status = ResultReport.Status.HELD_UNKNOWN
-        elif tube[5]:
-            if tube[5] == r.result:
+        elif tube.result:
+            if tube.result == r.result:
                 summary.duplicates += 1
                 continue
             status = conflict_status
-        elif tube[3] != lab_pk or not tube[4]:
+        elif tube.lab_id != lab_pk or not tube.received:
             status = ResultReport.Status.HELD_NOT_RECEIVED
         else:
             status = applied_status
@@ -275,8 +274,8 @@ def _import_chunk(
                 summary.held += 1
         else:
             assert tube is not None
-            pk = tube[1]
-            tubes[r.tube] = (*tube[:5], r.result, *tube[6:])  # a repeat row: a duplicate
+            pk = tube.pk
+            tubes[r.tube] = tube._replace(result=r.result)  # a repeat row: a duplicate
             summary.applied += 1
             updates.append((r.result, at, reported, now, pk))
             events.append((pk, stage, at, lab_name, lab_pk, user_id))
@@ -289,14 +288,14 @@ def _import_chunk(
                 now,
                 now,
                 r.tube,
-                tube[1] if tube is not None else None,
+                tube.pk if tube is not None else None,
                 lab_pk,
                 r.result,
                 _json(r.ct_values),
                 at,
                 user_id,
                 status,
-                tube[8] if tube is not None else lab_path,
+                tube.scope_path if tube is not None else lab_path,
             )
         )
     update_rows(Tube._meta.db_table, ["result", "reported_at", "state", "updated_at"], updates)
@@ -332,18 +331,32 @@ class AppliedTube(NamedTuple):
     result: str
 
 
-def _tube(row: tuple[Any, ...], result: str, at: dt.datetime) -> Tube:
-    code, pk, round_id, lab_id, _received, _old, capacity, count, path, _state = row
+class _TubeRow(NamedTuple):
+    """A tube as the import reads it (the columns of ``tube_sql``, in order)."""
+
+    barcode: str
+    pk: int
+    round_id: int
+    lab_id: int | None
+    received: bool
+    result: str
+    capacity: int
+    member_count: int
+    scope_path: str
+    state: str
+
+
+def _tube(row: _TubeRow, result: str, at: dt.datetime) -> Tube:
     return Tube(
-        pk=pk,
-        barcode=code,
-        round_id=round_id,
-        lab_id=lab_id,
+        pk=row.pk,
+        barcode=row.barcode,
+        round_id=row.round_id,
+        lab_id=row.lab_id,
         result=result,
         reported_at=at,
-        capacity=capacity,
-        member_count=count,
-        scope_path=path,
+        capacity=row.capacity,
+        member_count=row.member_count,
+        scope_path=row.scope_path,
         state=Tube.State.REPORTED,
     )
 

@@ -521,7 +521,7 @@ class _MemTube:
 
 
 def _as_time(value: Any, field_name: str = "at") -> dt.datetime:
-    if value.__class__ is dt.datetime and value.utcoffset() is not None:
+    if value.__class__ is dt.datetime and (value.tzinfo is dt.UTC or value.utcoffset() is not None):
         return value  # already aware (the common case in a big batch)
     if isinstance(value, dt.datetime):
         at = value
@@ -703,11 +703,7 @@ def sample_batch_submit(
                 if code not in valid_codes:
                     code = _clean_barcode(code, "tube")
                     valid_codes.add(code)
-                at = item.get("at")
-                if at.__class__ is not dt.datetime or (
-                    at.tzinfo is not dt.UTC and at.utcoffset() is None
-                ):
-                    at = _as_time(at or timezone.now())
+                at = _as_time(item.get("at") or timezone.now())
                 if code in other_round:
                     raise Conflict(fields={"tube": _barcode_used_msg()})
                 if code in out_of_scope:
