@@ -3,9 +3,8 @@ map and the daily figures, with no script error (headless Chromium, English)."""
 
 import pytest
 from django.core.cache import cache
-from django.db import transaction
 
-from fangkong.conftest import City, _chain, make_staff
+from fangkong.conftest import City, make_staff
 from fangkong.portal.tests.test_browser_portal import CHROMIUM, browser  # noqa: F401 - fixture
 
 pytestmark = [
@@ -25,31 +24,14 @@ SQUARE = {
 
 
 @pytest.fixture
-def scene(transactional_db):
-    from fangkong.conftest import load_shipped_defaults
+def scene(browser_city: City) -> City:
     from fangkong.core.models import Jurisdiction
-    from fangkong.core.services import jurisdiction_build
     from fangkong.screening.tests.kit import build as screening_kit
     from fangkong.zones.tests.zonekit import declare
 
-    load_shipped_defaults()
     cache.clear()
-    with transaction.atomic():
-        province = jurisdiction_build(
-            parent=None, level="province", name_zh="山西省", name_en="Shanxi", code="140000"
-        )
-        taiyuan = jurisdiction_build(
-            parent=province, level="city", name_zh="太原市", name_en="Taiyuan", code="140100"
-        )
-        xiaodian = jurisdiction_build(
-            parent=taiyuan, level="district", name_zh="小店区", name_en="Xiaodian", code="140105"
-        )
-        yingze = jurisdiction_build(
-            parent=taiyuan, level="district", name_zh="迎泽区", name_en="Yingze", code="140106"
-        )
-        xd_grid, xd_b1, xd_b2 = _chain(xiaodian, "Pingyang", "坞城")
-        yz_grid, yz_b1, _yz_b2 = _chain(yingze, "Liuxiang", "柳巷")
-    city = City(province, taiyuan, xiaodian, yingze, xd_grid, yz_grid, xd_b1, xd_b2, yz_b1)
+    city = browser_city
+    xiaodian, taiyuan, xd_grid, xd_b1 = city.xiaodian, city.city, city.xd_grid, city.xd_building
     Jurisdiction.objects.filter(pk__in=[xd_b1.pk, xd_grid.parent_id]).update(boundary=SQUARE)
     xd_b1.refresh_from_db()
     officer = make_staff("zoneofficer", xiaodian, "district_officer")
