@@ -16,6 +16,7 @@ Actors (password ``correct-horse-42`` for all):
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -126,6 +127,29 @@ BROWSER_TEST = [
         not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"
     ),
 ]
+
+
+def chromium_page(
+    monkeypatch: Any, *, width: int, height: int, timeout_ms: int = 15_000
+) -> Iterator[Any]:
+    """A Playwright page in Debian's Chromium (Chinese locale) for a browser-test
+    fixture: ``yield from chromium_page(monkeypatch, width=..., height=...)``."""
+    # Sync Playwright runs an event loop in this thread; the ORM calls the test
+    # itself makes are still synchronous.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
+        page = context.new_page()
+        page.set_default_timeout(timeout_ms)
+        yield page
+        context.close()
+        browser.close()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -1030,3 +1030,23 @@ def _insert_venues(plans: list[NodePlan], seed: int) -> int:
                             rng.randint(lo, hi),
                         )
     return venues_bulk_load(venues)
+
+
+def demo_staff(username: str, node: Jurisdiction, *roles: str) -> Any:
+    """A staff account that acts in the demo data (no password: it never signs in),
+    created once with these roles at ``node``."""
+    from django.contrib.auth import get_user_model
+
+    from fangkong.core.models import Role, StaffProfile
+
+    user_model = get_user_model()
+    user = user_model.objects.filter(username=username).first()
+    if user is None:
+        user = user_model.objects.create_user(username=username)
+        user.set_unusable_password()
+        user.save()
+        profile = StaffProfile.objects.create(
+            user=user, jurisdiction=node, display_name=f"{username} (demo)"
+        )
+        profile.roles.set(Role.objects.filter(code__in=roles))
+    return user

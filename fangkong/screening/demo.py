@@ -8,10 +8,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from fangkong.core.models import Jurisdiction, Person, Role, StaffProfile
+from fangkong.core.models import Jurisdiction, Person
+from fangkong.core.synth import demo_staff
 from fangkong.screening.models import Round, Site, Tube
 from fangkong.screening.services import custody, results, rounds, sampling
 
@@ -20,27 +20,13 @@ CENTRE = (37.8706, 112.5489)
 QUEUES = ["short", "medium", "long", "short"]
 
 
-def _actor(username: str, node: Jurisdiction, *roles: str) -> Any:
-    User = get_user_model()
-    user = User.objects.filter(username=username).first()
-    if user is None:
-        user = User.objects.create_user(username=username)
-        user.set_unusable_password()
-        user.save()
-        profile = StaffProfile.objects.create(
-            user=user, jurisdiction=node, display_name=f"{username} (demo)"
-        )
-        profile.roles.set(Role.objects.filter(code__in=roles))
-    return user
-
-
 def seed() -> str:
     if Site.objects.exists():
         return f"{Site.objects.count()} sampling sites already there"
     city = Jurisdiction.objects.filter(level="city").order_by("path").first()
     if city is None:
         return "no city to screen"
-    actor = _actor("screening-demo", city, "city_commander", "sampler", "lab_technician")
+    actor = demo_staff("screening-demo", city, "city_commander", "sampler", "lab_technician")
     lab = rounds.lab_create(
         actor=actor,
         name="市疾控中心实验室",

@@ -3,27 +3,10 @@ teams, door-step requests and one proposal awaiting approval. Idempotent."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.contrib.auth import get_user_model
-
-from fangkong.core.models import Jurisdiction, Person, Role, StaffProfile
+from fangkong.core.models import Jurisdiction, Person
+from fangkong.core.synth import demo_staff
 from fangkong.zones import services
 from fangkong.zones.models import Zone
-
-
-def _actor(username: str, node: Jurisdiction, role: str) -> Any:
-    User = get_user_model()
-    user = User.objects.filter(username=username).first()
-    if user is None:
-        user = User.objects.create_user(username=username)
-        user.set_unusable_password()
-        user.save()
-        profile = StaffProfile.objects.create(
-            user=user, jurisdiction=node, display_name=f"{username} (demo)"
-        )
-        profile.roles.set(Role.objects.filter(code=role))
-    return user
 
 
 def seed() -> str:
@@ -33,8 +16,8 @@ def seed() -> str:
     city = Jurisdiction.objects.filter(level="city").order_by("path").first()
     if district is None or city is None:
         return "no city to put zones in"
-    officer = _actor("zones-demo-officer", district, "district_officer")
-    commander = _actor("zones-demo-commander", city, "city_commander")
+    officer = demo_staff("zones-demo-officer", district, "district_officer")
+    commander = demo_staff("zones-demo-commander", city, "city_commander")
     grids = list(Jurisdiction.objects.subtree_of(district.path).filter(level="grid")[:6])
     if len(grids) < 5:  # a small city: buildings as units
         grids = list(Jurisdiction.objects.subtree_of(district.path).filter(level="building")[:6])

@@ -12,10 +12,9 @@ import pytest
 from fangkong.conftest import (
     ARTIFACTS,
     BROWSER_TEST,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     PASSWORD,
     City,
+    chromium_page,
     make_person,
 )
 from fangkong.core import services
@@ -54,22 +53,7 @@ def audit_rows_removed_after(transactional_db):
 
 @pytest.fixture
 def browser_page(monkeypatch, audit_rows_removed_after):
-    # Sync Playwright runs an event loop in this thread; the ORM calls the test
-    # itself makes are still synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="zh-CN")
-        page = context.new_page()
-        page.set_default_timeout(10_000)
-        yield page
-        context.close()
-        browser.close()
+    yield from chromium_page(monkeypatch, width=1280, height=860, timeout_ms=10_000)
 
 
 @pytest.fixture

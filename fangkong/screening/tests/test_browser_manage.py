@@ -13,10 +13,9 @@ import pytest
 from fangkong.conftest import (
     ARTIFACTS,
     BROWSER_TEST,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     PASSWORD,
     City,
+    chromium_page,
     make_staff,
 )
 
@@ -46,20 +45,7 @@ def scene(city: City) -> dict[str, Any]:
 
 @pytest.fixture
 def browser_page(monkeypatch: Any) -> Any:
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        yield page
-        context.close()
-        browser.close()
+    yield from chromium_page(monkeypatch, width=1280, height=900)
 
 
 def test_an_officer_creates_a_site_and_a_round_through_the_pages(

@@ -15,10 +15,9 @@ from django.utils import timezone
 from fangkong.conftest import (
     ARTIFACTS,
     BROWSER_TEST,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     PASSWORD,
     City,
+    chromium_page,
     make_person,
     make_staff,
 )
@@ -79,20 +78,7 @@ def scene(city):
 
 @pytest.fixture
 def browser_page(monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        yield page
-        context.close()
-        browser.close()
+    yield from chromium_page(monkeypatch, width=390, height=844)
 
 
 def _login(page, base: str, username: str, next_url: str) -> None:
