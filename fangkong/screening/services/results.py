@@ -25,11 +25,12 @@ from django.utils.translation import gettext as _
 
 from fangkong.core import permissions
 from fangkong.core.audit import audit_record
+from fangkong.core.bulk import gc_paused
 from fangkong.core.errors import ValidationFailed
 from fangkong.screening.models import CustodyEvent, Lab, ResultReport, Tube
 from fangkong.screening.services.custody import access_lab
 from fangkong.screening.services.followup import results_apply_consequences
-from fangkong.screening.sql import copy_rows, select_in, update_rows
+from fangkong.screening.sql import copy_rows, select_in, time_adapter, update_rows
 
 RESULTS = ("negative", "positive", "invalid")
 CHUNK = 5000
@@ -182,6 +183,7 @@ def csv_parse(data: bytes) -> list[dict[str, Any]]:
     return rows
 
 
+@gc_paused()
 def results_import(
     *, actor: Any, lab_id: int, rows: Sequence[dict[str, Any]], source: str = "api"
 ) -> ResultReportSummary:
@@ -245,17 +247,20 @@ def _import_chunk(
     updates: list[tuple[Any, ...]] = []
     events: list[tuple[Any, ...]] = []
     applied: list[Any] = []
+    fresh: dict[str, str] = {}  # tubes given their result by this chunk (repeats: duplicates)
     lab_pk, lab_name, lab_path = lab.pk, lab.name, lab.scope_path
     applied_status, conflict_status = ResultReport.Status.APPLIED, ResultReport.Status.CONFLICT
     reported, stage = Tube.State.REPORTED, CustodyEvent.Stage.REPORTED
     negative = Tube.Result.NEGATIVE
+    db_at = time_adapter()  # the rows' times as copy_rows writes them, each converted once
+    db_now = db_at(now)
     for r in part:
         tube = tubes.get(r.tube)
         at = r.reported_at or now
         if tube is None:
             status = ResultReport.Status.HELD_UNKNOWN
-        elif tube.result:
-            if tube.result == r.result:
+        elif tube.result or r.tube in fresh:
+            if (tube.result or fresh[r.tube]) == r.result:
                 summary.duplicates += 1
                 continue
             status = conflict_status
@@ -275,24 +280,24 @@ def _import_chunk(
         else:
             assert tube is not None
             pk = tube.pk
-            tubes[r.tube] = tube._replace(result=r.result)  # a repeat row: a duplicate
+            fresh[r.tube] = r.result
             summary.applied += 1
             updates.append((r.result, at, reported, now, pk))
-            events.append((pk, stage, at, lab_name, lab_pk, user_id))
+            events.append((pk, stage, db_at(at), lab_name, lab_pk, user_id))
             if r.result == negative:
                 applied.append(AppliedTube(pk, r.result))
             else:
                 applied.append(_tube(tube, r.result, at))
         reports.append(
             (
-                now,
-                now,
+                db_now,
+                db_now,
                 r.tube,
                 tube.pk if tube is not None else None,
                 lab_pk,
                 r.result,
                 _json(r.ct_values),
-                at,
+                db_at(at),
                 user_id,
                 status,
                 tube.scope_path if tube is not None else lab_path,
@@ -315,11 +320,13 @@ def _import_chunk(
             "scope_path",
         ],
         reports,
+        adapted=True,
     )
     copy_rows(
         CustodyEvent._meta.db_table,
         ["tube_id", "stage", "time", "place", "lab_id", "user_id"],
         events,
+        adapted=True,
     )
     return applied
 

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from fangkong.core import permissions
 from fangkong.core.audit import audit_record, diff
+from fangkong.core.bulk import gc_paused
 from fangkong.core.crypto import lookup_hash
 from fangkong.core.errors import ApplicationError, Conflict, NotFound, ValidationFailed
 from fangkong.core.identity import normalise_document
@@ -616,6 +617,7 @@ def _refusal(exc: ApplicationError) -> tuple[str, str]:
     return "", str(exc.message)
 
 
+@gc_paused()
 def sample_batch_submit(
     *,
     actor: Any,

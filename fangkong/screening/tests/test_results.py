@@ -71,6 +71,21 @@ def test_a_negative_result_is_applied_and_reporting_it_again_changes_nothing(kit
     assert Tube.objects.get(barcode="T1").result == "negative"
 
 
+def test_a_file_that_repeats_a_row_applies_it_once_at_the_reported_time(kit: Any) -> None:
+    tube = _sampled_tube(kit, "T1", people(kit.city, 2))
+    _received(kit, ["T1"])
+    at = (timezone.now() - dt.timedelta(hours=1)).replace(microsecond=250000)
+    row = {"tube": "T1", "result": "negative", "reported_at": at.isoformat()}
+    out = _report(kit, [row, dict(row)])
+    assert (out.applied, out.duplicates) == (1, 1)
+    assert ResultReport.objects.filter(tube=tube).count() == 1
+    tube.refresh_from_db()
+    assert tube.reported_at == at and tube.state == "reported"
+    event = CustodyEvent.objects.get(tube=tube, stage="reported")
+    assert event.time == at and event.lab_id == kit.lab.pk
+    assert ResultReport.objects.get(tube=tube).reported_at == at
+
+
 def test_a_second_different_result_is_a_conflict_not_an_overwrite(kit: Any) -> None:
     _sampled_tube(kit, "T1", people(kit.city, 3))
     _received(kit, ["T1"])
