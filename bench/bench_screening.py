@@ -10,9 +10,11 @@ tubes, N/10 results. Issue scale N = 5,000,000; run size: ``SCREENING_N``
     (``sample_batch_submit``: open/scan/close items in batches of 2,000 tubes,
     every rule checked, custody and schedule bookkeeping), then the boxes received
     and the results through ``results_import`` (batches of 50,000 rows, negative,
-    with their status facts). Floor: COPY (PostgreSQL) / executemany in one
-    transaction (SQLite) of the same resolved rows (links + tubes; result rows)
-    into copies of the tables. Target: >= 50 % of the floor's rate.
+    with their status facts); the clock runs only inside the two services. Floor:
+    the rows the import wrote (tubes and links; result rows), read back and loaded
+    again by COPY (PostgreSQL) / executemany (SQLite) into copies of the tables with
+    their indexes and foreign keys, the cheaper of one transaction or the import's
+    own batches. Target: >= 50 % of the floor's rate.
 (b) ``screening_coverage``: ``coverage`` for all grids of the round (target < 10 s
     on PostgreSQL) and for one community (median of 7; target < 200 ms). Floor: the
     bare grouped SQL of the sampled links on a raw cursor.
@@ -222,13 +224,17 @@ def ensure_city(ctx: Context) -> dict[str, Any]:
 
 
 def _items(p0: int, first_tube: int, tubes: int, at: dt.datetime) -> list[dict[str, Any]]:
+    """A client's batch: each tube filled by one lane, a person every 6 seconds (each
+    scan its own time, as a real sampling client sends them), then closed."""
     items: list[dict[str, Any]] = []
+    step = dt.timedelta(seconds=6)
     for t in range(first_tube, first_tube + tubes):
         code = f"BT{t:08d}"
-        base = at + dt.timedelta(seconds=t % 3600)
+        when = at + dt.timedelta(seconds=t % 3600)
         for k in range(RATIO):
-            items.append({"op": "scan", "tube": code, "person_id": p0 + t * RATIO + k, "at": base})
-        items.append({"op": "close", "tube": code, "at": base + dt.timedelta(seconds=30)})
+            items.append({"op": "scan", "tube": code, "person_id": p0 + t * RATIO + k, "at": when})
+            when += step
+        items.append({"op": "close", "tube": code, "at": when})
     return items
 
 
@@ -315,131 +321,131 @@ def _floor_tables(names: list[str], *, keys: bool = False) -> None:
                     )
 
 
-def _floor(
-    n: int,
-    n_tubes: int,
-    rows: list[dict[str, str]],
-    p0: int,
-    rnd: Any,
-    lab: Any,
-    actor: Any,
-    *,
-    keys: bool,
-) -> tuple[float, float]:
-    """Seconds to bulk-load the links (tubes + members) and the result rows."""
-    from django.db import connection, transaction
-    from django.utils import timezone
+def _rows_written(table: str, columns: list[str], where: str, params: list[Any]) -> list[Any]:
+    """The rows the import path wrote, as the floor will load them again: in id
+    order, values in the form the database client sends (SQLite: the stored text of
+    datetimes), so the floor's clock holds only the load."""
+    from django.db import connection
 
-    _floor_tables(["tube", "tubemember", "resultreport"], keys=keys)
-    now = timezone.now()
-    adapt = connection.ops.adapt_datetimefield_value
-    a_now = adapt(now) if connection.vendor != "postgresql" else now
-    started = time.perf_counter()
-    with transaction.atomic():
-        _copy(
-            "bench_tube",
-            [
-                "id",
-                "created_at",
-                "updated_at",
-                "barcode",
-                "round_id",
-                "capacity",
-                "member_count",
-                "state",
-                "scope_path",
-                "opened_at",
-                "result",
-                "retest",
-            ],
-            (
-                (
-                    i + 1,
-                    a_now,
-                    a_now,
-                    f"BT{i:08d}",
-                    rnd.pk,
-                    RATIO,
-                    RATIO,
-                    "closed",
-                    "",
-                    a_now,
-                    "",
-                    False,
-                )
-                for i in range(n_tubes)
-            ),
-        )
-        _copy(
-            "bench_tubemember",
-            [
-                "tube_id",
-                "round_id",
-                "person_id",
-                "person_scope_path",
-                "sampled_at",
-                "sampled_by_id",
-                "repeat",
-            ],
-            (
-                (
-                    i // RATIO + 1,
-                    rnd.pk,
-                    p0 + i,
-                    "0000000000000000000000000000",
-                    a_now,
-                    actor.pk,
-                    False,
-                )
-                for i in range(n)
-            ),
-        )
-    floor_links = time.perf_counter() - started
-    started = time.perf_counter()
-    with transaction.atomic():
-        _copy(
-            "bench_resultreport",
-            [
-                "created_at",
-                "updated_at",
-                "tube_barcode",
-                "tube_id",
-                "lab_id",
-                "result",
-                "ct_values",
-                "reported_at",
-                "reported_by_id",
-                "status",
-                "scope_path",
-            ],
-            (
-                (
-                    a_now,
-                    a_now,
-                    r["tube"],
-                    i + 1,
-                    lab.pk,
-                    "negative",
-                    "{}",
-                    a_now,
-                    actor.pk,
-                    "applied",
-                    "",
-                )
-                for i, r in enumerate(rows)
-            ),
-        )
-    floor_results = time.perf_counter() - started
+    cols = ", ".join("CAST(ct_values AS TEXT)" if c == "ct_values" else c for c in columns)
     with connection.cursor() as cur:
-        if keys and connection.vendor == "postgresql":
+        cur.execute(f"SELECT {cols} FROM {table} WHERE {where} ORDER BY id", params)
+        rows = cur.fetchall()
+    if connection.vendor != "postgresql":
+        # The adapter's own text for a naive datetime (what the import stored).
+        rows = [tuple(str(v) if isinstance(v, dt.datetime) else v for v in r) for r in rows]
+    return rows
+
+
+def _bulk_load(batches: list[list[tuple[str, list[str], list[Any]]]]) -> float:
+    """Seconds to bulk-load the batches, one transaction each (COPY on PostgreSQL,
+    executemany elsewhere). A batch: (table, columns, rows) in order."""
+    from django.db import transaction
+
+    started = time.perf_counter()
+    for batch in batches:
+        with transaction.atomic():
+            for table, columns, rows in batch:
+                _copy(table, columns, rows)
+    return time.perf_counter() - started
+
+
+def _floor(
+    tubes: list[Any],
+    links: list[Any],
+    reports: list[Any],
+    *,
+    tube_batch: int,
+    report_batch: int,
+) -> dict[str, float]:
+    """The bulk-load floor of the same rows (those the import wrote, read back) into
+    copies of the tables with their indexes and foreign keys, checked at commit as
+    the import's are: once in one transaction, once in the import's own batches
+    (``tube_batch`` tubes with their links; ``report_batch`` result rows). The
+    cheaper of the two is the floor."""
+    from django.db import connection
+
+    names = ["tube", "tubemember", "resultreport"]
+    tube_cols = [f.column for f in _tube_fields()]
+    link_cols = list(LINK_COLUMNS)
+    report_cols = list(REPORT_COLUMNS)
+    tube_idx = tube_cols.index("id")
+    batch_of: dict[int, int] = {}
+    link_batches: list[tuple[list[Any], list[Any]]] = []
+    for k in range(0, len(tubes), tube_batch):
+        part = tubes[k : k + tube_batch]
+        for row in part:
+            batch_of[row[tube_idx]] = len(link_batches)
+        link_batches.append((part, []))
+    for row in links:
+        link_batches[batch_of[row[0]]][1].append(row)
+    plans = {
+        "links, one transaction": [
+            [("bench_tube", tube_cols, tubes), ("bench_tubemember", link_cols, links)]
+        ],
+        "links, the import's batches": [
+            [("bench_tube", tube_cols, t), ("bench_tubemember", link_cols, m)]
+            for t, m in link_batches
+        ],
+        "results, one transaction": [[("bench_resultreport", report_cols, reports)]],
+        "results, the import's batches": [
+            [("bench_resultreport", report_cols, reports[k : k + report_batch])]
+            for k in range(0, len(reports), report_batch)
+        ],
+    }
+    out: dict[str, float] = {}
+    for what, plan in plans.items():
+        if what.startswith("results"):
+            # Into the tubes of the last links load (the reports point to them).
+            with connection.cursor() as cur:
+                cur.execute(
+                    "TRUNCATE bench_resultreport"
+                    if connection.vendor == "postgresql"
+                    else "DELETE FROM bench_resultreport"
+                )
+        else:
+            _floor_tables(names, keys=True)
+        out[what] = _bulk_load(plan)
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
             # Inside an outer transaction (the benchmark's own test) the key checks
             # are still pending: run them before the tables go.
             cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
         for name in ("resultreport", "tubemember", "tube"):
             cur.execute(f"DROP TABLE IF EXISTS bench_{name}")
-        if keys and connection.vendor == "postgresql":
+        if connection.vendor == "postgresql":
             cur.execute("SET CONSTRAINTS ALL DEFERRED")
-    return floor_links, floor_results
+    return out
+
+
+LINK_COLUMNS = (
+    "tube_id",
+    "round_id",
+    "person_id",
+    "person_scope_path",
+    "sampled_at",
+    "sampled_by_id",
+    "repeat",
+)
+REPORT_COLUMNS = (
+    "created_at",
+    "updated_at",
+    "tube_barcode",
+    "tube_id",
+    "lab_id",
+    "result",
+    "ct_values",
+    "reported_at",
+    "reported_by_id",
+    "status",
+    "scope_path",
+)
+
+
+def _tube_fields() -> list[Any]:
+    from fangkong.screening.models import Tube
+
+    return list(Tube._meta.concrete_fields)
 
 
 @benchmark("screening_ingest")
@@ -454,18 +460,24 @@ def bench_ingest(ctx: Context) -> list[Figure]:
     n, p0, actor, rnd, lab = data["n"], data["p0"], data["actor"], data["round"], data["lab"]
     n_tubes = n // RATIO
     at = timezone.now().replace(microsecond=0) - dt.timedelta(hours=1)
-    per_batch = 2000
-    # (1) links through the import path
+    per_batch, per_file = 2000, 50_000
+    # (1) links through the import path (the clock runs only inside the service; the
+    # items of the next batch are made outside it, as a client would send them).
     prof = _profiler()
-    started = time.perf_counter()
+    links_s = 0.0
     refused = 0
     for first in range(0, n_tubes, per_batch):
         items = _items(p0, first, min(per_batch, n_tubes - first), at)
+        started = time.perf_counter()
         report = sample_batch_submit(actor=actor, round_id=rnd.pk, items=items)
+        links_s += time.perf_counter() - started
         refused += report.count("refused")
-    links_s = time.perf_counter() - started
     _profile_report(prof, "links")
     ctx.say(f"  links: {n:,} in {n_tubes:,} tubes in {links_s:.1f} s ({refused} refused)")
+    # The rows written, for the floor: the tubes as the links left them, the links.
+    tube_cols = [f.column for f in _tube_fields()]
+    tubes = _rows_written(Tube._meta.db_table, tube_cols, "round_id = %s", [rnd.pk])
+    links = _rows_written("screening_tubemember", list(LINK_COLUMNS), "round_id = %s", [rnd.pk])
     # Boxes received at the lab (set-up, not measured).
     Tube.objects.filter(round=rnd).update(state="received", lab=lab, received_at=timezone.now())
     # Keep 100 tubes without results for the positive-pool figure.
@@ -492,8 +504,10 @@ def bench_ingest(ctx: Context) -> list[Figure]:
     started = time.perf_counter()
     applied = 0
     try:
-        for k in range(0, len(rows), 50_000):
-            applied += results_import(actor=actor, lab_id=lab.pk, rows=rows[k : k + 50_000]).applied
+        for k in range(0, len(rows), per_file):
+            applied += results_import(
+                actor=actor, lab_id=lab.pk, rows=rows[k : k + per_file]
+            ).applied
     finally:
         bridge.negative_results = original
     results_s = time.perf_counter() - started
@@ -502,19 +516,17 @@ def bench_ingest(ctx: Context) -> list[Figure]:
         f"  results: {applied:,} applied in {results_s:.1f} s, of which "
         f"{spent['status']:.1f} s in status.negative_results_record"
     )
-    # Floors: the same resolved rows bulk-loaded into copies of the tables, once
-    # without and once with the tables' foreign keys (checked at commit, as the
-    # import path's rows are).
-    floor_links, floor_results = _floor(n, n_tubes, rows, p0, rnd, lab, actor, keys=False)
-    fk_links, fk_results = _floor(n, n_tubes, rows, p0, rnd, lab, actor, keys=True)
-    ctx.say(
-        f"  floors with the tables' foreign keys: links {fk_links:.1f} s, "
-        f"results {fk_results:.1f} s"
-    )
-    ctx.say(f"  floors: links {floor_links:.1f} s, results {floor_results:.1f} s")
+    reports = _rows_written("screening_resultreport", list(REPORT_COLUMNS), "lab_id = %s", [lab.pk])
+    # The floor: the same rows bulk-loaded into copies of the tables (indexes and
+    # foreign keys), in one transaction and in the import's batches.
+    loads = _floor(tubes, links, reports, tube_batch=per_batch, report_batch=per_file)
+    for what, seconds in loads.items():
+        ctx.say(f"  floor, {what}: {seconds:.1f} s")
+    floor_links = min(v for k, v in loads.items() if k.startswith("links"))
+    floor_results = min(v for k, v in loads.items() if k.startswith("results"))
+    del tubes, links, reports
     ctx.state["ingested"] = True
     total, floor = links_s + results_s, floor_links + floor_results
-    fk_floor = fk_links + fk_results
     return [
         Figure(
             "links ingest (import path)",
@@ -541,20 +553,14 @@ def bench_ingest(ctx: Context) -> list[Figure]:
             note="with status facts, custody events",
         ),
         Figure(
-            "links + results ingest, share of the bulk-load floor (tables without keys)",
-            100 * floor / total,
-            "%",
-            higher_is_better=True,
-            note=f"scale {n:,} residents; floor tables without foreign keys",
-        ),
-        Figure(
             "links + results ingest, share of the bulk-load floor",
-            100 * fk_floor / total,
+            100 * floor / total,
             "%",
             target=50.0,
             higher_is_better=True,
-            note=f"scale {n:,} residents; floor: the same rows into copies of the tables "
-            "with their indexes and foreign keys",
+            note=f"scale {n:,} residents; floor: the rows the import wrote, read back and "
+            "bulk-loaded into copies of the tables with their indexes and foreign keys "
+            "(the cheaper of one transaction or the import's batches)",
         ),
     ]
 
