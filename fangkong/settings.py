@@ -280,6 +280,8 @@ FANGKONG_SMS_GATEWAY = {
 }
 FANGKONG_SMS_CALLBACK_TOKEN = os.environ.get("FANGKONG_SMS_CALLBACK_TOKEN", "")
 FANGKONG_SMS_RATE_PER_MINUTE = int(os.environ.get("FANGKONG_SMS_RATE_PER_MINUTE", 600))
+# Batches up to this many recipients are prepared in the request; larger ones by the worker.
+FANGKONG_SMS_INLINE_BATCH = int(os.environ.get("FANGKONG_SMS_INLINE_BATCH", 5000))
 FANGKONG_SMS_MAX_ATTEMPTS = int(os.environ.get("FANGKONG_SMS_MAX_ATTEMPTS", 5))
 FANGKONG_SMS_RETRY_BASE_SECONDS = float(os.environ.get("FANGKONG_SMS_RETRY_BASE_SECONDS", 30))
 # Default quiet hours (local time, TIME_ZONE); per-jurisdiction rows override. Empty: none.

@@ -66,6 +66,7 @@ class BatchOut(Schema):
     status: str
     rate_per_minute: int
     total: int
+    prepared: int
     deduplicated: int
     skipped_opt_out: int
     skipped_no_phone: int

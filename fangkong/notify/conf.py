@@ -12,6 +12,12 @@ def rate_per_minute() -> int:
     return int(getattr(settings, "FANGKONG_SMS_RATE_PER_MINUTE", 600))
 
 
+def inline_batch_limit() -> int:
+    """Up to this many recipients a batch's messages are prepared in the request that
+    creates it; a larger batch is prepared by the worker (progress shown)."""
+    return int(getattr(settings, "FANGKONG_SMS_INLINE_BATCH", 5000))
+
+
 def max_attempts() -> int:
     return int(getattr(settings, "FANGKONG_SMS_MAX_ATTEMPTS", 5))
 

@@ -1,5 +1,7 @@
 """The Huey side of notifications: the only place messages leave the system.
 
+- ``prepare_batch``: a large batch's messages, made by the worker chunk by chunk
+  (``services.batch_prepare``), then dispatched.
 - ``dispatch_batch``: cut a batch's queued messages into chunks that respect its
   rate limit and schedule each chunk (``eta``).
 - ``send_messages``: send a chunk. Each message is claimed (queued → sending)
@@ -10,7 +12,7 @@
   permanent ones fail at once.
 - ``release_deferred`` (every minute): messages whose quiet hours have ended are
   queued and scheduled; queued messages whose task was lost (worker restart) are
-  scheduled again.
+  scheduled again, and so is the preparation of a batch whose worker stopped.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
@@ -35,9 +37,11 @@ from fangkong.notify.sql import update_many
 
 logger = logging.getLogger(__name__)
 
-# A queued message this late, or one stuck "sending" this long, lost its task.
+# A queued message this late, or one stuck "sending" this long, lost its task; so
+# did a batch being prepared whose progress stood still this long.
 STALE_QUEUED = dt.timedelta(minutes=5)
 STALE_SENDING = dt.timedelta(minutes=30)
+STALE_PREPARING = dt.timedelta(minutes=5)
 
 
 def plan_slots(count: int, rate_per_minute: int, start: dt.datetime) -> list[dt.datetime]:
@@ -72,6 +76,16 @@ def _schedule(message_ids: list[int], rate_per_minute: int, start: dt.datetime) 
         else:
             send_messages.schedule(kwargs={"message_ids": ids}, eta=slot)
     return len(by_slot)
+
+
+@db_task()
+def prepare_batch(batch_id: int) -> int:
+    """Make the messages of a batch too large to prepare in the request that
+    created it; it is dispatched when all are made. Returns recipients prepared."""
+    from fangkong.notify.services import batch_prepare
+
+    batch = batch_prepare(batch_id=batch_id)
+    return batch.prepared if batch is not None else 0
 
 
 @db_task()
@@ -238,9 +252,10 @@ def batch_refresh_status(batch_id: int) -> None:
     pending = Message.objects.filter(batch_id=batch_id, status__in=Message.PENDING).exists()
     now = timezone.now()
     if not pending:
-        Batch.objects.filter(pk=batch_id).exclude(status=Batch.Status.COMPLETED).update(
-            status=Batch.Status.COMPLETED, completed_at=now, updated_at=now
-        )
+        # A batch still being prepared is not complete, whatever has been sent.
+        Batch.objects.filter(pk=batch_id).exclude(
+            status__in=[Batch.Status.COMPLETED, Batch.Status.PREPARING]
+        ).update(status=Batch.Status.COMPLETED, completed_at=now, updated_at=now)
     else:
         Batch.objects.filter(pk=batch_id, status=Batch.Status.QUEUED).update(
             status=Batch.Status.SENDING, updated_at=now
@@ -262,13 +277,25 @@ def send_messages(message_ids: list[int]) -> dict[str, int]:
 
 
 def release_due(now: dt.datetime | None = None) -> int:
-    """Queue deferred messages whose quiet hours are over; reschedule lost ones."""
+    """Queue deferred messages whose quiet hours are over; reschedule lost ones and
+    the stalled preparation of large batches. Messages of a batch still being
+    prepared wait for its dispatch."""
     now = now or timezone.now()
+    for batch_id in Batch.objects.filter(
+        status=Batch.Status.PREPARING, updated_at__lt=now - STALE_PREPARING
+    ).values_list("pk", flat=True):
+        logger.warning("batch %s: its preparation stalled; preparing it again", batch_id)
+        prepare_batch(batch_id=batch_id)
     Message.objects.filter(
         status=Message.Status.SENDING, updated_at__lt=now - STALE_SENDING
     ).update(status=Message.Status.QUEUED, updated_at=now)
-    deferred = Message.objects.filter(status=Message.Status.DEFERRED, not_before__lte=now)
-    lost = Message.objects.filter(status=Message.Status.QUEUED, not_before__lt=now - STALE_QUEUED)
+    preparing = Q(batch__status=Batch.Status.PREPARING)
+    deferred = Message.objects.filter(status=Message.Status.DEFERRED, not_before__lte=now).exclude(
+        preparing
+    )
+    lost = Message.objects.filter(
+        status=Message.Status.QUEUED, not_before__lt=now - STALE_QUEUED
+    ).exclude(preparing)
     due: list[tuple[int, int | None]] = []
     for qs in (deferred, lost):
         due.extend((pk, batch_id) for pk, batch_id in qs.values_list("pk", "batch_id"))

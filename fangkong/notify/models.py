@@ -84,6 +84,7 @@ class QuietHours(BaseModel):
 
 class Batch(BaseModel):
     class Status(models.TextChoices):
+        PREPARING = "preparing", _("Preparing")
         QUEUED = "queued", _("Queued")
         SENDING = "sending", _("Sending")
         COMPLETED = "completed", _("Completed")
@@ -108,6 +109,12 @@ class Batch(BaseModel):
     )
     rate_per_minute = models.PositiveIntegerField(_("messages per minute"))
     total = models.PositiveIntegerField(_("requested"), default=0)
+    # Recipients whose message is prepared (a large batch is prepared by the worker).
+    # A database default too, so the previous release can still insert batches
+    # while this one's migration has run.
+    prepared = models.PositiveIntegerField(_("prepared"), default=0, db_default=0)
+    # While the worker prepares: the recipients' ids, packed (services.pack_ids).
+    recipients = models.BinaryField(null=True, editable=False)
     deduplicated = models.PositiveIntegerField(_("duplicates dropped"), default=0)
     skipped_opt_out = models.PositiveIntegerField(_("skipped (opted out)"), default=0)
     skipped_no_phone = models.PositiveIntegerField(_("skipped (no phone)"), default=0)

@@ -8,10 +8,13 @@ and a web request never waits for an SMS gateway.
 
 from __future__ import annotations
 
+import array
 import datetime as dt
+import itertools
 import logging
 import re
 import uuid
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -569,6 +572,9 @@ def _batch_create(
     rate_per_minute: int | None,
     dedup_key: str,
 ) -> Batch:
+    """Check everything, fix the recipients, then prepare their messages here (up
+    to ``conf.inline_batch_limit()`` people) or hand the preparation to the worker
+    (``batch_prepare``): a batch of 500,000 is queued in one quick action."""
     purpose = _clean_purpose(purpose)
     dedup_key = _clean_dedup_key(dedup_key)
     clean_context = _clean_context(context)
@@ -579,6 +585,10 @@ def _batch_create(
         raise ValidationFailed(
             fields={"person_ids": _("Choose the people: a list of ids or a filter, not both.")}
         )
+    # The recipients, the languages they read and the deepest node holding them all
+    # (the longest common prefix of a set of paths is that of its lowest and highest).
+    paths: list[str] = []
+    languages: set[str] = set()
     if person_ids is not None:
         if not person_ids:
             raise ValidationFailed(fields={"person_ids": _("Choose at least one person.")})
@@ -586,7 +596,11 @@ def _batch_create(
         wanted = sorted(set(person_ids))
         found: set[int] = set()
         for part in _chunks(wanted, _CHUNK):
-            found.update(scoped.filter(pk__in=part).values_list("pk", flat=True))
+            rows = scoped.filter(pk__in=part).values_list("pk", "scope_path", "language")
+            for pk, path, language in rows:
+                found.add(pk)
+                paths.append(path)
+                languages.add(language)
         missing = [pk for pk in wanted if pk not in found]
         if missing:
             raise NotFound(
@@ -596,166 +610,296 @@ def _batch_create(
                 }
             )
         duplicates = total - len(wanted)
-        selection = scoped.filter(pk__in=wanted) if len(wanted) <= _CHUNK else None
     else:
         assert people is not None
-        selection = scoped.filter(pk__in=people.values("pk"))
-        wanted = list(selection.values_list("pk", flat=True).order_by("pk"))
+        rows = (
+            scoped.filter(pk__in=people.values("pk"))
+            .values_list("pk", "scope_path", "language")
+            .order_by("pk")
+        )
+        wanted = []
+        for pk, path, language in rows:
+            wanted.append(pk)
+            paths.append(path)
+            languages.add(language)
         total = len(wanted)
         duplicates = 0
     if not wanted:
         raise ValidationFailed(fields={"filter": _("No one matches this filter.")})
-
-    def rows(ids: list[int]) -> list[dict[str, Any]]:
-        qs = (
-            Person.objects.filter(pk__in=ids)
-            .order_by("pk")
-            .values("pk", "name", "language", "scope_path", "phone_encrypted")
-        )
-        return [dict(r) for r in qs]
-
+    scope = _common_scope([min(paths), max(paths)], None)
+    del paths
     # Every language the recipients read must have its placeholders filled.
-    if selection is not None:
-        languages = set(selection.order_by().values_list("language", flat=True).distinct())
-    else:
-        languages = set()
-        for part in _chunks(wanted, _CHUNK):
-            languages.update(
-                Person.objects.filter(pk__in=part)
-                .order_by()
-                .values_list("language", flat=True)
-                .distinct()
-            )
     _check_context(templates, languages, clean_context)
-
-    now = timezone.now()
-    quiet = QuietHoursResolver()
+    if (
+        dedup_key
+        and Batch.objects.filter(
+            purpose=purpose, dedup_key=dedup_key, status=Batch.Status.PREPARING
+        ).exists()
+    ):
+        raise Conflict(
+            fields={
+                "dedup_key": _(
+                    "A batch with this key is still being prepared; "
+                    "wait until it is queued, then send again to reach the others."
+                )
+            }
+        )
+    inline = len(wanted) <= conf.inline_batch_limit()
     with transaction.atomic():
         batch = Batch.objects.create(
             purpose=purpose,
             template_code=template_code,
             context=clean_context,
             created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            scope_path=scope,
             legally_required=legally_required,
             dedup_key=dedup_key,
             rate_per_minute=rate,
             total=total,
             deduplicated=duplicates,
+            prepared=duplicates,  # repeats in the list are handled: dropped
+            status=Batch.Status.QUEUED if inline else Batch.Status.PREPARING,
+            recipients=None if inline else pack_ids(wanted),
         )
-        key = dedup_key or f"batch-{batch.pk}"
-        fixed: dict[str, Any] = {
-            "batch": batch.pk,
-            "purpose": purpose,
-            "dedup_key": key,
-            "legally_required": legally_required,
-            "attempts": 0,
-            "provider_message_id": "",
-            "error": "",
-            "sent_at": None,
-            "delivered_at": None,
-            "failed_at": None,
-            "created_at": now,
-            "updated_at": now,
+        changes: dict[str, Any] = {
+            "purpose": [None, purpose],
+            "template": [None, template_code],
+            "context_keys": [None, sorted(clean_context)],
+            "legally_required": [None, legally_required],
+            "rate_per_minute": [None, rate],
+            "total": [None, batch.total],
         }
-        counts = {"queued": 0, "deferred": 0, "no_phone": 0, "opt_out": 0, "dup": duplicates}
-        scope: str | None = None
-        for part in _chunks(wanted, _CHUNK):
-            already = set(
-                Message.objects.filter(
-                    person_id__in=part, purpose=purpose, dedup_key=key
-                ).values_list("person_id", flat=True)
-            )
-            opted = _opted_out(part, purpose)
-            new: list[dict[str, Any]] = []
-            people_rows = rows(part)
-            scope = _common_scope((r["scope_path"] for r in people_rows), scope)
-            for r in people_rows:
-                if r["pk"] in already:
-                    counts["dup"] += 1
-                    continue
-                tpl = template_for_language(templates, r["language"])
-                plan = _plan_for(
-                    has_phone=bool(r["phone_encrypted"]),
-                    opted_out=r["pk"] in opted,
-                    exempt=legally_required or tpl.transactional,
-                    quiet=quiet.for_path(r["scope_path"]),
-                    now=now,
-                )
-                body = ""
-                if plan.status == Message.Status.SKIPPED:
-                    counts[plan.skip_reason] += 1
-                else:
-                    counts[plan.status] += 1
-                    body = render(tpl.body, {**clean_context, "person_name": r["name"]})
-                new.append(
-                    {
-                        **fixed,
-                        "person": r["pk"],
-                        "reference": uuid.uuid4().hex,
-                        "template": tpl.pk,
-                        "template_version": tpl.version,
-                        "language": tpl.language,
-                        "body": body,
-                        "status": plan.status,
-                        "skip_reason": plan.skip_reason,
-                        "not_before": plan.not_before,
-                    }
-                )
-            try:
-                insert_many(Message, new)
-            except IntegrityError as exc:  # a concurrent batch with the same key won
-                raise Conflict(
-                    fields={"dedup_key": _("Another batch with this key is being created.")}
-                ) from exc
-        batch.scope_path = scope or ""
-        batch.deduplicated = counts["dup"]
-        batch.queued = counts["queued"] + counts["deferred"]
-        batch.deferred = counts["deferred"]
-        batch.skipped_no_phone = counts["no_phone"]
-        batch.skipped_opt_out = counts["opt_out"]
-        batch.quiet_hours_applied = counts["deferred"] > 0
-        if batch.queued == 0:
-            batch.status = Batch.Status.COMPLETED
-            batch.completed_at = now
-        batch.save(
-            update_fields=[
-                "scope_path",
-                "deduplicated",
-                "queued",
-                "deferred",
-                "skipped_no_phone",
-                "skipped_opt_out",
-                "quiet_hours_applied",
-                "status",
-                "completed_at",
-                "updated_at",
-            ]
-        )
+        if inline:
+            counts = _Counts(dup=duplicates)
+            for part in _chunks(wanted, _CHUNK):
+                _prepare_messages(batch, templates, part, counts)
+            _batch_queue(batch, counts)
+            changes.update(_counts_audit(batch))
+        else:
+            changes["prepared_by"] = [None, "worker"]
+            changes["deduplicated"] = [None, duplicates]
         audit_record(
             actor=actor,
             action="notify.batch_create",
             obj=batch,
             scope_path=batch.scope_path,
-            changes={
-                "purpose": [None, purpose],
-                "template": [None, template_code],
-                "context_keys": [None, sorted(clean_context)],
-                "legally_required": [None, legally_required],
-                "rate_per_minute": [None, rate],
-                "total": [None, batch.total],
-                "deduplicated": [None, batch.deduplicated],
-                "skipped_opt_out": [None, batch.skipped_opt_out],
-                "skipped_no_phone": [None, batch.skipped_no_phone],
-                "queued": [None, batch.queued],
-                "deferred": [None, batch.deferred],
-            },
+            changes=changes,
         )
-        if counts["queued"]:
+        if not inline:
             from fangkong.notify import jobs
 
             batch_id = batch.pk
-            _after_commit(lambda: jobs.dispatch_batch(batch_id=batch_id))
+            _after_commit(lambda: jobs.prepare_batch(batch_id=batch_id))
     return batch
+
+
+@dataclass
+class _Counts:
+    queued: int = 0
+    deferred: int = 0
+    no_phone: int = 0
+    opt_out: int = 0
+    dup: int = 0
+
+
+def _message_key(batch: Batch) -> str:
+    return batch.dedup_key or f"batch-{batch.pk}"
+
+
+def _prepare_messages(
+    batch: Batch, templates: Mapping[str, MessageTemplate], part: list[int], counts: _Counts
+) -> None:
+    """The messages of some of a batch's recipients (inside the caller's transaction):
+    each person once per purpose and key; opted-out people and people without a
+    phone recorded as skipped; quiet hours deferring the rest."""
+    now = timezone.now()
+    quiet = QuietHoursResolver()
+    key = _message_key(batch)
+    fixed: dict[str, Any] = {
+        "batch": batch.pk,
+        "purpose": batch.purpose,
+        "dedup_key": key,
+        "legally_required": batch.legally_required,
+        "attempts": 0,
+        "provider_message_id": "",
+        "error": "",
+        "sent_at": None,
+        "delivered_at": None,
+        "failed_at": None,
+        "created_at": now,
+        "updated_at": now,
+    }
+    already = set(
+        Message.objects.filter(
+            person_id__in=part, purpose=batch.purpose, dedup_key=key
+        ).values_list("person_id", flat=True)
+    )
+    opted = _opted_out(part, batch.purpose)
+    people_rows = (
+        Person.objects.filter(pk__in=part)
+        .order_by("pk")
+        .values_list("pk", "name", "language", "scope_path", "phone_encrypted")
+    )
+    context = batch.context
+    new: list[dict[str, Any]] = []
+    for pk, name, language, scope_path, phone in people_rows:
+        if pk in already:
+            counts.dup += 1
+            continue
+        tpl = template_for_language(templates, language)
+        plan = _plan_for(
+            has_phone=bool(phone),
+            opted_out=pk in opted,
+            exempt=batch.legally_required or tpl.transactional,
+            quiet=quiet.for_path(scope_path),
+            now=now,
+        )
+        body = ""
+        if plan.status == Message.Status.SKIPPED:
+            setattr(counts, plan.skip_reason, getattr(counts, plan.skip_reason) + 1)
+        else:
+            setattr(counts, plan.status, getattr(counts, plan.status) + 1)
+            body = render(tpl.body, {**context, "person_name": name})
+        new.append(
+            {
+                **fixed,
+                "person": pk,
+                "reference": uuid.uuid4().hex,
+                "template": tpl.pk,
+                "template_version": tpl.version,
+                "language": tpl.language,
+                "body": body,
+                "status": plan.status,
+                "skip_reason": plan.skip_reason,
+                "not_before": plan.not_before,
+            }
+        )
+    try:
+        insert_many(Message, new)
+    except IntegrityError as exc:  # a concurrent batch with the same key won
+        raise Conflict(
+            fields={"dedup_key": _("Another batch with this key is being created.")}
+        ) from exc
+
+
+def _batch_queue(batch: Batch, counts: _Counts) -> None:
+    """Record what the preparation found; the batch is queued (or complete if
+    nothing is to be sent) and its queued messages are dispatched after commit."""
+    _store_counts(batch, counts)
+    batch.prepared = batch.total
+    batch.recipients = None
+    batch.status = Batch.Status.QUEUED
+    if batch.queued == 0:
+        batch.status = Batch.Status.COMPLETED
+        batch.completed_at = timezone.now()
+    batch.save(update_fields=[*_COUNT_FIELDS, "recipients", "status", "completed_at", "updated_at"])
+    if counts.queued:
+        from fangkong.notify import jobs
+
+        batch_id = batch.pk
+        _after_commit(lambda: jobs.dispatch_batch(batch_id=batch_id))
+
+
+_COUNT_FIELDS = [
+    "prepared",
+    "deduplicated",
+    "queued",
+    "deferred",
+    "skipped_no_phone",
+    "skipped_opt_out",
+    "quiet_hours_applied",
+]
+
+
+def _store_counts(batch: Batch, counts: _Counts) -> None:
+    batch.deduplicated = counts.dup
+    batch.queued = counts.queued + counts.deferred
+    batch.deferred = counts.deferred
+    batch.skipped_no_phone = counts.no_phone
+    batch.skipped_opt_out = counts.opt_out
+    batch.quiet_hours_applied = counts.deferred > 0
+
+
+def _stored_counts(batch: Batch) -> _Counts:
+    return _Counts(
+        queued=batch.queued - batch.deferred,
+        deferred=batch.deferred,
+        no_phone=batch.skipped_no_phone,
+        opt_out=batch.skipped_opt_out,
+        dup=batch.deduplicated,
+    )
+
+
+def _counts_audit(batch: Batch) -> dict[str, list[Any]]:
+    return {
+        "deduplicated": [None, batch.deduplicated],
+        "skipped_opt_out": [None, batch.skipped_opt_out],
+        "skipped_no_phone": [None, batch.skipped_no_phone],
+        "queued": [None, batch.queued],
+        "deferred": [None, batch.deferred],
+    }
+
+
+PREPARE_CHUNK = 5000  # recipients per transaction when the worker prepares a batch
+
+
+def batch_prepare(*, batch_id: int, max_chunks: int | None = None) -> Batch | None:
+    """The worker's part of a large batch: its messages, ``PREPARE_CHUNK`` recipients
+    per transaction, so its progress (``prepared`` of ``total``; repeats in the list
+    count as handled from the start) shows while it runs, and a restarted worker
+    goes on where the last one stopped. Each chunk locks the batch row: two workers
+    never prepare the same recipients. When all are prepared the batch is queued,
+    dispatched and audited with its counts. ``max_chunks``: stop early (tests)."""
+    ids: list[int] | None = None
+    templates: Mapping[str, MessageTemplate] = {}
+    chunks = 0
+    batch: Batch | None = None
+    while max_chunks is None or chunks < max_chunks:
+        with transaction.atomic():
+            batch = Batch.objects.select_for_update().filter(pk=batch_id).first()
+            if batch is None or batch.status != Batch.Status.PREPARING:
+                return batch
+            if ids is None:
+                ids = unpack_ids(bytes(batch.recipients or b""))
+                templates = templates_for(batch.template_code)
+            offset = batch.prepared - (batch.total - len(ids))
+            part = ids[offset : offset + PREPARE_CHUNK]
+            counts = _stored_counts(batch)
+            if not part:
+                _batch_queue(batch, counts)
+                audit_record(
+                    actor=None,
+                    action="notify.batch_prepared",
+                    obj=batch,
+                    scope_path=batch.scope_path,
+                    changes=_counts_audit(batch),
+                )
+                return batch
+            _prepare_messages(batch, templates, part, counts)
+            _store_counts(batch, counts)
+            batch.prepared += len(part)
+            batch.save(update_fields=[*_COUNT_FIELDS, "updated_at"])
+        chunks += 1
+    return batch
+
+
+def pack_ids(ids: list[int]) -> bytes:
+    """Sorted ids, stored compactly: zlib over their differences (a city-wide batch of
+    500,000 recipients is a few hundred kilobytes)."""
+    previous = 0
+    deltas = []
+    for pk in ids:
+        deltas.append(pk - previous)
+        previous = pk
+    return zlib.compress(array.array("q", deltas).tobytes())
+
+
+def unpack_ids(data: bytes) -> list[int]:
+    if not data:
+        return []
+    deltas = array.array("q")
+    deltas.frombytes(zlib.decompress(data))
+    return list(itertools.accumulate(deltas))
 
 
 # --- Opt-outs -------------------------------------------------------------

@@ -18,6 +18,11 @@ urlpatterns = [
         name="untested_action",
     ),
     path(
+        "rounds/<int:round_id>/untested/<int:node_id>/reminders/",
+        views.untested_reminders,
+        name="untested_reminders",
+    ),
+    path(
         "rounds/<int:round_id>/untested/<int:node_id>.xlsx",
         views.untested_export,
         name="untested_export",

@@ -387,35 +387,69 @@ def round_dashboard(request: HttpRequest, round_id: int) -> HttpResponseBase:
     )
 
 
+def _reminder_batches(user: Any, rnd: Round) -> list[dict[str, Any]]:
+    """The round's latest reminder batches with their progress (preparation, then
+    messages by status in the reader's language)."""
+    if not permissions.has_capability(user, "notify.view"):
+        return []
+    from fangkong.notify.selectors import batch_list_for, batch_progress, status_label
+
+    out = []
+    for b in batch_list_for(user, purpose=reminders.PURPOSE).filter(
+        dedup_key=reminders.round_dedup_key(rnd)
+    )[:5]:
+        progress = {status_label(st): n for st, n in batch_progress(b).items()}
+        out.append({"batch": b, "progress": progress})
+    return out
+
+
+def _reminders_context(user: Any, rnd: Round) -> dict[str, Any]:
+    batches = _reminder_batches(user, rnd)
+    # While one is prepared or sent, the page polls its progress.
+    active = any(item["batch"].status != "completed" for item in batches)
+    return {"batches": batches, "reminders_active": active}
+
+
 @staff_page
 @require_GET
 def untested(request: HttpRequest, round_id: int, node_id: int) -> HttpResponseBase:
     user: Any = request.user
     rnd = selectors.access_round_by_id(user, round_id)
     node = access_jurisdiction_by_id(user, node_id)
-    rows = coverage_selectors.untested_rows(user, rnd, node)
-    batches: list[dict[str, Any]] = []
-    if permissions.has_capability(user, "notify.view"):
-        from fangkong.notify.selectors import batch_list_for, batch_progress, status_label
-
-        for b in batch_list_for(user, purpose=reminders.PURPOSE).filter(
-            dedup_key=reminders.round_dedup_key(rnd)
-        )[:5]:
-            progress = {status_label(st): n for st, n in batch_progress(b).items()}
-            batches.append({"batch": b, "progress": progress})
+    limit = coverage_selectors.UNTESTED_ROWS
+    rows = coverage_selectors.untested_rows(user, rnd, node, limit=limit)
+    total = len(rows)
+    if total >= limit:  # the list is cut: count them all
+        total = coverage_selectors.untested_for(user, rnd, node).count()
     return render(
         request,
         "screening/untested.html",
         {
-            "batches": batches,
+            **_reminders_context(user, rnd),
             "round": rnd,
             "node": node,
             "rows": rows,
+            "total": total,
             "limited": [r["id"] for r in rows if r["limited_mobility"]],
             "can_remind": permissions.has_capability(user, "screening.remind"),
             "can_manage": permissions.has_capability(user, "screening.manage"),
             "exclusion_reasons": Exclusion.Reason.choices,
         },
+    )
+
+
+@staff_page
+@require_GET
+def untested_reminders(request: HttpRequest, round_id: int, node_id: int) -> HttpResponseBase:
+    """The reminder batches' progress alone (the untested page polls it while a batch
+    is being prepared or sent)."""
+    user: Any = request.user
+    rnd = selectors.access_round_by_id(user, round_id)
+    node = access_jurisdiction_by_id(user, node_id)
+    return render(
+        request,
+        "screening/_reminders.html",
+        {**_reminders_context(user, rnd), "round": rnd, "node": node},
     )
 
 
@@ -426,10 +460,13 @@ def untested_action(request: HttpRequest, round_id: int, node_id: int) -> HttpRe
     try:
         if request.POST.get("action") == "remind":
             batch = reminders.reminders_send(actor=user, round_id=round_id, node_id=node_id)
-            messages.success(
-                request,
-                _("%(n)s reminders queued; the worker sends them.") % {"n": batch.total},
-            )
+            if batch.status == "preparing":
+                note = _(
+                    "%(n)s reminders accepted; the worker prepares and sends them (progress below)."
+                )
+            else:
+                note = _("%(n)s reminders queued; the worker sends them.")
+            messages.success(request, note % {"n": batch.total})
         elif request.POST.get("action") == "door_to_door":
             ids = [int(x) for x in request.POST.getlist("person_id") if x.isdigit()]
             n = followup.door_to_door_tasks_create(actor=user, round_id=round_id, person_ids=ids)

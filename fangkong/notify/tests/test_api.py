@@ -54,6 +54,30 @@ def test_the_request_only_queues_the_sending_happens_after_commit_in_the_worker(
     assert len(outbox) == 1
 
 
+def test_a_batch_larger_than_a_request_prepares_is_accepted_and_shows_its_progress(
+    city, xiaodian_officer, outbox, settings, django_capture_on_commit_callbacks
+):
+    settings.FANGKONG_SMS_INLINE_BATCH = 2
+    people = [resident(city.xd_building) for _ in range(3)]
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        r = post(
+            client_for(xiaodian_officer), BATCHES, {**BODY, "person_ids": [p.pk for p in people]}
+        )
+    assert r.status_code == 201, r.content
+    body = r.json()
+    assert (body["status"], body["total"], body["prepared"], body["queued"]) == (
+        "preparing",
+        3,
+        0,
+        0,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        callbacks[0]()  # the worker prepares the batch, then sends it
+    detail = client_for(xiaodian_officer).get(f"{BATCHES}/{body['id']}").json()
+    assert (detail["status"], detail["prepared"], detail["sent"]) == ("completed", 3, 3)
+    assert len(outbox) == 3
+
+
 def test_it_creates_a_batch_from_a_filter(
     city, xiaodian_officer, django_capture_on_commit_callbacks
 ):

@@ -274,8 +274,11 @@ def untested_for(user: Any, rnd: Round, grid: Jurisdiction) -> QuerySet[Person]:
     )
 
 
+UNTESTED_ROWS = 2000  # rows the untested page lists (the export holds more)
+
+
 def untested_rows(
-    user: Any, rnd: Round, grid: Jurisdiction, *, limit: int = 2000
+    user: Any, rnd: Round, grid: Jurisdiction, *, limit: int = UNTESTED_ROWS
 ) -> list[dict[str, Any]]:
     """Rows for the grid worker: phones masked unless the user may unmask
     (then the showing is audited once for the list)."""

@@ -79,3 +79,42 @@ def test_reminders_are_queued_in_one_action_and_their_progress_shown(kit: Any) -
     assert r.status_code == 302
     page = c.get(base, HTTP_ACCEPT_LANGUAGE="en")
     assert b'data-testid="reminders"' in page.content
+
+
+def test_a_large_reminder_batch_is_accepted_at_once_and_the_page_follows_its_preparation(
+    kit: Any, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.FANGKONG_SMS_INLINE_BATCH = 2
+    for i in range(3):
+        make_person(kit.city.xd_building, name=f"R{i}", phone=f"1380013801{i}")
+    c = client_for(kit.manager)
+    base = f"/screening/rounds/{kit.round.pk}/untested/{kit.city.xd_grid.pk}/"
+    with django_capture_on_commit_callbacks(execute=False) as handed:
+        r = c.post(base + "action/", {"action": "remind"}, HTTP_ACCEPT_LANGUAGE="en", follow=True)
+    assert b"the worker prepares and sends them" in r.content
+    page = c.get(base, HTTP_ACCEPT_LANGUAGE="en")
+    assert b"Preparing: 0 of 3" in page.content
+    assert b'hx-trigger="every 5s"' in page.content  # the section polls its progress
+    with django_capture_on_commit_callbacks(execute=True):
+        handed[0]()  # the worker's turn
+    part = c.get(base + "reminders/", HTTP_ACCEPT_LANGUAGE="en")
+    assert part.status_code == 200 and b"Preparing" not in part.content
+    assert b"Sent: 3" in part.content and b"hx-trigger" not in part.content
+    yz = make_staff("yz2", kit.city.yingze, "district_officer")
+    assert client_for(yz).get(base + "reminders/").status_code == 404
+
+
+def test_the_untested_page_counts_everyone_when_it_lists_only_the_first(
+    kit: Any, monkeypatch: Any
+) -> None:
+    from fangkong.screening.selectors import coverage
+
+    monkeypatch.setattr(coverage, "UNTESTED_ROWS", 2)
+    for i in range(3):
+        make_person(kit.city.xd_building, name=f"U{i}")
+    page = client_for(kit.manager).get(
+        f"/screening/rounds/{kit.round.pk}/untested/{kit.city.xd_grid.pk}/",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert b"3 people" in page.content
+    assert b"the first 2 are listed" in page.content
