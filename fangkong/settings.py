@@ -172,7 +172,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
     DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
-elif TESTING:
+else:
+    # PostgreSQL's JIT compiles the plan of any query it thinks costly: 25-200 ms
+    # per coverage or list query here, more than the query itself (measured on a
+    # round of 5,000,000 people, bench/bench_screening.py). Off, as for most OLTP.
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options["options"] = (str(options.get("options", "")) + " -c jit=off").strip()
+if TESTING and DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
     # A test database per test process, so parallel runs on one server don't collide.
     DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

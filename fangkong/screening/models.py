@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -276,13 +277,16 @@ class Tube(BaseModel):
         INVALID = "invalid", _("Invalid (resample)")
 
     barcode = models.CharField(max_length=64, unique=True)
-    round = models.ForeignKey(Round, on_delete=models.PROTECT, related_name="tubes")
+    # round and lab: found through the (round, state) and (lab, reported_at) indexes.
+    round = models.ForeignKey(Round, on_delete=models.PROTECT, related_name="tubes", db_index=False)
     site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.PROTECT)
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT)
     box = models.ForeignKey(
         Box, null=True, blank=True, on_delete=models.PROTECT, related_name="tubes"
     )
-    lab = models.ForeignKey(Lab, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    lab = models.ForeignKey(
+        Lab, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     capacity = models.PositiveSmallIntegerField()
     member_count = models.PositiveSmallIntegerField(default=0)
     state = models.CharField(max_length=12, choices=State.choices, default=State.OPEN)
@@ -312,9 +316,11 @@ class Tube(BaseModel):
 class TubeMember(models.Model):
     """One person sampled into one tube (the person-to-tube link)."""
 
-    tube = models.ForeignKey(Tube, on_delete=models.PROTECT, related_name="members")
-    round = models.ForeignKey(Round, on_delete=models.PROTECT, related_name="+")
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    # Each key is the first column of a composite index below (one index less to
+    # keep up per link: 5,000,000 links a round).
+    tube = models.ForeignKey(Tube, on_delete=models.PROTECT, related_name="members", db_index=False)
+    round = models.ForeignKey(Round, on_delete=models.PROTECT, related_name="+", db_index=False)
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+", db_index=False)
     # The person's tree path when sampled: coverage groups on it without a join.
     person_scope_path = models.CharField(max_length=64, default="")
     sampled_at = models.DateTimeField()
@@ -332,6 +338,12 @@ class TubeMember(models.Model):
         indexes = [
             models.Index(fields=["round", "person_scope_path"], name="screening_member_scope"),
             models.Index(fields=["person", "sampled_at"], name="screening_member_person"),
+            # The few links of people sampled again, for the coverage's correction.
+            models.Index(
+                fields=["round", "person_scope_path"],
+                condition=Q(repeat=True),
+                name="screening_member_repeat",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -356,8 +368,13 @@ class CustodyEvent(models.Model):
         TEST_STARTED = "test_started", _("Test started")
         REPORTED = "reported", _("Result reported")
 
-    tube = models.ForeignKey(
-        Tube, null=True, blank=True, on_delete=models.PROTECT, related_name="custody"
+    tube = models.ForeignKey(  # found through the (tube, stage) index
+        Tube,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="custody",
+        db_index=False,
     )
     box = models.ForeignKey(
         Box, null=True, blank=True, on_delete=models.PROTECT, related_name="custody"

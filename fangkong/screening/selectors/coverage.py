@@ -32,6 +32,7 @@ from fangkong.screening.models import (
     Tube,
     TubeMember,
 )
+from fangkong.screening.sql import select_in
 
 LEVELS = ("district", "subdistrict", "community", "grid")
 
@@ -130,8 +131,10 @@ def coverage(
     key_groups = list(rnd.key_groups.all()) if rnd.target == Round.Target.KEY_GROUPS else None
     for length in lengths:
         for root in roots:
+            before = sum(r.target for r in rows.values())
             _count_target(rows, rnd, root, length)
-            _count_sampled(rows, rnd, root, length, key_groups)
+            expected = sum(r.target for r in rows.values()) - before
+            _count_sampled(rows, rnd, root, length, key_groups, expected=expected)
             _count_excluded(rows, rnd, root, length)
     return sorted(rows.values(), key=lambda r: r.path)
 
@@ -163,37 +166,82 @@ def _count_target(rows: dict[str, CoverageRow], rnd: Round, root: str, length: i
                 row.target += sign * r["n"]
 
 
+# Up to this many people in the area, the first links are counted per tube and the
+# tubes' results read by id (a few thousand index lookups); above it, in one join
+# (which the planner answers with a scan of all tubes: right for a city, not for a
+# community).
+TWO_STEP_LIMIT = 200_000
+
+
+def _count_first_links_by_tube(
+    rows: dict[str, CoverageRow], first: QuerySet[TubeMember], length: int
+) -> None:
+    groups = list(
+        first.annotate(k=Substr("person_scope_path", 1, length))
+        .values_list("k", "tube_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    results = dict(
+        select_in(
+            "SELECT id, result FROM screening_tube WHERE id {in}", sorted({g[1] for g in groups})
+        )
+    )
+    neg, pos = Tube.Result.NEGATIVE, Tube.Result.POSITIVE
+    for k, tube_id, n in groups:
+        row = rows.get(k)
+        if row is None:
+            continue
+        result = results.get(tube_id, "")
+        row.sampled += n
+        if result == neg:
+            row.negative += n
+            row.with_result += n
+        elif result == pos:
+            row.positive += n
+            row.with_result += n
+
+
 def _count_sampled(
-    rows: dict[str, CoverageRow], rnd: Round, root: str, length: int, key_groups: list[Any] | None
+    rows: dict[str, CoverageRow],
+    rnd: Round,
+    root: str,
+    length: int,
+    key_groups: list[Any] | None,
+    *,
+    expected: int,
 ) -> None:
     """Sampled people and their results per area without COUNT(DISTINCT): each
     person's first link of the round counts (``repeat`` is false); people sampled
     more than once (few: retests, resamples) are then corrected exactly from all
-    their links."""
+    their links. ``expected``: the people of the area (how to count)."""
     qs = TubeMember.objects.filter(_range("person_scope_path", root), round=rnd)
     if key_groups is not None:
         members = Person.key_groups.through.objects.filter(keygroup__in=key_groups)
         qs = qs.filter(person_id__in=members.values("person_id"))
     neg, pos = Tube.Result.NEGATIVE, Tube.Result.POSITIVE
     first = qs.filter(repeat=False)
-    agg = (
-        first.annotate(k=Substr("person_scope_path", 1, length))
-        .values("k")
-        .annotate(
-            sampled=Count("pk"),
-            with_result=Count("pk", filter=Q(tube__result__in=[neg, pos])),
-            negative=Count("pk", filter=Q(tube__result=neg)),
-            positive=Count("pk", filter=Q(tube__result=pos)),
+    if expected <= TWO_STEP_LIMIT:
+        _count_first_links_by_tube(rows, first, length)
+    else:
+        agg = (
+            first.annotate(k=Substr("person_scope_path", 1, length))
+            .values("k")
+            .annotate(
+                sampled=Count("pk"),
+                with_result=Count("pk", filter=Q(tube__result__in=[neg, pos])),
+                negative=Count("pk", filter=Q(tube__result=neg)),
+                positive=Count("pk", filter=Q(tube__result=pos)),
+            )
+            .order_by()
         )
-        .order_by()
-    )
-    for r in agg:
-        row = rows.get(r["k"])
-        if row is not None:
-            row.sampled += r["sampled"]
-            row.with_result += r["with_result"]
-            row.negative += r["negative"]
-            row.positive += r["positive"]
+        for r in agg:
+            row = rows.get(r["k"])
+            if row is not None:
+                row.sampled += r["sampled"]
+                row.with_result += r["with_result"]
+                row.negative += r["negative"]
+                row.positive += r["positive"]
     again = qs.filter(repeat=True).values("person_id")
     links = qs.filter(person_id__in=again).values_list(
         "person_id", "person_scope_path", "repeat", "tube__result"

@@ -27,11 +27,18 @@ person_st = st.tuples(
 )
 
 
+# Small areas count first links per tube, large ones in one join: both are checked.
+@pytest.mark.parametrize("two_step_limit", [0, 10**9], ids=["one join", "per tube"])
 @settings(
     max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(population=st.lists(person_st, max_size=14))
-def test_coverage_matches_a_brute_force_count(kit: Any, population: list[Any]) -> None:
+def test_coverage_matches_a_brute_force_count(
+    kit: Any, monkeypatch: Any, two_step_limit: int, population: list[Any]
+) -> None:
+    from fangkong.screening.selectors import coverage as coverage_module
+
+    monkeypatch.setattr(coverage_module, "TWO_STEP_LIMIT", two_step_limit)
     TubeMember.objects.all().delete()
     Tube.objects.all().delete()
     Exclusion.objects.all().delete()
