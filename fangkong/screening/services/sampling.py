@@ -674,18 +674,18 @@ def sample_batch_submit(
                 tubes[code] = _MemTube(pk, code, cap, count, state, db_time(opened))
                 id_to_code[pk] = code
         # People already sampled in this round (for the warning); earlier links of
-        # the tubes of this batch. By person only (their index; few links each), the
-        # round checked here: a round_id condition tempts the planner into a bitmap
-        # of the whole round.
+        # the tubes of this batch. Found by person (their index; a few links each):
+        # "round_id + 0" keeps the round out of the index choice (a round_id condition
+        # tempts the planner into a bitmap of the whole round) and the links of other
+        # rounds (one a day in a long outbreak) out of the answer.
         pids = sorted({p[0] for p in people.values() if isinstance(p, tuple)})
         sampled: set[int] = set()
-        for pid, tube_id, when, round_id in select_in(
-            "SELECT person_id, tube_id, sampled_at, round_id FROM screening_tubemember "
-            "WHERE person_id {in}",
+        for pid, tube_id, when in select_in(
+            "SELECT person_id, tube_id, sampled_at FROM screening_tubemember "
+            "WHERE round_id + 0 = %s AND person_id {in}",
             pids,
+            [rnd.pk],
         ):
-            if round_id != rnd.pk:
-                continue
             sampled.add(pid)
             code = id_to_code.get(tube_id, "")
             if code in tubes:
