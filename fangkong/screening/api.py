@@ -134,6 +134,87 @@ class QueueIn(Schema):
     queue_state: str
 
 
+class SiteIn(Schema):
+    name: str = Field(max_length=200)
+    jurisdiction_id: int
+    lat: float
+    lon: float
+    opens_at: dt.time
+    closes_at: dt.time
+    lanes: int = 1
+    address: str = Field("", max_length=300)
+    hours_text: str = Field("", max_length=200)
+
+
+class SitePatch(Schema):
+    name: str | None = Field(None, max_length=200)
+    lat: float | None = None
+    lon: float | None = None
+    opens_at: dt.time | None = None
+    closes_at: dt.time | None = None
+    lanes: int | None = None
+    address: str | None = Field(None, max_length=300)
+    hours_text: str | None = Field(None, max_length=200)
+    active: bool | None = None
+
+
+class SiteOut(Schema):
+    id: int
+    name: str
+    jurisdiction_id: int
+    address: str
+    lat: float
+    lon: float
+    opens_at: dt.time
+    closes_at: dt.time
+    hours_text: str
+    lanes: int
+    queue_state: str
+    active: bool
+
+
+class LabIn(Schema):
+    name: str = Field(max_length=200)
+    code: str = Field(max_length=40, pattern=r"^[-a-zA-Z0-9_]+$")
+    capacity_per_day: int
+    jurisdiction_id: int
+
+
+class LabPatch(Schema):
+    name: str | None = Field(None, max_length=200)
+    capacity_per_day: int | None = None
+    active: bool | None = None
+
+
+class LabOut(Schema):
+    id: int
+    name: str
+    code: str
+    capacity_per_day: int
+    jurisdiction_id: int
+    active: bool
+
+
+class TeamIn(Schema):
+    name: str = Field(max_length=200)
+    area_id: int
+    door_to_door: bool = False
+
+
+class TeamPatch(Schema):
+    name: str | None = Field(None, max_length=200)
+    door_to_door: bool | None = None
+    active: bool | None = None
+
+
+class TeamOut(Schema):
+    id: int
+    name: str
+    area_id: int
+    door_to_door: bool
+    active: bool
+
+
 class TaskOut(Schema):
     id: int
     kind: str
@@ -285,6 +366,37 @@ def task_done(request: HttpRequest, task_id: int) -> Task:
 def site_list(request: HttpRequest, district_id: int | None = None) -> Any:
     """Sampling sites with opening hours and live queue state (public)."""
     return selectors.public_sites(district_id=district_id)
+
+
+@router.post("/sites", response={201: SiteOut})
+def site_create(request: HttpRequest, payload: SiteIn) -> Status[Any]:
+    return Status(201, rounds.site_create(actor=request.user, **payload.dict()))
+
+
+@router.patch("/sites/{int:site_id}", response=SiteOut)
+def site_update(request: HttpRequest, site_id: int, payload: SitePatch) -> Any:
+    """Change a site's details; ``active: false`` takes it off the portal."""
+    return rounds.site_update(actor=request.user, site_id=site_id, **payload.dict())
+
+
+@router.post("/labs", response={201: LabOut})
+def lab_create(request: HttpRequest, payload: LabIn) -> Status[Any]:
+    return Status(201, rounds.lab_create(actor=request.user, **payload.dict()))
+
+
+@router.patch("/labs/{int:lab_id}", response=LabOut)
+def lab_update(request: HttpRequest, lab_id: int, payload: LabPatch) -> Any:
+    return rounds.lab_update(actor=request.user, lab_id=lab_id, **payload.dict())
+
+
+@router.post("/teams", response={201: TeamOut})
+def team_create(request: HttpRequest, payload: TeamIn) -> Status[Any]:
+    return Status(201, rounds.team_create(actor=request.user, **payload.dict()))
+
+
+@router.patch("/teams/{int:team_id}", response=TeamOut)
+def team_update(request: HttpRequest, team_id: int, payload: TeamPatch) -> Any:
+    return rounds.team_update(actor=request.user, team_id=team_id, **payload.dict())
 
 
 @router.post("/sites/{int:site_id}/queue")

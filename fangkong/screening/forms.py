@@ -143,6 +143,32 @@ class TeamForm(forms.Form):
         area.choices = area_choice_labels(areas)
 
 
+class SiteEditForm(SiteForm):
+    """A site's details; its area stays (a site moved elsewhere is a new site)."""
+
+    active = forms.BooleanField(
+        label=_("In use (shown on the portal, takes new tubes)"), required=False
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, areas=[], **kwargs)
+        del self.fields["jurisdiction_id"]
+
+
+class LabEditForm(forms.Form):
+    name = forms.CharField(label=_("Name of the lab"), max_length=200)
+    capacity_per_day = forms.IntegerField(label=_("Tubes per day"))
+    active = forms.BooleanField(label=_("In use (offered to new rounds)"), required=False)
+
+
+class TeamEditForm(forms.Form):
+    name = forms.CharField(label=_("Name of the team"), max_length=200)
+    door_to_door = forms.BooleanField(
+        label=_("Door-to-door team (visits people who cannot come to a site)"), required=False
+    )
+    active = forms.BooleanField(label=_("In use (given new tasks)"), required=False)
+
+
 class QueueForm(forms.Form):
     queue_state = forms.ChoiceField(label=_("Queue"), choices=Site.Queue.choices)
 

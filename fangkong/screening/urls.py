@@ -32,7 +32,10 @@ urlpatterns = [
     path("setup/rounds/<int:round_id>/close/", views.round_close, name="round_close"),
     path("setup/sites/", views.sites_manage, name="sites_manage"),
     path("setup/sites/<int:site_id>/queue/", views.site_queue, name="site_queue"),
+    path("setup/sites/<int:site_id>/edit/", views.site_edit, name="site_edit"),
     path("setup/labs/", views.labs_manage, name="labs_manage"),
+    path("setup/labs/<int:lab_id>/edit/", views.lab_edit, name="lab_edit"),
     path("setup/teams/", views.teams_manage, name="teams_manage"),
+    path("setup/teams/<int:team_id>/edit/", views.team_edit, name="team_edit"),
     path("reviews/", views.reviews, name="reviews"),
 ]

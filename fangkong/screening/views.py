@@ -24,7 +24,7 @@ from fangkong.core.selectors import access_jurisdiction_by_id, key_group_list
 from fangkong.core.views import staff_page
 from fangkong.screening import forms, selectors
 from fangkong.screening.exports import coverage_xlsx, untested_xlsx
-from fangkong.screening.models import Exclusion, ResultReport, Round, Site, Task, Tube
+from fangkong.screening.models import Exclusion, Lab, ResultReport, Round, Site, Task, Team, Tube
 from fangkong.screening.selectors import coverage as coverage_selectors
 from fangkong.screening.selectors import manage as manage_selectors
 from fangkong.screening.services import custody, followup, reminders, results, rounds, sampling
@@ -659,7 +659,7 @@ def labs_manage(request: HttpRequest) -> HttpResponseBase:
         create=lambda data: rounds.lab_create(actor=user, **data),  # fields = keywords
         template="screening/manage_labs.html",
         done=lambda lab: _("Lab %(name)s created.") % {"name": lab.name},
-        context={"labs": selectors.lab_list_for(user)},
+        context={"labs": list(manage_selectors.lab_setup_list_for(user)[:300])},
     )
 
 
@@ -680,6 +680,91 @@ def teams_manage(request: HttpRequest) -> HttpResponseBase:
         template="screening/manage_teams.html",
         done=lambda t: _("Sampling team %(name)s created.") % {"name": t.name},
         context={"teams": list(manage_selectors.team_list_for(user)[:300])},
+    )
+
+
+def _edit_page(
+    request: HttpRequest,
+    *,
+    model: Any,
+    pk: int,
+    form_class: Any,
+    fields: list[str],
+    update: Any,
+    title: str,
+    back: str,
+) -> HttpResponseBase:
+    """Edit one site, lab or team: the form holds the update service's keywords."""
+    user: Any = request.user
+    permissions.require(user, "screening.manage")
+    obj = manage_selectors.access_setup_by_id(user, model, pk)
+    if request.method == "POST":
+        form = form_class(request.POST)
+        if form.is_valid():
+            with errors_onto(form) as outcome:
+                update(obj.pk, form.cleaned_data)
+            if outcome.ok:
+                messages.success(
+                    request, _("%(name)s saved.") % {"name": form.cleaned_data["name"]}
+                )
+                return redirect(back)
+    else:
+        form = form_class(initial={f: getattr(obj, f) for f in fields})
+    status = 400 if form.is_bound else 200
+    return render(
+        request,
+        "screening/manage_edit.html",
+        {"form": form, "object": obj, "title": title, "back": reverse(back), **_manage_nav(user)},
+        status=status,
+    )
+
+
+@staff_page
+@require_http_methods(["GET", "POST"])
+def site_edit(request: HttpRequest, site_id: int) -> HttpResponseBase:
+    user: Any = request.user
+    form_fields = list(forms.SiteEditForm.base_fields)
+    return _edit_page(
+        request,
+        model=Site,
+        pk=site_id,
+        form_class=forms.SiteEditForm,
+        fields=form_fields,
+        update=lambda pk, data: rounds.site_update(actor=user, site_id=pk, **data),
+        title=_("Edit the sampling site"),
+        back="screening:sites_manage",
+    )
+
+
+@staff_page
+@require_http_methods(["GET", "POST"])
+def lab_edit(request: HttpRequest, lab_id: int) -> HttpResponseBase:
+    user: Any = request.user
+    return _edit_page(
+        request,
+        model=Lab,
+        pk=lab_id,
+        form_class=forms.LabEditForm,
+        fields=list(forms.LabEditForm.base_fields),
+        update=lambda pk, data: rounds.lab_update(actor=user, lab_id=pk, **data),
+        title=_("Edit the lab"),
+        back="screening:labs_manage",
+    )
+
+
+@staff_page
+@require_http_methods(["GET", "POST"])
+def team_edit(request: HttpRequest, team_id: int) -> HttpResponseBase:
+    user: Any = request.user
+    return _edit_page(
+        request,
+        model=Team,
+        pk=team_id,
+        form_class=forms.TeamEditForm,
+        fields=list(forms.TeamEditForm.base_fields),
+        update=lambda pk, data: rounds.team_update(actor=user, team_id=pk, **data),
+        title=_("Edit the sampling team"),
+        back="screening:teams_manage",
     )
 
 

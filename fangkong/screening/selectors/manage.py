@@ -42,6 +42,24 @@ def team_list_for(user: Any) -> QuerySet[Team]:
     return _under(Team.objects.select_related("area"), prefix).order_by("name", "pk")
 
 
+def lab_setup_list_for(user: Any) -> QuerySet[Lab]:
+    """The labs of the user's area, in use or not (the labs set-up page)."""
+    permissions.require(user, "screening.view")
+    prefix = permissions.scope_path(user)
+    if prefix is None:
+        return Lab.objects.none()
+    return _under(Lab.objects.select_related("jurisdiction"), prefix).order_by("name", "pk")
+
+
+def access_setup_by_id(user: Any, model: Any, pk: int) -> Any:
+    """A site, lab or team of the user's area (else it does not exist)."""
+    permissions.require(user, "screening.view")
+    obj = model.objects.filter(pk=pk).first()
+    if obj is None or not permissions.in_scope(user, obj.scope_path):
+        raise NotFound()
+    return obj
+
+
 def reports_to_review_for(user: Any, *, lab: Lab | None = None) -> QuerySet[ResultReport]:
     """Held and conflicting reports under the user's area (optionally of one lab),
     with the tube and its applied result, newest first."""

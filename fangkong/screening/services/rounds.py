@@ -226,15 +226,7 @@ def site_create(
 ) -> Site:
     permissions.require(actor, "screening.manage")
     node = _node_in_scope(actor, jurisdiction_id, field="jurisdiction_id")
-    errors: dict[str, str] = {}
-    if not -90 <= lat <= 90:
-        errors["lat"] = _("A latitude is between -90 and 90.")
-    if not -180 <= lon <= 180:
-        errors["lon"] = _("A longitude is between -180 and 180.")
-    if lanes < 1:
-        errors["lanes"] = _("A site has at least one lane.")
-    if errors:
-        raise ValidationFailed(fields=errors)
+    _check_site(lat=lat, lon=lon, lanes=lanes)
     with transaction.atomic():
         site = Site.objects.create(
             name=name,
@@ -256,6 +248,149 @@ def site_create(
             changes=diff({}, {"name": name, "lanes": lanes}),
         )
     return site
+
+
+def _check_site(*, lat: float, lon: float, lanes: int) -> None:
+    errors: dict[str, str] = {}
+    if not -90 <= lat <= 90:
+        errors["lat"] = _("A latitude is between -90 and 90.")
+    if not -180 <= lon <= 180:
+        errors["lon"] = _("A longitude is between -180 and 180.")
+    if lanes < 1:
+        errors["lanes"] = _("A site has at least one lane.")
+    if errors:
+        raise ValidationFailed(fields=errors)
+
+
+def _locked_in_scope(actor: Any, model: Any, pk: int) -> Any:
+    obj = model.objects.select_for_update().filter(pk=pk).first()
+    if obj is None or not permissions.in_scope(actor, obj.scope_path):
+        raise NotFound()
+    return obj
+
+
+def _apply(actor: Any, obj: Any, action: str, changes: dict[str, Any]) -> Any:
+    """Set the given fields (``None``: unchanged); save and audit what changed."""
+    before = {k: getattr(obj, k) for k, v in changes.items() if v is not None}
+    after = {k: v for k, v in changes.items() if v is not None}
+    changed = {k: v for k, v in after.items() if before[k] != v}
+    if not changed:
+        return obj
+    for k, v in changed.items():
+        setattr(obj, k, v)
+    obj.save(update_fields=[*changed, "updated_at"])
+    audit_record(
+        actor=actor,
+        action=action,
+        obj=obj,
+        scope_path=obj.scope_path,
+        changes=diff({k: before[k] for k in changed}, changed),
+    )
+    return obj
+
+
+def site_update(
+    *,
+    actor: Any,
+    site_id: int,
+    name: str | None = None,
+    address: str | None = None,
+    lat: float | None = None,
+    lon: float | None = None,
+    opens_at: dt.time | None = None,
+    closes_at: dt.time | None = None,
+    lanes: int | None = None,
+    hours_text: str | None = None,
+    active: bool | None = None,
+) -> Site:
+    """Change a sampling site (its hours, lanes, place...); an inactive site leaves
+    the portal's list and takes no new tubes. Arguments left ``None`` stay."""
+    permissions.require(actor, "screening.manage")
+    if name is not None and not name.strip():
+        raise ValidationFailed(fields={"name": _("A site needs a name.")})
+    with transaction.atomic():
+        site = _locked_in_scope(actor, Site, site_id)
+        _check_site(
+            lat=site.lat if lat is None else lat,
+            lon=site.lon if lon is None else lon,
+            lanes=site.lanes if lanes is None else lanes,
+        )
+        opens = opens_at or site.opens_at
+        closes = closes_at or site.closes_at
+        if hours_text is not None and not hours_text.strip():
+            hours_text = f"{opens:%H:%M}–{closes:%H:%M}"
+        return _apply(
+            actor,
+            site,
+            "screening.site.update",
+            {
+                "name": name.strip() if name is not None else None,
+                "address": address,
+                "lat": lat,
+                "lon": lon,
+                "opens_at": opens_at,
+                "closes_at": closes_at,
+                "lanes": lanes,
+                "hours_text": hours_text,
+                "active": active,
+            },
+        )
+
+
+def lab_update(
+    *,
+    actor: Any,
+    lab_id: int,
+    name: str | None = None,
+    capacity_per_day: int | None = None,
+    active: bool | None = None,
+) -> Lab:
+    """Change a lab's name or daily capacity, or take it out of use (an inactive lab
+    is offered to no new round; results of tubes it received are still taken)."""
+    permissions.require(actor, "screening.manage")
+    if capacity_per_day is not None and capacity_per_day <= 0:
+        raise ValidationFailed(fields={"capacity_per_day": _("The capacity must be positive.")})
+    if name is not None and not name.strip():
+        raise ValidationFailed(fields={"name": _("A lab needs a name.")})
+    with transaction.atomic():
+        lab = _locked_in_scope(actor, Lab, lab_id)
+        return _apply(
+            actor,
+            lab,
+            "screening.lab.update",
+            {
+                "name": name.strip() if name is not None else None,
+                "capacity_per_day": capacity_per_day,
+                "active": active,
+            },
+        )
+
+
+def team_update(
+    *,
+    actor: Any,
+    team_id: int,
+    name: str | None = None,
+    door_to_door: bool | None = None,
+    active: bool | None = None,
+) -> Team:
+    """Change a sampling team; an inactive team is given no new retest or
+    door-to-door tasks."""
+    permissions.require(actor, "screening.manage")
+    if name is not None and not name.strip():
+        raise ValidationFailed(fields={"name": _("A team needs a name.")})
+    with transaction.atomic():
+        team = _locked_in_scope(actor, Team, team_id)
+        return _apply(
+            actor,
+            team,
+            "screening.team.update",
+            {
+                "name": name.strip() if name is not None else None,
+                "door_to_door": door_to_door,
+                "active": active,
+            },
+        )
 
 
 def site_set_queue(*, actor: Any, site_id: int, queue_state: str) -> Site:
