@@ -24,6 +24,7 @@ def test_the_screening_benchmarks_run() -> None:
         bench_screening.bench_ingest(ctx)
         + bench_screening.bench_coverage(ctx)
         + bench_screening.bench_positive(ctx)
+        + bench_screening.bench_reminders(ctx)
     )
     assert all(f.value is not None for f in figures)
     assert figures[0].floor is not None
