@@ -106,19 +106,14 @@ def _negatives(tubes: Sequence[Any]) -> int:
     """Negative-test facts, one entry per sampling minute (bulk-safe for a whole
     round), all in one status call; each entry carries the latest sampling time
     of its minute (a tube's sampling time: its earliest member's). Only the members
-    who have a reason that negative tests can end are gathered (usually few)."""
+    who have a reason that negative tests can end, and their tubes, are read
+    (usually few)."""
     ids = [t.pk for t in tubes]
-    first = {
-        tid: db_time(when)
-        for tid, when in select_in(
-            "SELECT tube_id, MIN(sampled_at) FROM screening_tubemember WHERE tube_id {in} "
-            "GROUP BY tube_id",
-            ids,
-        )
-    }
-    if not first:
+    if not ids:
         return 0
-    wanted = bridge.clearable_people(sampled_by=max(first.values()), limit=FEW_CLEARABLE)
+    # Who could these results clear? Tests sampled by now: a superset of those taken
+    # by the tubes' sampling times, and usually nobody (then nothing more is read).
+    wanted = bridge.clearable_people(sampled_by=timezone.now(), limit=FEW_CLEARABLE)
     if wanted is not None and not wanted:
         return 0  # nobody these results could clear
     members_sql = "SELECT tube_id, person_id FROM screening_tubemember WHERE "
@@ -129,6 +124,16 @@ def _negatives(tubes: Sequence[Any]) -> int:
     people: dict[int, list[int]] = defaultdict(list)
     for tid, pid in select_in(members_sql + "tube_id {in}", ids, params):
         people[tid].append(pid)
+    if wanted is not None:
+        ids = [tid for tid in ids if tid in people]
+    first = {
+        tid: db_time(when)
+        for tid, when in select_in(
+            "SELECT tube_id, MIN(sampled_at) FROM screening_tubemember WHERE tube_id {in} "
+            "GROUP BY tube_id",
+            ids,
+        )
+    }
     groups: dict[dt.datetime, tuple[list[int], list[int], list[dt.datetime]]] = {}
     for tid in ids:
         at = first.get(tid)

@@ -149,8 +149,15 @@ def test_a_positive_pool_grants_reasons_retest_tasks_and_flags_buildings(kit: An
     assert BuildingFlag.objects.filter(building=kit.city.xd_building).exists()
 
 
-def test_a_single_tube_retest_closes_the_task_and_a_negative_ends_the_reason(kit: Any) -> None:
+# Few people with reasons to clear: only theirs are read; many: every member is.
+@pytest.mark.parametrize("few", [5000, 0], ids=["few clearable", "many clearable"])
+def test_a_single_tube_retest_closes_the_task_and_a_negative_ends_the_reason(
+    kit: Any, monkeypatch: Any, few: int
+) -> None:
+    from fangkong.screening.services import followup
     from fangkong.status.selectors import person_status
+
+    monkeypatch.setattr(followup, "FEW_CLEARABLE", few)
 
     crowd = people(kit.city, 3)
     _sampled_tube(kit, "T1", crowd)
@@ -164,9 +171,11 @@ def test_a_single_tube_retest_closes_the_task_and_a_negative_ends_the_reason(kit
     sampling.tube_scan(actor=kit.sampler, barcode="R1", person_token=person_token(crowd[0].pk))
     sampling.tube_close(actor=kit.sampler, barcode="R1")
     assert Task.objects.get(person=crowd[0]).state == "done"
-    _received(kit, ["R1"], box="X2")
-    _report(kit, [{"tube": "R1", "result": "negative"}])
+    _sampled_tube(kit, "N1", people(kit.city, 2))  # someone else's negative, same file
+    _received(kit, ["R1", "N1"], box="X2")
+    _report(kit, [{"tube": "R1", "result": "negative"}, {"tube": "N1", "result": "negative"}])
     assert person_status(crowd[0].pk)["level"] == "green"
+    assert person_status(crowd[1].pk)["level"] != "green"  # not retested yet
 
 
 def test_a_positive_single_tube_opens_a_suspected_case(kit: Any) -> None:
