@@ -41,7 +41,12 @@ from fangkong.notify.models import (
     QuietHours,
 )
 from fangkong.notify.sql import insert_many
-from fangkong.notify.templating import missing_placeholders, render, validate_body
+from fangkong.notify.templating import (
+    missing_placeholders,
+    person_renderer,
+    render,
+    validate_body,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -742,24 +747,34 @@ def _prepare_messages(
     )
     context = batch.context
     new: list[dict[str, Any]] = []
+    # Within a chunk the plan depends only on these four; a body only on the name.
+    plans: dict[tuple[bool, bool, bool, QuietWindow], _Plan] = {}
+    fillers: dict[int, Callable[[str], str]] = {}
     for pk, name, language, scope_path, phone in people_rows:
         if pk in already:
             counts.dup += 1
             continue
         tpl = template_for_language(templates, language)
-        plan = _plan_for(
-            has_phone=bool(phone),
-            opted_out=pk in opted,
-            exempt=batch.legally_required or tpl.transactional,
-            quiet=quiet.for_path(scope_path),
-            now=now,
+        case = (
+            bool(phone),
+            pk in opted,
+            batch.legally_required or tpl.transactional,
+            quiet.for_path(scope_path),
         )
+        plan = plans.get(case)
+        if plan is None:
+            plan = plans[case] = _plan_for(
+                has_phone=case[0], opted_out=case[1], exempt=case[2], quiet=case[3], now=now
+            )
         body = ""
         if plan.status == Message.Status.SKIPPED:
             setattr(counts, plan.skip_reason, getattr(counts, plan.skip_reason) + 1)
         else:
             setattr(counts, plan.status, getattr(counts, plan.status) + 1)
-            body = render(tpl.body, {**context, "person_name": name})
+            fill = fillers.get(tpl.pk)
+            if fill is None:
+                fill = fillers[tpl.pk] = person_renderer(tpl.body, context)
+            body = fill(name)
         new.append(
             {
                 **fixed,

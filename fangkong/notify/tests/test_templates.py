@@ -4,7 +4,7 @@ from fangkong.core.errors import PermissionDenied, ValidationFailed
 from fangkong.core.models import AuditEntry
 from fangkong.notify.models import MessageTemplate
 from fangkong.notify.services import template_save
-from fangkong.notify.templating import placeholders_of, render
+from fangkong.notify.templating import person_renderer, placeholders_of, render
 
 
 def test_placeholders_are_found_in_order_of_first_use():
@@ -90,3 +90,20 @@ def test_a_district_officer_may_not_edit_templates(xiaodian_officer):
         template_save(
             actor=xiaodian_officer, code="registry_notice", language="en", body="x {text}"
         )
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["{person_name}，{text}", "{{编号}} {text}", "您好 {person_name}{person_name}", "无占位符"],
+)
+def test_a_batch_fills_each_name_as_render_would(body: str) -> None:
+    context = {"text": "明天8点核酸"}
+    fill = person_renderer(body, context)
+    for name in ("王五", "{x}", ""):
+        assert fill(name) == render(body, {**context, "person_name": name})
+
+
+def test_a_batch_missing_a_value_fails_as_render_would() -> None:
+    with pytest.raises(ValidationFailed) as exc:
+        person_renderer("{person_name}: {text}", {})
+    assert "context" in exc.value.fields
