@@ -231,6 +231,12 @@ class Person(BaseModel):
         ]
         indexes = [
             models.Index(fields=["scope_path", "id"], name="core_person_scope_path"),
+            # The few merged-away duplicates of an area (coverage takes them off).
+            models.Index(
+                fields=["scope_path"],
+                condition=models.Q(merged_into__isnull=False),
+                name="core_person_merged_scope",
+            ),
             models.Index(fields=["doc_hash"], name="core_person_doc_hash"),
             models.Index(fields=["name"], name="core_person_name"),
         ]

@@ -336,7 +336,12 @@ class TubeMember(models.Model):
             models.UniqueConstraint(fields=["tube", "person"], name="screening_member_once")
         ]
         indexes = [
-            models.Index(fields=["round", "person_scope_path"], name="screening_member_scope"),
+            # Coverage's ranges; repeat and tube in it too, so counting the first
+            # links per tube reads the index alone (SQLite: no row per link).
+            models.Index(
+                fields=["round", "person_scope_path", "repeat", "tube"],
+                name="screening_member_cover",
+            ),
             models.Index(fields=["person", "sampled_at"], name="screening_member_person"),
             # The few links of people sampled again, for the coverage's correction.
             models.Index(

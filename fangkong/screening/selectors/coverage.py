@@ -13,6 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Substr
 from django.utils import timezone
@@ -166,27 +167,44 @@ def _count_target(rows: dict[str, CoverageRow], rnd: Round, root: str, length: i
                 row.target += sign * r["n"]
 
 
-# Up to this many people in the area, the first links are counted per tube and the
-# tubes' results read by id (a few thousand index lookups); above it, in one join
-# (which the planner answers with a scan of all tubes: right for a city, not for a
-# community).
+# Up to this many people in the area, the first links are counted per tube (from
+# the index alone) and the tubes' results read by id (a few thousand lookups); above
+# it, PostgreSQL answers one join with a hash of all tubes, faster for a city. SQLite
+# has no hash join (one tube lookup per link: 20 s for 5,000,000), so it always
+# takes two steps.
 TWO_STEP_LIMIT = 200_000
+# Above this many tubes, their results are read for the whole round, not by id.
+TUBES_BY_ID = 50_000
 
 
 def _count_first_links_by_tube(
-    rows: dict[str, CoverageRow], first: QuerySet[TubeMember], length: int
+    rows: dict[str, CoverageRow], rnd: Round, first: QuerySet[TubeMember], length: int
 ) -> None:
-    groups = list(
+    grouped = (
         first.annotate(k=Substr("person_scope_path", 1, length))
         .values_list("k", "tube_id")
         .annotate(n=Count("pk"))
         .order_by()
     )
-    results = dict(
-        select_in(
-            "SELECT id, result FROM screening_tube WHERE id {in}", sorted({g[1] for g in groups})
+    # Up to a million (area, tube) groups for a city: read on the cursor, without
+    # the ORM's per-row converters (plain text and integers here).
+    sql, params = grouped.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        groups = cursor.fetchall()
+    tube_ids = {g[1] for g in groups}
+    if len(tube_ids) > TUBES_BY_ID:
+        results = dict(
+            Tube.objects.filter(round=rnd)
+            .exclude(result="")
+            .values_list("pk", "result")
+            .order_by()
+            .iterator(chunk_size=20_000)
         )
-    )
+    else:
+        results = dict(
+            select_in("SELECT id, result FROM screening_tube WHERE id {in}", sorted(tube_ids))
+        )
     neg, pos = Tube.Result.NEGATIVE, Tube.Result.POSITIVE
     for k, tube_id, n in groups:
         row = rows.get(k)
@@ -221,8 +239,8 @@ def _count_sampled(
         qs = qs.filter(person_id__in=members.values("person_id"))
     neg, pos = Tube.Result.NEGATIVE, Tube.Result.POSITIVE
     first = qs.filter(repeat=False)
-    if expected <= TWO_STEP_LIMIT:
-        _count_first_links_by_tube(rows, first, length)
+    if expected <= TWO_STEP_LIMIT or connection.vendor != "postgresql":
+        _count_first_links_by_tube(rows, rnd, first, length)
     else:
         agg = (
             first.annotate(k=Substr("person_scope_path", 1, length))
@@ -242,12 +260,19 @@ def _count_sampled(
                 row.with_result += r["with_result"]
                 row.negative += r["negative"]
                 row.positive += r["positive"]
-    again = qs.filter(repeat=True).values("person_id")
-    links = qs.filter(person_id__in=again).values_list(
-        "person_id", "person_scope_path", "repeat", "tube__result"
+    # The people sampled again (few; the partial index), then all their links.
+    again = sorted(set(qs.filter(repeat=True).values_list("person_id", flat=True)))
+    links = select_in(
+        "SELECT m.person_id, m.person_scope_path, m.repeat, t.result"
+        " FROM screening_tubemember m JOIN screening_tube t ON t.id = m.tube_id"
+        " WHERE m.round_id = %s AND m.person_id {in}",
+        again,
+        [rnd.pk],
     )
     seen: dict[int, dict[str, Any]] = {}
     for pid, path, repeat, result in links:
+        if not (root <= path < path_upper_bound(root)):
+            continue
         p = seen.setdefault(pid, {"path": path, "first": set(), "any": set()})
         p["any"].add(result)
         if not repeat:
