@@ -89,15 +89,10 @@ def person_renderer(body: str, context: Mapping[str, Any]) -> Callable[[str], st
     for m in _TOKEN.finditer(body):
         parts.append(body[pos : m.start()])
         pos = m.end()
-        piece = m.group(0)
-        if piece == "{{":
-            parts.append("{")
-        elif piece == "}}":
-            parts.append("}")
-        elif m.group(1) == "person_name":
+        if m.group(1) == "person_name":
             parts.append(None)
-        else:
-            parts.append(render(piece, context))
+        else:  # another placeholder or an escaped brace: as render fills it
+            parts.append(render(m.group(0), context))
     parts.append(body[pos:])
     if None not in parts:
         text = "".join(p for p in parts if p is not None)

@@ -270,8 +270,9 @@ def _count_sampled(
         [rnd.pk],
     )
     seen: dict[int, dict[str, Any]] = {}
+    upper = path_upper_bound(root)
     for pid, path, repeat, result in links:
-        if not (root <= path < path_upper_bound(root)):
+        if not (root <= path < upper):
             continue
         p = seen.setdefault(pid, {"path": path, "first": set(), "any": set()})
         p["any"].add(result)
