@@ -625,9 +625,10 @@ def floor_wsgi() -> Any:
     from django.conf import settings
     from django.core.wsgi import get_wsgi_application
 
+    application = get_wsgi_application()  # apps loaded before any model is imported
+
     from fangkong.core.fastpaths import wrap
 
-    application = get_wsgi_application()
     settings.ROOT_URLCONF = "bench.bench_investigation_checkins"
     return wrap(application)  # as fangkong.wsgi serves it
 

@@ -824,22 +824,40 @@ def bench_reminders(ctx: Context) -> list[Figure]:
 
 @benchmark("screening_scan_api")
 def bench_scan_api(ctx: Context) -> list[Figure]:
+    """Rounds of the scan API, of its database floor and of the empty view,
+    alternating (the machine is shared: best and median of the rounds), each round
+    its own people and tubes. The database floor: the scan's own two statements and
+    commit on plain psycopg connections, as many at once as the server has threads
+    (no HTTP, no Python web stack): what the database alone allows on this box."""
     from django.db import connection, transaction
     from django.utils import timezone
 
     from bench.bench_core import child_env
-    from bench.bench_investigation_checkins import _cpu_seconds, _family, _free_port, _wait_for
+    from bench.bench_investigation_checkins import (
+        EMPTY_PATH,
+        _cpu_seconds,
+        _family,
+        _free_port,
+        _gunicorn,
+        _stop,
+        _wait_for,
+    )
     from fangkong.core import signing
     from fangkong.core.services import api_token_create
     from fangkong.screening.models import Tube, TubeMember
     from fangkong.screening.services import rounds as round_services
+    from fangkong.screening.wsgi import SCAN_PATH
 
     if connection.vendor != "postgresql":
         ctx.say("  skipped: the API figure is measured on PostgreSQL")
         return []
     data = ensure_city(ctx)
     actor, tree, p0, n = data["actor"], data["tree"], data["p0"], data["n"]
-    n_requests = ctx.size(30_000, 5_000)
+    rounds = ctx.size(3, 2)
+    seconds = ctx.size(15, 4)
+    per_run = ctx.size(15_000, 3_000)  # more than a run can send in its time
+    workers = int(os.environ.get("FANGKONG_BENCH_GUNICORN_WORKERS", "3"))
+    threads = int(os.environ.get("FANGKONG_BENCH_GUNICORN_THREADS", "4"))
     rnd = round_services.round_create(
         actor=actor,
         name="接口基准轮次",
@@ -848,67 +866,141 @@ def bench_scan_api(ctx: Context) -> list[Figure]:
         ends_at=timezone.now() + dt.timedelta(hours=23),
         pooling_ratio=RATIO,
     )
-    n_tubes = n_requests // RATIO + 1
+    tubes_per_run = per_run // RATIO + 1
+    runs_of = {"api": rounds, "floor": rounds}
     with transaction.atomic():
         Tube.objects.bulk_create(
             [
                 Tube(
-                    barcode=f"API{rnd.pk}-{t}",
+                    barcode=f"{kind}{rnd.pk}-{r}-{t}",
                     round=rnd,
                     capacity=RATIO,
                     scope_path=tree["city"].path,
                 )
-                for t in range(n_tubes)
+                for kind, count in runs_of.items()
+                for r in range(count + 1)  # + the warm-up
+                for t in range(tubes_per_run)
             ],
             batch_size=5000,
         )
     _token, clear = api_token_create(actor=actor, name="bench")
     _settle_database(["screening_tubemember", "screening_tube", "core_person"])
+    # People from the whole city at random, none twice: each scan a first sampling.
     rng = random.Random(f"{SEED}-api")
-    people = rng.sample(range(min(n, 1_000_000)), n_requests)
-    bodies = [
-        json.dumps(
-            {
-                # Lanes work in parallel: consecutive scans go to different tubes.
-                "barcode": f"API{rnd.pk}-{i % n_tubes}",
-                "person_token": signing.person_token(p0 + people[i]),
-            }
-        )
-        for i in range(n_requests)
-    ]
-    workers = int(os.environ.get("FANGKONG_BENCH_GUNICORN_WORKERS", "3"))
-    port = _free_port()
+    people = iter(rng.sample(range(n), min(n, 2 * (rounds + 1) * per_run)))
+
+    def bodies(kind: str, r: int, *, tokens: bool) -> list[str]:
+        out = []
+        for i in range(per_run):
+            pid = p0 + next(people)
+            # Lanes work in parallel: consecutive scans go to different tubes.
+            barcode = f"{kind}{rnd.pk}-{r}-{i % tubes_per_run}"
+            if tokens:
+                out.append(
+                    json.dumps({"barcode": barcode, "person_token": signing.person_token(pid)})
+                )
+            else:
+                out.append(json.dumps({"barcode": barcode, "person_id": pid}))
+        return out
+
     env = child_env()
     env["FANGKONG_AXES_DISABLED"] = "1"
     env["LOG_LEVEL"] = "WARNING"
-    server = subprocess.Popen(  # noqa: S603 - our own server
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "fangkong.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--worker-class",
-            "gthread",
-            "--threads",
-            "2",
-            "--keep-alive",
-            "30",
-            "--log-level",
-            "warning",
-        ],
-        cwd=BASE_DIR,
-        env=env,
-    )
+    results: dict[str, list[dict[str, Any]]] = {"api": [], "floor": [], "empty": []}
+    user_id = actor.pk
+    port = _free_port()
+    server = _gunicorn(port, workers, threads, env)
     try:
         _wait_for(port)
-        time.sleep(5)
-        cpu0 = _cpu_seconds(_family(server.pid))
-        with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as fh:
-            fh.write("\n".join(bodies))
-            path = fh.name
-        ctx.say(f"  gunicorn: {workers} workers; {n_requests:,} scans, 32 connections")
+        time.sleep(3)
+        # Warm-up: every worker loaded, every connection open.
+        _scan_load(port, SCAN_PATH, bodies("api", rounds, tokens=True)[:600], 5, clear)
+        _db_floor(env, bodies("floor", rounds, tokens=False)[:600], workers * threads, 5, user_id)
+        for r in range(rounds):
+            for key in ("api", "floor", "empty"):
+                cpu0 = _cpu_seconds(_family(server.pid))
+                if key == "api":
+                    result = _scan_load(
+                        port, SCAN_PATH, bodies("api", r, tokens=True), seconds, clear
+                    )
+                elif key == "floor":
+                    result = _db_floor(
+                        env, bodies("floor", r, tokens=False), workers * threads, seconds, user_id
+                    )
+                else:
+                    result = _scan_load(port, EMPTY_PATH, ["{}"] * per_run, seconds, clear)
+                result["server_cpu_ms"] = (
+                    (_cpu_seconds(_family(server.pid)) - cpu0) / max(1, result["done"]) * 1000
+                )
+                results[key].append(result)
+                ctx.say(
+                    f"  round {r + 1} {key:5}: {result['rps']:.0f}/s, p50 "
+                    f"{result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, server CPU "
+                    f"{result['server_cpu_ms']:.2f} ms/request; {result['statuses']}"
+                )
+    finally:
+        _stop(server)
+    stored = TubeMember.objects.filter(round=rnd).count()
+    sent = sum(x["statuses"].get("200", 0) for x in results["api"])
+    ctx.say(f"  {stored:,} links stored ({sent:,} API scans answered 200 in the rounds)")
+
+    def best(key: str) -> dict[str, Any]:
+        return max(results[key], key=lambda x: x["rps"])
+
+    def median(key: str) -> float:
+        return float(statistics.median(x["rps"] for x in results[key]))
+
+    ratios = [
+        f["rps"] / a["rps"]
+        for a, f in zip(results["api"], results["floor"], strict=True)
+        if a["rps"]
+    ]
+    note = f"gunicorn {workers}x{threads} gthread, 32 connections, {rounds} rounds of {seconds} s"
+    return [
+        Figure(
+            "scan API (person into tube), best round",
+            best("api")["rps"],
+            "req/s",
+            floor=best("floor")["rps"],
+            target=500.0,
+            higher_is_better=True,
+            note=f"{note}; floor: the scan's statements and commit on "
+            f"{workers * threads} plain connections",
+        ),
+        Figure(
+            "scan API (person into tube), median round",
+            median("api"),
+            "req/s",
+            floor=median("floor"),
+            target=500.0,
+            higher_is_better=True,
+            note=f"per-round floor/API ratios {', '.join(f'{x:.2f}' for x in ratios)}; "
+            f"empty view (Django + middleware only) median {median('empty'):.0f}/s",
+        ),
+        Figure(
+            "scan API p99 (best round)",
+            best("api")["p99_ms"],
+            "ms",
+            floor=best("floor")["p99_ms"],
+            note="floor: the database floor's p99 in its best round",
+        ),
+        Figure(
+            "scan API server CPU per request",
+            statistics.median(x["server_cpu_ms"] for x in results["api"]),
+            "ms",
+            note="gunicorn processes only (median of rounds); empty view "
+            f"{statistics.median(x['server_cpu_ms'] for x in results['empty']):.2f} ms",
+        ),
+    ]
+
+
+def _scan_load(
+    port: int, path: str, bodies: list[str], seconds: float, token: str
+) -> dict[str, Any]:
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as fh:
+        fh.write("\n".join(bodies))
+        bodies_path = fh.name
+    try:
         out = subprocess.run(  # noqa: S603 - our own module
             [
                 sys.executable,
@@ -916,50 +1008,147 @@ def bench_scan_api(ctx: Context) -> list[Figure]:
                 "bench.bench_screening",
                 "loadgen",
                 str(port),
-                path,
+                bodies_path,
                 "32",
-                "90",
-                clear,
+                str(seconds),
+                token,
+                path,
             ],
             cwd=BASE_DIR,
             capture_output=True,
             text=True,
             check=False,
-            timeout=180,
+            timeout=seconds + 120,
         )
-        os.unlink(path)
-        if out.returncode != 0:
-            raise RuntimeError(f"load generator failed:\n{out.stderr[-3000:]}")
-        result = json.loads(out.stdout.strip().splitlines()[-1])
-        server_cpu = _cpu_seconds(_family(server.pid)) - cpu0
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-    stored = TubeMember.objects.filter(round=rnd).count()
-    ctx.say(
-        f"  {result['done']:,} scans in {result['seconds']:.1f} s: {result['rps']:.0f}/s, "
-        f"p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms; statuses "
-        f"{result['statuses']}; {stored:,} links stored; gunicorn CPU "
-        f"{server_cpu / max(1, result['done']) * 1000:.2f} ms/scan"
+        os.unlink(bodies_path)
+    if out.returncode != 0:
+        raise RuntimeError(f"load generator failed:\n{out.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _db_floor(
+    env: dict[str, str], bodies: list[str], connections: int, seconds: float, user_id: int
+) -> dict[str, Any]:
+    """The database floor in a child process (``dbfloor``): the scan's statements."""
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as fh:
+        fh.write("\n".join(bodies))
+        bodies_path = fh.name
+    try:
+        out = subprocess.run(  # noqa: S603 - our own module
+            [
+                sys.executable,
+                "-m",
+                "bench.bench_screening",
+                "dbfloor",
+                env["DATABASE_URL"],
+                bodies_path,
+                str(connections),
+                str(seconds),
+                str(user_id),
+            ],
+            cwd=BASE_DIR,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=seconds + 120,
+        )
+    finally:
+        os.unlink(bodies_path)
+    if out.returncode != 0:
+        raise RuntimeError(f"database floor failed:\n{out.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def dbfloor_main(argv: list[str]) -> None:
+    """Threads on plain psycopg connections, each scan: the tube locked with the
+    person and their links (the service's read), the link inserted and the count
+    raised (its write), commit."""
+    import threading
+
+    import django
+    import psycopg
+
+    django.setup()  # only to import the service's statements
+    from fangkong.screening.services.sampling import _SCAN_READ, _SCAN_WRITE
+
+    url, path, connections, limit, user_id = (
+        argv[0],
+        argv[1],
+        int(argv[2]),
+        float(argv[3]),
+        int(argv[4]),
     )
-    return [
-        Figure(
-            "scan API (person into tube)",
-            result["rps"],
-            "req/s",
-            target=500.0,
-            higher_is_better=True,
-            note=f"gunicorn {workers} gthread workers, 32 connections",
-        ),
-        Figure("scan API p99", result["p99_ms"], "ms", note="same run"),
-    ]
+    work = [json.loads(line) for line in Path(path).read_text().splitlines() if line]
+    work.reverse()
+    lock = threading.Lock()
+    latencies: list[float] = []
+    statuses: dict[str, int] = {}
+    conns = [psycopg.connect(url) for _i in range(connections)]
+    deadline = 0.0
+
+    def worker(conn: Any) -> None:
+        while time.perf_counter() < deadline:
+            with lock:
+                if not work:
+                    return
+                item = work.pop()
+            t0 = time.perf_counter()
+            with conn.transaction(), conn.cursor() as cur:
+                cur.execute(_SCAN_READ, [item["person_id"], item["barcode"]])
+                row = cur.fetchone()
+                status = "200"
+                if row is None or row[3] >= row[2]:
+                    status = "409"
+                else:
+                    cur.execute(
+                        _SCAN_WRITE,
+                        [
+                            row[0],
+                            row[1],
+                            row[6],
+                            row[8],
+                            dt.datetime.now(dt.UTC),
+                            user_id,
+                            False,
+                            row[0],
+                        ],
+                    )
+            elapsed = time.perf_counter() - t0
+            with lock:
+                latencies.append(elapsed)
+                statuses[status] = statuses.get(status, 0) + 1
+
+    started = time.perf_counter()
+    deadline = started + limit
+    pool = [threading.Thread(target=worker, args=(c,)) for c in conns]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    took = time.perf_counter() - started
+    for c in conns:
+        c.close()
+    latencies.sort()
+    done = len(latencies)
+    print(
+        json.dumps(
+            {
+                "done": done,
+                "seconds": took,
+                "rps": done / took if took else 0.0,
+                "p50_ms": latencies[done // 2] * 1000 if done else None,
+                "p99_ms": latencies[min(done - 1, int(done * 0.99))] * 1000 if done else None,
+                "statuses": statuses,
+            }
+        )
+    )
 
 
 async def _load(
-    port: int, bodies: list[bytes], connections: int, limit: float, token: str
+    port: int, bodies: list[bytes], connections: int, limit: float, token: str, path: str
 ) -> dict[str, Any]:
     import asyncio
 
@@ -976,7 +1165,9 @@ async def _load(
                 reader, writer = await asyncio.open_connection("127.0.0.1", port)
             body = queue.pop()
             request = (
-                b"POST /api/v1/screening/scan HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                b"POST "
+                + path.encode()
+                + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                 + auth
                 + b"Content-Type: application/json\r\nConnection: keep-alive\r\n"
                 b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
@@ -1028,19 +1219,20 @@ async def _load(
 def loadgen_main(argv: list[str]) -> None:
     import asyncio
 
-    port, path, connections, limit, token = (
+    port, path, connections, limit, token, url = (
         int(argv[0]),
         argv[1],
         int(argv[2]),
         float(argv[3]),
         argv[4],
+        argv[5],
     )
     bodies = [line.encode() for line in Path(path).read_text().splitlines() if line]
-    warm = bodies[:200]
-    asyncio.run(_load(port, warm, 8, 30, token))
-    print(json.dumps(asyncio.run(_load(port, bodies[200:], connections, limit, token))))
+    print(json.dumps(asyncio.run(_load(port, bodies, connections, limit, token, url))))
 
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "loadgen":
         loadgen_main(sys.argv[2:])
+    elif len(sys.argv) > 1 and sys.argv[1] == "dbfloor":
+        dbfloor_main(sys.argv[2:])
