@@ -21,3 +21,24 @@ def test_every_key_leads_an_index_and_no_single_column_index_repeats_a_longer_on
     singles = {cols[0] for cols in indexes if len(cols) == 1}
     longer = {cols[0] for cols in indexes if len(cols) > 1}
     assert not singles & longer, f"{table}: {sorted(singles & longer)} indexed twice"
+
+
+def test_people_of_a_range_are_counted_from_the_path_only_index_on_postgresql():
+    """Coverage counts a community's target from ``core_person_scope_count`` on
+    PostgreSQL (deduplicated: a tenth of the (path, id) index); SQLite has none."""
+    with connection.cursor() as cur:
+        constraints = connection.introspection.get_constraints(cur, "core_person")
+    found = constraints.get("core_person_scope_count")
+    if connection.vendor == "postgresql":
+        assert found is not None and found["columns"] == ["scope_path"]
+        with connection.cursor() as cur:
+            cur.execute("SET LOCAL enable_seqscan = off")
+            cur.execute(
+                "EXPLAIN SELECT substr(scope_path, 1, 8), COUNT(*) FROM core_person "
+                "WHERE scope_path >= %s AND scope_path < %s GROUP BY 1",
+                ["0001", "0002"],
+            )
+            plan = " ".join(r[0] for r in cur.fetchall())
+        assert "core_person_scope_count" in plan
+    else:
+        assert found is None
