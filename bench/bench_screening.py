@@ -994,26 +994,15 @@ def bench_scan_api(ctx: Context) -> list[Figure]:
     ]
 
 
-def _scan_load(
-    port: int, path: str, bodies: list[str], seconds: float, token: str
-) -> dict[str, Any]:
+def _run_child(mode: str, bodies: list[str], seconds: float, args: list[str]) -> dict[str, Any]:
+    """``python -m bench.bench_screening <mode> <args[0]> <bodies file> <args[1:]...>``:
+    a load in its own process; its last line of output is the JSON result."""
     with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as fh:
         fh.write("\n".join(bodies))
         bodies_path = fh.name
     try:
         out = subprocess.run(  # noqa: S603 - our own module
-            [
-                sys.executable,
-                "-m",
-                "bench.bench_screening",
-                "loadgen",
-                str(port),
-                bodies_path,
-                "32",
-                str(seconds),
-                token,
-                path,
-            ],
+            [sys.executable, "-m", "bench.bench_screening", mode, args[0], bodies_path, *args[1:]],
             cwd=BASE_DIR,
             capture_output=True,
             text=True,
@@ -1023,43 +1012,23 @@ def _scan_load(
     finally:
         os.unlink(bodies_path)
     if out.returncode != 0:
-        raise RuntimeError(f"load generator failed:\n{out.stderr[-3000:]}")
+        raise RuntimeError(f"{mode} failed:\n{out.stderr[-3000:]}")
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
+
+
+def _scan_load(
+    port: int, path: str, bodies: list[str], seconds: float, token: str
+) -> dict[str, Any]:
+    return _run_child("loadgen", bodies, seconds, [str(port), "32", str(seconds), token, path])
 
 
 def _db_floor(
     env: dict[str, str], bodies: list[str], connections: int, seconds: float, user_id: int
 ) -> dict[str, Any]:
     """The database floor in a child process (``dbfloor``): the scan's statements."""
-    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as fh:
-        fh.write("\n".join(bodies))
-        bodies_path = fh.name
-    try:
-        out = subprocess.run(  # noqa: S603 - our own module
-            [
-                sys.executable,
-                "-m",
-                "bench.bench_screening",
-                "dbfloor",
-                env["DATABASE_URL"],
-                bodies_path,
-                str(connections),
-                str(seconds),
-                str(user_id),
-            ],
-            cwd=BASE_DIR,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=seconds + 120,
-        )
-    finally:
-        os.unlink(bodies_path)
-    if out.returncode != 0:
-        raise RuntimeError(f"database floor failed:\n{out.stderr[-3000:]}")
-    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
-    return result
+    args = [env["DATABASE_URL"], str(connections), str(seconds), str(user_id)]
+    return _run_child("dbfloor", bodies, seconds, args)
 
 
 def dbfloor_main(argv: list[str]) -> None:
