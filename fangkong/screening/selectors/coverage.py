@@ -177,6 +177,9 @@ def _count_target(rows: dict[str, CoverageRow], rnd: Round, root: str, length: i
 TWO_STEP_LIMIT = 200_000
 # Above this many tubes, their results are read for the whole round, not by id.
 TUBES_BY_ID = 50_000
+# By id: the tubes that are not negative (index screening_tube_not_negative, a few
+# once the lab has reported); the others are negative.
+SMALL_AREA_RESULTS = "SELECT id, result FROM screening_tube WHERE id {in} AND result <> 'negative'"
 
 
 def _count_first_links_by_tube(
@@ -204,16 +207,17 @@ def _count_first_links_by_tube(
             .order_by()
             .iterator(chunk_size=20_000)
         )
+        unlisted = ""
     else:
-        results = dict(
-            select_in("SELECT id, result FROM screening_tube WHERE id {in}", sorted(tube_ids))
-        )
+        # The tubes that are not negative, from their partial index; the others are.
+        results = dict(select_in(SMALL_AREA_RESULTS, sorted(tube_ids)))
+        unlisted = Tube.Result.NEGATIVE
     neg, pos = Tube.Result.NEGATIVE, Tube.Result.POSITIVE
     for k, tube_id, n in groups:
         row = rows.get(k)
         if row is None:
             continue
-        result = results.get(tube_id, "")
+        result = results.get(tube_id, unlisted)
         row.sampled += n
         if result == neg:
             row.negative += n
