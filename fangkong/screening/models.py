@@ -276,7 +276,7 @@ class Tube(BaseModel):
         POSITIVE = "positive", _("Positive")
         INVALID = "invalid", _("Invalid (resample)")
 
-    barcode = models.CharField(max_length=64, unique=True)
+    barcode = models.CharField(max_length=64)
     # round and lab: found through the (round, state) and (lab, reported_at) indexes.
     round = models.ForeignKey(Round, on_delete=models.PROTECT, related_name="tubes", db_index=False)
     site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.PROTECT)
@@ -304,6 +304,12 @@ class Tube(BaseModel):
     class Meta:
         verbose_name = _("tube")
         verbose_name_plural = _("tubes")
+        # Barcodes are looked up whole, never by prefix: the unique index alone (a
+        # unique=True field would add a varchar_pattern_ops copy on PostgreSQL, one
+        # more index written by every tube insert and result update).
+        constraints = [
+            models.UniqueConstraint(fields=["barcode"], name="screening_tube_barcode_key")
+        ]
         indexes = [
             models.Index(fields=["round", "state"], name="screening_tube_state"),
             models.Index(fields=["lab", "reported_at"], name="screening_tube_lab"),
@@ -432,7 +438,7 @@ class ResultReport(BaseModel):
         HELD_NOT_RECEIVED = "held_not_received", _("Held: tube not received by this lab")
         RESOLVED = "resolved", _("Reviewed")
 
-    tube_barcode = models.CharField(max_length=64, db_index=True)
+    tube_barcode = models.CharField(max_length=64)
     tube = models.ForeignKey(
         Tube, null=True, blank=True, on_delete=models.PROTECT, related_name="reports"
     )
@@ -449,7 +455,11 @@ class ResultReport(BaseModel):
     class Meta:
         verbose_name = _("result report")
         verbose_name_plural = _("result reports")
-        indexes = [models.Index(fields=["status", "lab"], name="screening_report_status")]
+        indexes = [
+            models.Index(fields=["status", "lab"], name="screening_report_status"),
+            # Whole barcodes only (no pattern index, as for the tube's).
+            models.Index(fields=["tube_barcode"], name="screening_report_barcode"),
+        ]
 
 
 class Task(BaseModel):
