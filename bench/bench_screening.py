@@ -572,7 +572,7 @@ def bench_ingest(ctx: Context) -> list[Figure]:
             "rows/s",
             floor=len(rows) / floor_results,
             higher_is_better=True,
-            note="tube updates, result rows, custody events",
+            note="tube updates, result rows (the chain's reported links)",
         ),
         Figure(
             "results ingest (import path)",
@@ -580,7 +580,7 @@ def bench_ingest(ctx: Context) -> list[Figure]:
             "rows/s",
             floor=len(rows) / floor_results,
             higher_is_better=True,
-            note="with status facts, custody events",
+            note="with status facts",
         ),
         Figure(
             "links + results ingest, share of the bulk-load floor",

@@ -309,6 +309,23 @@ def tube_detail(request: HttpRequest, barcode: str) -> Tube:
     return selectors.access_tube_by_barcode(request.user, barcode)
 
 
+class ChainEventOut(Schema):
+    stage: str
+    stage_label: str
+    time: dt.datetime
+    place: str
+    box: str
+    lab: str
+    user: str
+    result: str
+    status: str
+
+
+@router.get("/tubes/{barcode}/chain", response=list[ChainEventOut])
+def tube_chain(request: HttpRequest, barcode: str) -> list[dict[str, Any]]:
+    return selectors.tube_chain(request.user, barcode)
+
+
 @router.post("/batches")
 def batch_submit(request: HttpRequest, payload: BatchIn) -> Any:
     """Offline batch: open/scan/close operations in order; idempotent by tube +

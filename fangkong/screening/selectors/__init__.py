@@ -21,6 +21,7 @@ from fangkong.core.errors import NotFound
 from fangkong.core.models import PATH_SEGMENT, Jurisdiction, path_upper_bound
 from fangkong.screening.models import (
     BuildingFlag,
+    CustodyEvent,
     Lab,
     ResultReport,
     Round,
@@ -175,6 +176,49 @@ def access_tube_by_barcode(user: Any, barcode: str) -> Tube:
     ):
         raise NotFound()
     return tube
+
+
+def tube_chain(user: Any, barcode: str) -> list[dict[str, Any]]:
+    """A tube's chain of custody (采 → 送 → 检 → 报) in time order: its custody
+    events, then every result a lab reported for it (the report rows themselves:
+    applied, conflicting or held, each with its time, lab and user)."""
+    permissions.require(user, "screening.view")
+    tube = access_tube_by_barcode(user, (barcode or "").strip())
+    order = {stage: i for i, stage in enumerate(CustodyEvent.Stage.values)}
+    events = [
+        {
+            "stage": e.stage,
+            "stage_label": str(e.get_stage_display()),
+            "time": e.time,
+            "place": e.place,
+            "box": e.box.barcode if e.box else "",
+            "lab": e.lab.name if e.lab else "",
+            "user": e.user.username if e.user else "",
+            "result": "",
+            "status": "",
+        }
+        for e in CustodyEvent.objects.filter(tube=tube)
+        # Before the report rows were the chain's last link, imports wrote them twice.
+        .exclude(stage=CustodyEvent.Stage.REPORTED)
+        .select_related("box", "lab", "user")
+    ]
+    reported = CustodyEvent.Stage.REPORTED
+    for r in ResultReport.objects.filter(tube=tube).select_related("lab", "reported_by"):
+        events.append(
+            {
+                "stage": reported,
+                "stage_label": str(CustodyEvent.Stage(reported).label),
+                "time": r.reported_at,
+                "place": r.lab.name,
+                "box": "",
+                "lab": r.lab.name,
+                "user": r.reported_by.username if r.reported_by else "",
+                "result": r.result,
+                "status": r.status,
+            }
+        )
+    events.sort(key=lambda e: (e["time"], order.get(e["stage"], 0)))
+    return events
 
 
 def task_list_for(user: Any, *, rnd: Round | None = None, state: str = "open") -> QuerySet[Task]:

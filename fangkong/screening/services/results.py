@@ -6,6 +6,9 @@
   review and not applied (and flag the lab).
 - Rows are all validated first: any malformed row (row/column/message) and
   nothing is imported.
+- Every report is kept (``ResultReport``: time, lab, user, result, what became of
+  it). That row is the "reported" link of the tube's chain of custody
+  (``selectors.tube_chain``); no second custody row repeats it.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from fangkong.core import permissions
 from fangkong.core.audit import audit_record
 from fangkong.core.bulk import gc_paused
 from fangkong.core.errors import ValidationFailed
-from fangkong.screening.models import CustodyEvent, Lab, ResultReport, Tube
+from fangkong.screening.models import Lab, ResultReport, Tube
 from fangkong.screening.services.custody import access_lab
 from fangkong.screening.services.followup import results_apply_consequences
 from fangkong.screening.sql import copy_rows, select_in, time_adapter, update_rows
@@ -245,12 +248,11 @@ def _import_chunk(
     }
     reports: list[tuple[Any, ...]] = []
     updates: list[tuple[Any, ...]] = []
-    events: list[tuple[Any, ...]] = []
     applied: list[Any] = []
     fresh: dict[str, str] = {}  # tubes given their result by this chunk (repeats: duplicates)
-    lab_pk, lab_name, lab_path = lab.pk, lab.name, lab.scope_path
+    lab_pk, lab_path = lab.pk, lab.scope_path
     applied_status, conflict_status = ResultReport.Status.APPLIED, ResultReport.Status.CONFLICT
-    reported, stage = Tube.State.REPORTED, CustodyEvent.Stage.REPORTED
+    reported = Tube.State.REPORTED
     negative = Tube.Result.NEGATIVE
     db_at = time_adapter()  # the rows' times as copy_rows writes them, each converted once
     db_now = db_at(now)
@@ -283,7 +285,6 @@ def _import_chunk(
             fresh[r.tube] = r.result
             summary.applied += 1
             updates.append((r.result, at, reported, now, pk))
-            events.append((pk, stage, db_at(at), lab_name, lab_pk, user_id))
             if r.result == negative:
                 applied.append(AppliedTube(pk, r.result))
             else:
@@ -320,12 +321,6 @@ def _import_chunk(
             "scope_path",
         ],
         reports,
-        adapted=True,
-    )
-    copy_rows(
-        CustodyEvent._meta.db_table,
-        ["tube_id", "stage", "time", "place", "lab_id", "user_id"],
-        events,
         adapted=True,
     )
     return applied

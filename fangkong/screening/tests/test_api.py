@@ -107,3 +107,30 @@ def test_an_offline_batch_through_the_api_is_idempotent(kit: Any) -> None:
     assert (first["ok"], first["refused"]) == (5, 0)
     again = _post(c, "/batches", body).json()
     assert (again["ok"], again["duplicate"]) == (0, 5)
+
+
+def test_a_tubes_chain_of_custody_is_served_inside_the_jurisdiction_only(kit: Any) -> None:
+    from fangkong.screening.services import custody, sampling
+
+    sampling.tube_open(actor=kit.sampler, round_id=kit.round.pk, barcode="A1", site_id=kit.site.pk)
+    (p,) = people(kit.city, 1)
+    sampling.tube_scan(actor=kit.sampler, barcode="A1", person_token=person_token(p.pk))
+    sampling.tube_close(actor=kit.sampler, barcode="A1")
+    custody.box_pack(actor=kit.sampler, round_id=kit.round.pk, barcode="B1", tube_barcodes=["A1"])
+    custody.box_hand_over(actor=kit.sampler, barcode="B1", place="坞城")
+    custody.box_receive(actor=kit.labtech, lab_id=kit.lab.pk, barcode="B1")
+    r = _post(
+        client_for(kit.labtech),
+        f"/labs/{kit.lab.pk}/results",
+        {"rows": [{"tube": "A1", "result": "negative"}]},
+    )
+    assert r.status_code == 200, r.content
+    r = client_for(kit.manager).get("/api/v1/screening/tubes/A1/chain")
+    assert r.status_code == 200, r.content
+    chain = r.json()
+    assert [e["stage"] for e in chain] == ["collected", "handed_over", "received", "reported"]
+    assert chain[-1]["result"] == "negative" and chain[-1]["lab"] == kit.lab.name
+    assert chain[1]["place"] == "坞城" and chain[1]["box"] == "B1"
+    yz = make_staff("yz_officer", kit.city.yingze, "district_officer")
+    assert client_for(yz).get("/api/v1/screening/tubes/A1/chain").status_code == 404
+    assert client_for(kit.manager).get("/api/v1/screening/tubes/NOPE/chain").status_code == 404

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from fangkong.core.errors import ValidationFailed
 from fangkong.core.signing import person_token
+from fangkong.screening import selectors
 from fangkong.screening.models import (
     BuildingFlag,
     CustodyEvent,
@@ -51,8 +52,24 @@ def test_the_chain_of_custody_is_recorded_and_append_only(kit: Any) -> None:
     _received(kit, ["T1"])
     custody.tubes_test_start(actor=kit.labtech, lab_id=kit.lab.pk, tube_barcodes=["T1"])
     _report(kit, [{"tube": "T1", "result": "negative"}])
-    stages = list(CustodyEvent.objects.filter(tube=tube).values_list("stage", flat=True))
-    assert stages == ["collected", "handed_over", "received", "test_started", "reported"]
+    _report(kit, [{"tube": "T1", "result": "positive", "ct_values": {"N": 30}}])
+    chain = selectors.tube_chain(kit.manager, "T1")
+    assert [e["stage"] for e in chain] == [
+        "collected",
+        "handed_over",
+        "received",
+        "test_started",
+        "reported",
+        "reported",
+    ]
+    assert [(e["result"], e["status"]) for e in chain[-2:]] == [
+        ("negative", "applied"),
+        ("positive", "conflict"),
+    ]
+    assert chain[2]["lab"] == kit.lab.name and chain[1]["box"] == "X1"
+    assert all(e["user"] for e in chain)
+    # The reports are the chain's last links: the custody rows do not repeat them.
+    assert not CustodyEvent.objects.filter(tube=tube, stage="reported").exists()
     with pytest.raises(RuntimeError):
         CustodyEvent.objects.filter(tube=tube).delete()
     with pytest.raises(RuntimeError):
@@ -81,8 +98,8 @@ def test_a_file_that_repeats_a_row_applies_it_once_at_the_reported_time(kit: Any
     assert ResultReport.objects.filter(tube=tube).count() == 1
     tube.refresh_from_db()
     assert tube.reported_at == at and tube.state == "reported"
-    event = CustodyEvent.objects.get(tube=tube, stage="reported")
-    assert event.time == at and event.lab_id == kit.lab.pk
+    (event,) = [e for e in selectors.tube_chain(kit.labtech, "T1") if e["stage"] == "reported"]
+    assert event["time"] == at and event["lab"] == kit.lab.name
     assert ResultReport.objects.get(tube=tube).reported_at == at
 
 
