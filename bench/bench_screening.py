@@ -826,8 +826,8 @@ def bench_reminders(ctx: Context) -> list[Figure]:
 def bench_scan_api(ctx: Context) -> list[Figure]:
     """Rounds of the scan API, of its database floor and of the empty view,
     alternating (the machine is shared: best and median of the rounds), each round
-    its own people and tubes. The database floor: the scan's own two statements and
-    commit on plain psycopg connections, as many at once as the server has threads
+    its own people and tubes. The database floor: the scan's own statement in
+    autocommit on plain psycopg connections, as many at once as the server has threads
     (no HTTP, no Python web stack): what the database alone allows on this box."""
     from django.db import connection, transaction
     from django.utils import timezone
@@ -964,7 +964,7 @@ def bench_scan_api(ctx: Context) -> list[Figure]:
             floor=best("floor")["rps"],
             target=500.0,
             higher_is_better=True,
-            note=f"{note}; floor: the scan's statements and commit on "
+            note=f"{note}; floor: the scan's statement (autocommit) on "
             f"{workers * threads} plain connections",
         ),
         Figure(
@@ -1032,16 +1032,16 @@ def _db_floor(
 
 
 def dbfloor_main(argv: list[str]) -> None:
-    """Threads on plain psycopg connections, each scan: the tube locked with the
-    person and their links (the service's read), the link inserted and the count
-    raised (its write), commit."""
+    """Threads on plain psycopg connections in autocommit, each scan the service's
+    one statement (the tube locked, the person and their links, the rules, the link
+    inserted and the count raised), committed as it ends."""
     import threading
 
     import django
     import psycopg
 
-    django.setup()  # only to import the service's statements
-    from fangkong.screening.services.sampling import _SCAN_READ, _SCAN_WRITE
+    django.setup()  # only to import the service's statement
+    from fangkong.screening.services.sampling import SCAN_ONE
 
     url, path, connections, limit, user_id = (
         argv[0],
@@ -1055,7 +1055,7 @@ def dbfloor_main(argv: list[str]) -> None:
     lock = threading.Lock()
     latencies: list[float] = []
     statuses: dict[str, int] = {}
-    conns = [psycopg.connect(url) for _i in range(connections)]
+    conns = [psycopg.connect(url, autocommit=True) for _i in range(connections)]
     deadline = 0.0
 
     def worker(conn: Any) -> None:
@@ -1065,26 +1065,18 @@ def dbfloor_main(argv: list[str]) -> None:
                     return
                 item = work.pop()
             t0 = time.perf_counter()
-            with conn.transaction(), conn.cursor() as cur:
-                cur.execute(_SCAN_READ, [item["person_id"], item["barcode"]])
-                row = cur.fetchone()
-                status = "200"
-                if row is None or row[3] >= row[2]:
-                    status = "409"
-                else:
-                    cur.execute(
-                        _SCAN_WRITE,
-                        [
-                            row[0],
-                            row[1],
-                            row[6],
-                            row[8],
-                            dt.datetime.now(dt.UTC),
-                            user_id,
-                            False,
-                            row[0],
-                        ],
-                    )
+            with conn.cursor() as cur:
+                cur.execute(
+                    SCAN_ONE,
+                    {
+                        "barcode": item["barcode"],
+                        "person": item["person_id"],
+                        "scope": "",
+                        "at": dt.datetime.now(dt.UTC),
+                        "user": user_id,
+                    },
+                )
+                status = "200" if cur.fetchone() is not None else "409"
             elapsed = time.perf_counter() - t0
             with lock:
                 latencies.append(elapsed)

@@ -217,7 +217,7 @@ def tube_chain(user: Any, barcode: str) -> list[dict[str, Any]]:
                 "status": r.status,
             }
         )
-    events.sort(key=lambda e: (e["time"], order.get(e["stage"], 0)))
+    events.sort(key=lambda e: (e["time"], order.get(str(e["stage"]), 0)))
     return events
 
 

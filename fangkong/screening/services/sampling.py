@@ -345,48 +345,55 @@ def tube_scan(
     )
 
 
-# The scan on PostgreSQL in two statements inside its transaction: the tube locked,
-# with the person and the person's earlier samples, then the link inserted and the
-# tube's count raised together. Same rules and answers as the general path.
-_SCAN_READ = (
-    "SELECT t.id, t.round_id, t.capacity, t.member_count, t.state, t.scope_path, "
-    "p.id, p.name, p.scope_path, p.merged_into_id, "
-    "(SELECT json_agg(json_build_array(m.tube_id, m.round_id, m.sampled_at)) "
-    " FROM screening_tubemember m WHERE m.person_id = p.id) "
-    "FROM screening_tube t LEFT JOIN core_person p ON p.id = %s "
-    "WHERE t.barcode = %s FOR UPDATE OF t"
-)
-_SCAN_WRITE = (
-    "WITH ins AS (INSERT INTO screening_tubemember (tube_id, round_id, person_id, "
-    "person_scope_path, sampled_at, sampled_by_id, repeat) "
-    "VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING 1) "
-    "UPDATE screening_tube SET member_count = member_count + 1 "
-    "WHERE id = %s AND EXISTS (SELECT 1 FROM ins)"
+# The scan on PostgreSQL as one statement (atomic by itself: no BEGIN or COMMIT of
+# its own in autocommit, one round trip): the tube locked, the person, their earlier
+# samples, the rules of ``_scan_checks`` (open, not full, not in this tube yet) and the
+# scanner's area; when they all hold, the link inserted and the tube's count raised.
+# It answers a row only for a recorded scan; anything else (a refusal, an unknown or
+# merged person, a repeat) is for the general path, which explains it.
+SCAN_ONE = (
+    "WITH t AS ("
+    " SELECT id, round_id, capacity, member_count, state, scope_path"
+    " FROM screening_tube WHERE barcode = %(barcode)s FOR UPDATE"
+    "), p AS ("
+    " SELECT id, name, scope_path FROM core_person"
+    " WHERE id = %(person)s AND merged_into_id IS NULL"
+    "), earlier AS ("
+    " SELECT tube_id, round_id FROM screening_tubemember WHERE person_id = %(person)s"
+    "), ok AS ("
+    " SELECT t.id, t.round_id, t.capacity, t.member_count, p.name, p.scope_path,"
+    " EXISTS (SELECT 1 FROM earlier e WHERE e.round_id = t.round_id) AS again"
+    " FROM t CROSS JOIN p"
+    " WHERE t.state = 'open' AND t.member_count < t.capacity"
+    " AND starts_with(t.scope_path, %(scope)s)"
+    " AND NOT EXISTS (SELECT 1 FROM earlier e WHERE e.tube_id = t.id)"
+    "), ins AS ("
+    " INSERT INTO screening_tubemember (tube_id, round_id, person_id, person_scope_path,"
+    " sampled_at, sampled_by_id, repeat)"
+    " SELECT id, round_id, %(person)s, scope_path, %(at)s, %(user)s, again FROM ok"
+    " RETURNING tube_id"
+    "), raised AS ("
+    " UPDATE screening_tube SET member_count = member_count + 1"
+    " WHERE id IN (SELECT tube_id FROM ins)"
+    ")"
+    " SELECT name, member_count, capacity, again FROM ok"
 )
 
 
 def _scan_postgresql(actor: Any, barcode: str, pid: int, at: dt.datetime) -> ScanOutcome | None:
-    """``None`` when the general path must answer (an unknown tube or person, a
-    merged record: it explains or follows them)."""
-    with transaction.atomic(), connection.cursor() as cur:
-        cur.execute(_SCAN_READ, [pid, barcode])
+    """The scan recorded in one statement, or ``None``: the general path answers."""
+    scope = permissions.scope_path(actor)
+    if scope is None:
+        return None
+    user_id = actor.pk if getattr(actor, "is_authenticated", False) else None
+    params = {"barcode": barcode, "person": pid, "scope": scope, "at": at, "user": user_id}
+    with connection.cursor() as cur:
+        cur.execute(SCAN_ONE, params)
         row = cur.fetchone()
-        if row is None or row[6] is None or row[9] is not None:
-            return None
-        tube_id, round_id, capacity, count, state, path, _pid, name, scope, _m, links = row
-        if not permissions.in_scope(actor, path):
-            raise NotFound(fields={"barcode": _("No such tube; open it first.")})
-        earlier = [(t, db_time(when)) for t, r, when in (links or []) if r == round_id]
-        if _scan_checks(tube_id, state, count, capacity, earlier, at):
-            return ScanOutcome(barcode, pid, name, False, count, capacity)
-        user_id = actor.pk if getattr(actor, "is_authenticated", False) else None
-        cur.execute(
-            _SCAN_WRITE,
-            [tube_id, round_id, pid, scope, at, user_id, bool(earlier), tube_id],
-        )
-    return ScanOutcome(
-        barcode, pid, name, True, count + 1, capacity, _warn_msg() if earlier else ""
-    )
+    if row is None:
+        return None
+    name, count, capacity, again = row
+    return ScanOutcome(barcode, pid, name, True, count + 1, capacity, _warn_msg() if again else "")
 
 
 def tube_close(*, actor: Any, barcode: str, closed_at: dt.datetime | None = None) -> Tube:

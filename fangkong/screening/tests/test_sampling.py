@@ -214,3 +214,43 @@ def test_an_unregistered_code_names_the_person_and_writes_nothing(kit: Any) -> N
         sampling.tube_scan(actor=kit.sampler, barcode="NOPE", person_token=person_token(p.pk))
     assert "barcode" in refused.value.fields
     assert not TubeMember.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_lanes_scanning_into_one_tube_at_once_never_overfill_it(transactional_db: Any) -> None:
+    import threading
+
+    from django.db import connection
+
+    from fangkong.conftest import city_build
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need a server database (SQLite serialises writers)")
+    kit = build(city_build())
+    _open(kit, capacity=5)
+    crowd = people(kit.city, 8)
+    outcomes: list[Any] = []
+    lock = threading.Lock()
+
+    def lane(p: Any) -> None:
+        try:
+            out = sampling.tube_scan(
+                actor=kit.sampler, barcode="T0001", person_token=person_token(p.pk)
+            )
+            got: Any = out.member_count
+        except ValidationFailed as exc:
+            got = exc.code
+        finally:
+            connection.close()
+        with lock:
+            outcomes.append(got)
+
+    lanes = [threading.Thread(target=lane, args=(p,)) for p in crowd]
+    for t in lanes:
+        t.start()
+    for t in lanes:
+        t.join()
+    assert sorted(o for o in outcomes if isinstance(o, int)) == [1, 2, 3, 4, 5]
+    assert sorted(o for o in outcomes if not isinstance(o, int)) == ["tube_full"] * 3
+    tube = Tube.objects.get(barcode="T0001")
+    assert tube.member_count == 5 == TubeMember.objects.filter(tube=tube).count()
