@@ -843,7 +843,7 @@ def bench_scan_api(ctx: Context) -> list[Figure]:
         _wait_for,
     )
     from fangkong.core import signing
-    from fangkong.core.services import api_token_create
+    from fangkong.core.services import api_token_create, api_token_hash
     from fangkong.screening.models import Tube, TubeMember
     from fangkong.screening.services import rounds as round_services
     from fangkong.screening.wsgi import SCAN_PATH
@@ -907,7 +907,7 @@ def bench_scan_api(ctx: Context) -> list[Figure]:
     env["FANGKONG_AXES_DISABLED"] = "1"
     env["LOG_LEVEL"] = "WARNING"
     results: dict[str, list[dict[str, Any]]] = {"api": [], "floor": [], "empty": []}
-    user_id = actor.pk
+    token_hash = api_token_hash(clear)
     port = _free_port()
     server = _gunicorn(port, workers, threads, env)
     try:
@@ -915,7 +915,9 @@ def bench_scan_api(ctx: Context) -> list[Figure]:
         time.sleep(3)
         # Warm-up: every worker loaded, every connection open.
         _scan_load(port, SCAN_PATH, bodies("api", rounds, tokens=True)[:600], 5, clear)
-        _db_floor(env, bodies("floor", rounds, tokens=False)[:600], workers * threads, 5, user_id)
+        _db_floor(
+            env, bodies("floor", rounds, tokens=False)[:600], workers * threads, 5, token_hash
+        )
         for r in range(rounds):
             for key in ("api", "floor", "empty"):
                 cpu0 = _cpu_seconds(_family(server.pid))
@@ -925,7 +927,11 @@ def bench_scan_api(ctx: Context) -> list[Figure]:
                     )
                 elif key == "floor":
                     result = _db_floor(
-                        env, bodies("floor", r, tokens=False), workers * threads, seconds, user_id
+                        env,
+                        bodies("floor", r, tokens=False),
+                        workers * threads,
+                        seconds,
+                        token_hash,
                     )
                 else:
                     result = _scan_load(port, EMPTY_PATH, ["{}"] * per_run, seconds, clear)
@@ -964,7 +970,7 @@ def bench_scan_api(ctx: Context) -> list[Figure]:
             floor=best("floor")["rps"],
             target=500.0,
             higher_is_better=True,
-            note=f"{note}; floor: the scan's statement (autocommit) on "
+            note=f"{note}; floor: the fast path's statement (autocommit) on "
             f"{workers * threads} plain connections",
         ),
         Figure(
@@ -1024,31 +1030,32 @@ def _scan_load(
 
 
 def _db_floor(
-    env: dict[str, str], bodies: list[str], connections: int, seconds: float, user_id: int
+    env: dict[str, str], bodies: list[str], connections: int, seconds: float, token_hash: str
 ) -> dict[str, Any]:
-    """The database floor in a child process (``dbfloor``): the scan's statements."""
-    args = [env["DATABASE_URL"], str(connections), str(seconds), str(user_id)]
+    """The database floor in a child process (``dbfloor``): the scan's statement."""
+    args = [env["DATABASE_URL"], str(connections), str(seconds), token_hash]
     return _run_child("dbfloor", bodies, seconds, args)
 
 
 def dbfloor_main(argv: list[str]) -> None:
-    """Threads on plain psycopg connections in autocommit, each scan the service's
-    one statement (the tube locked, the person and their links, the rules, the link
-    inserted and the count raised), committed as it ends."""
+    """Threads on plain psycopg connections in autocommit, each scan the fast path's
+    one prepared statement (the device's token checked, the tube locked, the person
+    and their links, the rules, the link inserted and the count raised), committed as
+    it ends."""
     import threading
 
     import django
     import psycopg
 
     django.setup()  # only to import the service's statement
-    from fangkong.screening.services.sampling import SCAN_ONE
+    from fangkong.screening.services.sampling import SCAN_BY_TOKEN_PREPARED as statement
 
-    url, path, connections, limit, user_id = (
+    url, path, connections, limit, token_hash = (
         argv[0],
         argv[1],
         int(argv[2]),
         float(argv[3]),
-        int(argv[4]),
+        argv[4],
     )
     work = [json.loads(line) for line in Path(path).read_text().splitlines() if line]
     work.reverse()
@@ -1056,6 +1063,8 @@ def dbfloor_main(argv: list[str]) -> None:
     latencies: list[float] = []
     statuses: dict[str, int] = {}
     conns = [psycopg.connect(url, autocommit=True) for _i in range(connections)]
+    for conn in conns:
+        conn.execute(statement.prepare)  # prepared once on each, as the service does
     deadline = 0.0
 
     def worker(conn: Any) -> None:
@@ -1065,17 +1074,15 @@ def dbfloor_main(argv: list[str]) -> None:
                     return
                 item = work.pop()
             t0 = time.perf_counter()
-            with conn.cursor() as cur:
-                cur.execute(
-                    SCAN_ONE,
-                    {
-                        "barcode": item["barcode"],
-                        "person": item["person_id"],
-                        "scope": "",
-                        "at": dt.datetime.now(dt.UTC),
-                        "user": user_id,
-                    },
-                )
+            with psycopg.ClientCursor(conn) as cur:  # the service's statement as it sends it
+                params = {
+                    "token_hash": token_hash,
+                    "capability": "screening.sample",
+                    "barcode": item["barcode"],
+                    "person": item["person_id"],
+                    "at": dt.datetime.now(dt.UTC),
+                }
+                cur.execute(statement.execute, [params[k] for k in statement.keys])
                 status = "200" if cur.fetchone() is not None else "409"
             elapsed = time.perf_counter() - t0
             with lock:

@@ -224,6 +224,32 @@ _PRINCIPAL_SQL = (
 )
 
 
+# The same rules as one CTE ``principal`` (user_id, scope, token_id) for a fast path
+# that checks its token inside its own statement (PostgreSQL): not revoked, not
+# expired, an active user holding ``%(capability)s`` through a role (or a superuser),
+# the area as ``permissions.scope_path`` gives it (the profile's node; a superuser
+# without one: everything); CTE ``noted`` notes the use at most once a minute, as
+# ``api_token_in_use``. Parameters ``token_hash`` and ``capability``.
+PRINCIPAL_CTE = (
+    "principal AS ("
+    " SELECT u.id AS user_id, t.id AS token_id,"
+    " CASE WHEN s.id IS NOT NULL THEN j.path WHEN u.is_superuser THEN '' END AS scope"
+    " FROM core_apitoken t JOIN auth_user u ON u.id = t.user_id"
+    " LEFT JOIN core_staffprofile s ON s.user_id = u.id"
+    " LEFT JOIN core_jurisdiction j ON j.id = s.jurisdiction_id"
+    " WHERE t.token_hash = %(token_hash)s AND t.revoked_at IS NULL"
+    " AND (t.expires_at IS NULL OR t.expires_at > now()) AND u.is_active"
+    " AND (u.is_superuser OR EXISTS (SELECT 1 FROM core_staffprofile_roles sr"
+    " JOIN core_role r ON r.id = sr.role_id"
+    " WHERE sr.staffprofile_id = s.id AND r.capabilities ? %(capability)s))"
+    "), noted AS ("
+    " UPDATE core_apitoken SET last_used_at = now()"
+    " WHERE id IN (SELECT token_id FROM principal)"
+    " AND (last_used_at IS NULL OR last_used_at < now() - interval '60 seconds')"
+    ")"
+)
+
+
 def bearer_token(environ: dict[str, Any]) -> str | None:
     """The API token of a request (``Authorization: Bearer`` or ``X-API-Token``)."""
     header = environ.get("HTTP_AUTHORIZATION", "")

@@ -28,13 +28,22 @@ from fangkong.core.audit import audit_record, diff
 from fangkong.core.bulk import gc_paused
 from fangkong.core.crypto import lookup_hash
 from fangkong.core.errors import ApplicationError, Conflict, NotFound, ValidationFailed
+from fangkong.core.fastpaths import PRINCIPAL_CTE
 from fangkong.core.identity import normalise_document
 from fangkong.core.models import Person
-from fangkong.core.services import PersonData, person_create
+from fangkong.core.services import PersonData, api_token_hash, person_create
 from fangkong.core.signing import person_id_from_token
 from fangkong.screening.models import CustodyEvent, Round, Site, Task, Team, Tube, TubeMember
 from fangkong.screening.services.rounds import access_round
-from fangkong.screening.sql import copy_rows, db_time, select_in, time_adapter, update_rows
+from fangkong.screening.sql import (
+    copy_rows,
+    db_time,
+    execute_prepared,
+    prepared,
+    select_in,
+    time_adapter,
+    update_rows,
+)
 
 # --- Messages (one place, so the API, the page and the batch say the same) -----------
 
@@ -351,8 +360,8 @@ def tube_scan(
 # scanner's area; when they all hold, the link inserted and the tube's count raised.
 # It answers a row only for a recorded scan; anything else (a refusal, an unknown or
 # merged person, a repeat) is for the general path, which explains it.
-SCAN_ONE = (
-    "WITH t AS ("
+_SCAN_BODY = (
+    " t AS ("
     " SELECT id, round_id, capacity, member_count, state, scope_path"
     " FROM screening_tube WHERE barcode = %(barcode)s FOR UPDATE"
     "), p AS ("
@@ -362,15 +371,16 @@ SCAN_ONE = (
     " SELECT tube_id, round_id FROM screening_tubemember WHERE person_id = %(person)s"
     "), ok AS ("
     " SELECT t.id, t.round_id, t.capacity, t.member_count, p.name, p.scope_path,"
+    " actor.user_id,"
     " EXISTS (SELECT 1 FROM earlier e WHERE e.round_id = t.round_id) AS again"
-    " FROM t CROSS JOIN p"
+    " FROM t CROSS JOIN p CROSS JOIN actor"
     " WHERE t.state = 'open' AND t.member_count < t.capacity"
-    " AND starts_with(t.scope_path, %(scope)s)"
+    " AND starts_with(t.scope_path, actor.scope)"
     " AND NOT EXISTS (SELECT 1 FROM earlier e WHERE e.tube_id = t.id)"
     "), ins AS ("
     " INSERT INTO screening_tubemember (tube_id, round_id, person_id, person_scope_path,"
     " sampled_at, sampled_by_id, repeat)"
-    " SELECT id, round_id, %(person)s, scope_path, %(at)s, %(user)s, again FROM ok"
+    " SELECT id, round_id, %(person)s, scope_path, %(at)s, user_id, again FROM ok"
     " RETURNING tube_id"
     "), raised AS ("
     " UPDATE screening_tube SET member_count = member_count + 1"
@@ -378,6 +388,71 @@ SCAN_ONE = (
     ")"
     " SELECT name, member_count, capacity, again FROM ok"
 )
+# For a known scanner (parameters ``user`` and ``scope``, their area).
+SCAN_ONE = "WITH actor AS (SELECT %(user)s AS user_id, %(scope)s AS scope)," + _SCAN_BODY
+# For a sampling device's API token, checked in the same statement (the rules of
+# ``core.fastpaths.token_principal``; parameter ``token_hash``): a device's scan in
+# one round trip. No row: the token, the capability or the scan is for the general
+# path to explain.
+SCAN_BY_TOKEN = (
+    "WITH "  # noqa: S608 (constant fragments only)
+    + PRINCIPAL_CTE
+    + ", actor AS (SELECT user_id, scope FROM principal WHERE scope IS NOT NULL),"
+    + _SCAN_BODY
+)
+
+
+# Planning them costs more than running them (the token's: 1.3 ms against 0.75 ms,
+# measured): prepared once on each connection.
+SCAN_ONE_PREPARED = prepared(
+    "screening_scan",
+    SCAN_ONE,
+    {
+        "user": "bigint",
+        "scope": "text",
+        "barcode": "text",
+        "person": "bigint",
+        "at": "timestamptz",
+    },
+)
+SCAN_BY_TOKEN_PREPARED = prepared(
+    "screening_scan_by_token",
+    SCAN_BY_TOKEN,
+    {
+        "token_hash": "text",
+        "capability": "text",
+        "barcode": "text",
+        "person": "bigint",
+        "at": "timestamptz",
+    },
+)
+
+
+def tube_scan_by_token(*, token: str, barcode: str, person_token: str) -> ScanOutcome | None:
+    """A device's scan with its API token (PostgreSQL; the sampling fast path): the
+    scan recorded, or ``None`` when anything is to be explained (then the caller
+    authenticates as usual and runs ``tube_scan``, or lets Django answer)."""
+    if connection.vendor != "postgresql":
+        return None
+    try:
+        code = _clean_barcode(barcode)
+        pid = person_id_from_token(person_token, field="person_token")
+    except ApplicationError:
+        return None
+    params = {
+        "token_hash": api_token_hash(token),
+        "capability": "screening.sample",
+        "barcode": code,
+        "person": pid,
+        "at": timezone.now(),
+    }
+    with connection.cursor() as cur:
+        execute_prepared(cur, SCAN_BY_TOKEN_PREPARED, params)
+        row = cur.fetchone()
+    if row is None:
+        return None
+    name, count, capacity, again = row
+    return ScanOutcome(code, pid, name, True, count + 1, capacity, _warn_msg() if again else "")
 
 
 def _scan_postgresql(actor: Any, barcode: str, pid: int, at: dt.datetime) -> ScanOutcome | None:
@@ -388,7 +463,7 @@ def _scan_postgresql(actor: Any, barcode: str, pid: int, at: dt.datetime) -> Sca
     user_id = actor.pk if getattr(actor, "is_authenticated", False) else None
     params = {"barcode": barcode, "person": pid, "scope": scope, "at": at, "user": user_id}
     with connection.cursor() as cur:
-        cur.execute(SCAN_ONE, params)
+        execute_prepared(cur, SCAN_ONE_PREPARED, params)
         row = cur.fetchone()
     if row is None:
         return None

@@ -144,3 +144,52 @@ def test_the_callers_request_id_is_kept(kit: Any, app: Recorder) -> None:
     body = {"barcode": "A1", "person_token": person_token(a.pk)}
     status, headers, _out = scan(ScanFastPath(app), secret, body, HTTP_X_REQUEST_ID="lane1-0001")
     assert (status, app.calls, headers["X-Request-ID"]) == (200, 0, "lane1-0001")
+
+
+def test_a_devices_scan_is_one_statement_on_postgresql(kit: Any, app: Recorder) -> None:
+    """The token, the rules and the write in one round trip; the token's use noted
+    in it at most once a minute."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the one-statement scan is PostgreSQL's")
+    row, secret = api_token_create(actor=kit.sampler, name="lane 1")
+    a, b = people(kit.city, 2)
+    fast = ScanFastPath(app)
+    with CaptureQueriesContext(connection) as queries:
+        status, _h, out = scan(fast, secret, {"barcode": "A1", "person_token": person_token(a.pk)})
+    assert (status, out["member_count"], app.calls, len(queries)) == (200, 1, 0, 1)
+    row.refresh_from_db()
+    first_use = row.last_used_at
+    assert first_use is not None
+    assert scan(fast, secret, {"barcode": "A1", "person_token": person_token(b.pk)})[0] == 200
+    row.refresh_from_db()
+    assert row.last_used_at == first_use
+    link = TubeMember.objects.get(person=b)
+    assert link.sampled_by_id == kit.sampler.pk and link.person_scope_path == b.scope_path
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_scan_still_goes_in_when_its_prepared_statement_was_dropped(
+    transactional_db: Any,
+) -> None:
+    """A pooler's DISCARD ALL drops the connection's prepared statements: the next
+    scan prepares its statement again."""
+    from django.db import connection
+
+    from fangkong.conftest import city_build
+
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    kit = build(city_build())
+    sampling.tube_open(actor=kit.sampler, round_id=kit.round.pk, barcode="A1", site_id=kit.site.pk)
+    _t, secret = api_token_create(actor=kit.sampler, name="lane 1")
+    a, b = people(kit.city, 2)
+    app = Recorder()
+    fast = ScanFastPath(app)
+    assert scan(fast, secret, {"barcode": "A1", "person_token": person_token(a.pk)})[0] == 200
+    with connection.cursor() as cur:
+        cur.execute("DEALLOCATE ALL")
+    status, _h, out = scan(fast, secret, {"barcode": "A1", "person_token": person_token(b.pk)})
+    assert (status, out["member_count"], app.calls) == (200, 2, 0)
