@@ -36,6 +36,7 @@ from fangkong.core.signing import person_id_from_token
 from fangkong.screening.models import CustodyEvent, Round, Site, Task, Team, Tube, TubeMember
 from fangkong.screening.services.rounds import access_round
 from fangkong.screening.sql import (
+    Prepared,
     copy_rows,
     db_time,
     execute_prepared,
@@ -446,13 +447,7 @@ def tube_scan_by_token(*, token: str, barcode: str, person_token: str) -> ScanOu
         "person": pid,
         "at": timezone.now(),
     }
-    with connection.cursor() as cur:
-        execute_prepared(cur, SCAN_BY_TOKEN_PREPARED, params)
-        row = cur.fetchone()
-    if row is None:
-        return None
-    name, count, capacity, again = row
-    return ScanOutcome(code, pid, name, True, count + 1, capacity, _warn_msg() if again else "")
+    return _scan_statement(SCAN_BY_TOKEN_PREPARED, params)
 
 
 def _scan_postgresql(actor: Any, barcode: str, pid: int, at: dt.datetime) -> ScanOutcome | None:
@@ -462,13 +457,21 @@ def _scan_postgresql(actor: Any, barcode: str, pid: int, at: dt.datetime) -> Sca
         return None
     user_id = actor.pk if getattr(actor, "is_authenticated", False) else None
     params = {"barcode": barcode, "person": pid, "scope": scope, "at": at, "user": user_id}
+    return _scan_statement(SCAN_ONE_PREPARED, params)
+
+
+def _scan_statement(statement: Prepared, params: dict[str, Any]) -> ScanOutcome | None:
+    """Run a one-statement scan; its answer for a recorded scan, else ``None``."""
     with connection.cursor() as cur:
-        execute_prepared(cur, SCAN_ONE_PREPARED, params)
+        execute_prepared(cur, statement, params)
         row = cur.fetchone()
     if row is None:
         return None
     name, count, capacity, again = row
-    return ScanOutcome(barcode, pid, name, True, count + 1, capacity, _warn_msg() if again else "")
+    warning = _warn_msg() if again else ""
+    return ScanOutcome(
+        params["barcode"], params["person"], name, True, count + 1, capacity, warning
+    )
 
 
 def tube_close(*, actor: Any, barcode: str, closed_at: dt.datetime | None = None) -> Tube:
