@@ -299,6 +299,10 @@ FANGKONG_CHECKIN_ASYNC_COMMIT = _env_bool("FANGKONG_CHECKIN_ASYNC_COMMIT", defau
 # Co-presence match runs on PostgreSQL may skip the WAL flush wait (matches are
 # recomputable; a server crash loses the last fraction of a second of runs).
 FANGKONG_MATCH_ASYNC_COMMIT = _env_bool("FANGKONG_MATCH_ASYNC_COMMIT", default=False)
+# The sampling scan's statement is prepared once per PostgreSQL connection (its plan
+# costs more than its work). Off behind a pooler in transaction mode (PgBouncer's
+# pool_mode=transaction), which may run each statement on another server connection.
+FANGKONG_DB_PREPARE = _env_bool("FANGKONG_DB_PREPARE", default=True)
 
 LOGGING = {
     "version": 1,

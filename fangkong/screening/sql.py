@@ -247,6 +247,7 @@ class Prepared(NamedTuple):
     prepare: str  # PREPARE name (types) AS ... ($1, $2, ...)
     execute: str  # EXECUTE name (%s, %s, ...)
     keys: tuple[str, ...]  # the parameters' names, in order
+    sql: str  # the statement itself, with %(x)s parameters (not prepared)
 
 
 def prepared(name: str, sql: str, types: dict[str, str]) -> Prepared:
@@ -260,6 +261,7 @@ def prepared(name: str, sql: str, types: dict[str, str]) -> Prepared:
         f"PREPARE {name} ({', '.join(types.values())}) AS {body}",
         f"EXECUTE {name} ({', '.join(['%s'] * len(types))})",
         tuple(types),
+        sql,
     )
 
 
@@ -270,7 +272,12 @@ _done: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
 
 def execute_prepared(cursor: Any, statement: Prepared, params: dict[str, Any]) -> None:
     """Run a statement whose planning costs more than its work (PostgreSQL): prepared
-    on this connection once, then executed by name, its plan kept by the server."""
+    on this connection once, then executed by name, its plan kept by the server.
+    With ``FANGKONG_DB_PREPARE`` off (behind a pooler in transaction mode, which may
+    hand each statement to another server connection) the statement is sent whole."""
+    if not settings.FANGKONG_DB_PREPARE:
+        cursor.execute(statement.sql, params)
+        return
     done = _done.setdefault(connection.connection, set())
     values = [params[k] for k in statement.keys]
     if statement.name not in done:

@@ -193,3 +193,34 @@ def test_a_scan_still_goes_in_when_its_prepared_statement_was_dropped(
         cur.execute("DEALLOCATE ALL")
     status, _h, out = scan(fast, secret, {"barcode": "A1", "person_token": person_token(b.pk)})
     assert (status, out["member_count"], app.calls) == (200, 2, 0)
+
+
+def test_behind_a_transaction_pooler_the_scan_is_sent_unprepared(
+    kit: Any, app: Recorder, settings: Any
+) -> None:
+    """With FANGKONG_DB_PREPARE off, nothing is prepared on the connection (a pooler
+    in transaction mode could run EXECUTE on another one): the same answer and row."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+
+    def prepared_here() -> set[str]:
+        with connection.cursor() as cur:
+            cur.execute("SELECT name FROM pg_prepared_statements")
+            return {name for (name,) in cur.fetchall()}
+
+    before = prepared_here()
+    settings.FANGKONG_DB_PREPARE = False
+    _t, secret = api_token_create(actor=kit.sampler, name="lane 1")
+    (a,) = people(kit.city, 1)
+    with CaptureQueriesContext(connection) as queries:
+        status, _h, out = scan(
+            ScanFastPath(app), secret, {"barcode": "A1", "person_token": person_token(a.pk)}
+        )
+    assert (status, out["member_count"], app.calls) == (200, 1, 0)
+    sent = [q["sql"] for q in queries.captured_queries]
+    assert len(sent) == 1 and not sent[0].lstrip().upper().startswith(("PREPARE", "EXECUTE"))
+    assert prepared_here() == before
+    assert TubeMember.objects.filter(person=a, tube__barcode="A1").exists()
