@@ -350,7 +350,15 @@ class TubeMember(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["tube", "person"], name="screening_member_once")
+            models.UniqueConstraint(fields=["tube", "person"], name="screening_member_once"),
+            # One first link per person and round, whatever scans race: coverage
+            # counts the first links, so a person scanned into two tubes at the same
+            # instant is counted once (the later scan waits, then is a repeat).
+            models.UniqueConstraint(
+                fields=["round", "person"],
+                condition=Q(repeat=False),
+                name="screening_member_first",
+            ),
         ]
         indexes = [
             # Coverage's ranges; repeat and tube in it too, so counting the first

@@ -328,30 +328,33 @@ def tube_scan(
         if _scan_checks(tube_id, state, count, capacity, earlier, at):
             return ScanOutcome(barcode, who.pk, who.name, False, count, capacity)
         user_id = actor.pk if getattr(actor, "is_authenticated", False) else None
-        cur.execute(
+        again = bool(earlier)
+        link = [
+            tube_id,
+            round_id,
+            who.pk,
+            who.scope_path,
+            connection.ops.adapt_datetimefield_value(at),
+            user_id,
+        ]
+        insert = (
             "INSERT INTO screening_tubemember (tube_id, round_id, person_id, person_scope_path, "
-            "sampled_at, sampled_by_id, repeat) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-            [
-                tube_id,
-                round_id,
-                who.pk,
-                who.scope_path,
-                connection.ops.adapt_datetimefield_value(at),
-                user_id,
-                bool(earlier),
-            ],
+            "sampled_at, sampled_by_id, repeat) VALUES (%s, %s, %s, %s, %s, %s, %s)"
         )
+        # A first link of this person made meanwhile by a scan into another tube (it
+        # committed after the read above): this one is then a repeat.
+        cur.execute(
+            insert + " ON CONFLICT (round_id, person_id) WHERE NOT repeat DO NOTHING",
+            [*link, again],
+        )
+        if cur.rowcount == 0:
+            again = True
+            cur.execute(insert, [*link, again])
         cur.execute(
             "UPDATE screening_tube SET member_count = member_count + 1 WHERE id = %s", [tube_id]
         )
     return ScanOutcome(
-        barcode,
-        who.pk,
-        who.name,
-        True,
-        count + 1,
-        capacity,
-        _warn_msg() if earlier else "",
+        barcode, who.pk, who.name, True, count + 1, capacity, _warn_msg() if again else ""
     )
 
 
@@ -360,7 +363,10 @@ def tube_scan(
 # samples, the rules of ``_scan_checks`` (open, not full, not in this tube yet) and the
 # scanner's area; when they all hold, the link inserted and the tube's count raised.
 # It answers a row only for a recorded scan; anything else (a refusal, an unknown or
-# merged person, a repeat) is for the general path, which explains it.
+# merged person, a repeat) is for the general path, which explains it. A first link
+# of the person written meanwhile by another scan (``screening_member_first``; this
+# statement's snapshot predates it) inserts nothing here: the general path, reading
+# after it, records a repeat.
 _SCAN_BODY = (
     " t AS ("
     " SELECT id, round_id, capacity, member_count, state, scope_path"
@@ -382,12 +388,13 @@ _SCAN_BODY = (
     " INSERT INTO screening_tubemember (tube_id, round_id, person_id, person_scope_path,"
     " sampled_at, sampled_by_id, repeat)"
     " SELECT id, round_id, %(person)s, scope_path, %(at)s, user_id, again FROM ok"
+    " ON CONFLICT (round_id, person_id) WHERE NOT repeat DO NOTHING"
     " RETURNING tube_id"
     "), raised AS ("
     " UPDATE screening_tube SET member_count = member_count + 1"
     " WHERE id IN (SELECT tube_id FROM ins)"
     ")"
-    " SELECT name, member_count, capacity, again FROM ok"
+    " SELECT name, member_count, capacity, again FROM ok WHERE EXISTS (SELECT 1 FROM ins)"
 )
 # For a known scanner (parameters ``user`` and ``scope``, their area).
 SCAN_ONE = "WITH actor AS (SELECT %(user)s AS user_id, %(scope)s AS scope)," + _SCAN_BODY
@@ -724,8 +731,40 @@ def sample_batch_submit(
     _check_round_open(rnd, timezone.now())
     site, team = _place_for(actor, site_id, team_id)
     scope = _tube_scope(actor, site, team)
-    report = BatchReport()
     user_id = actor.pk if getattr(actor, "is_authenticated", False) else None
+    for attempt in range(1, _BATCH_ATTEMPTS + 1):
+        try:
+            return _batch_apply(actor, rnd, items, site, team, scope, user_id)
+        except Exception as exc:  # Django's IntegrityError, or psycopg's from a COPY
+            # A live scan gave one of these people their first link of the round
+            # after the batch had read their links: applied again, it sees that one
+            # (the batch is idempotent) and records a repeat.
+            if attempt == _BATCH_ATTEMPTS or not _is_first_link_race(exc):
+                raise
+    raise AssertionError("unreachable")
+
+
+_BATCH_ATTEMPTS = 3
+
+
+def _is_first_link_race(exc: BaseException) -> bool:
+    for error in (exc, exc.__cause__):
+        diag = getattr(error, "diag", None)
+        if getattr(diag, "constraint_name", None) == "screening_member_first":
+            return True
+    return False
+
+
+def _batch_apply(
+    actor: Any,
+    rnd: Round,
+    items: Sequence[dict[str, Any]],
+    site: Site | None,
+    team: Team | None,
+    scope: str,
+    user_id: int | None,
+) -> BatchReport:
+    report = BatchReport()
     with transaction.atomic():
         people = _resolve_people(actor, items)
         raw_codes = [item.get("tube") for item in items]
