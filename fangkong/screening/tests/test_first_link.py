@@ -101,7 +101,7 @@ def test_an_offline_batch_racing_a_live_scan_records_a_repeat(transactional_db: 
     kit = build(city_build())
     _open(kit, "T1")
     p, q = people(kit.city, 2)
-    items = [
+    items: list[dict[str, Any]] = [
         {"op": "open", "tube": "B1", "at": "2026-12-03T08:00:00+08:00"},
         {"op": "scan", "tube": "B1", "person_id": q.pk, "at": "2026-12-03T08:00:05+08:00"},
         {"op": "scan", "tube": "B1", "person_id": p.pk, "at": "2026-12-03T08:00:09+08:00"},
