@@ -709,6 +709,10 @@ def _refusal(exc: ApplicationError) -> tuple[str, str]:
     return "", str(exc.message)
 
 
+# A batch that lost a first-link race to live scans is applied this many times in all.
+_BATCH_ATTEMPTS = 3
+
+
 @gc_paused()
 def sample_batch_submit(
     *,
@@ -732,19 +736,17 @@ def sample_batch_submit(
     site, team = _place_for(actor, site_id, team_id)
     scope = _tube_scope(actor, site, team)
     user_id = actor.pk if getattr(actor, "is_authenticated", False) else None
-    for attempt in range(1, _BATCH_ATTEMPTS + 1):
+    attempts_left = _BATCH_ATTEMPTS
+    while True:
         try:
             return _batch_apply(actor, rnd, items, site, team, scope, user_id)
         except Exception as exc:  # Django's IntegrityError, or psycopg's from a COPY
             # A live scan gave one of these people their first link of the round
             # after the batch had read their links: applied again, it sees that one
             # (the batch is idempotent) and records a repeat.
-            if attempt == _BATCH_ATTEMPTS or not _is_first_link_race(exc):
+            attempts_left -= 1
+            if not attempts_left or not _is_first_link_race(exc):
                 raise
-    raise AssertionError("unreachable")
-
-
-_BATCH_ATTEMPTS = 3
 
 
 def _is_first_link_race(exc: BaseException) -> bool:

@@ -23,9 +23,12 @@ def _open(kit: Kit, code: str) -> None:
     sampling.tube_open(actor=kit.sampler, round_id=kit.round.pk, barcode=code, site_id=kit.site.pk)
 
 
-def _while_a_first_link_is_uncommitted(kit: Kit, person: Any, other: Callable[[], Any]) -> Any:
+def _while_a_first_link_is_uncommitted(
+    kit: Kit, person: Any, other: Callable[[], Any]
+) -> tuple[bool, Any]:
     """Scan ``person`` into T1 in a transaction held open while ``other`` runs in a
-    second connection (which must wait for it), then commit: ``other``'s answer."""
+    second connection, then commit: whether ``other`` was still running half a
+    second in (waiting for it), and ``other``'s answer."""
     holding, release = threading.Event(), threading.Event()
     answer: dict[str, Any] = {}
 
