@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 QUICK ?=
 
-.PHONY: demo test check lint format typecheck pytest bench messages compilemessages install clean-demo browsers
+.PHONY: demo test check lint format typecheck pytest bench fuzz messages compilemessages install clean-demo browsers screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,12 @@ messages: $(STAMP)
 demo: install
 	$(BIN)/fangkong demo
 
+# Every module's pages as the demo logins, in both languages, in Debian's Chromium:
+# PNGs under var/screenshots/; fails on console errors, failed requests, internal
+# codes in the visible text or a map without its base layer.
+screenshots: install
+	$(BIN)/fangkong screenshots
+
 # Lint, types, migrations and the whole test suite (on PostgreSQL if DATABASE_URL says so).
 test: install
 	$(BIN)/ruff format --check .
@@ -42,6 +48,12 @@ test: install
 	$(BIN)/pytest -n 2 --dist loadfile
 
 check: test
+
+# The API fuzz of `make test` at length: many valid and invalid requests per
+# operation and role (FUZZ=N examples of each), asserting no 5xx; prints the figures.
+FUZZ ?= 25
+fuzz: install
+	FANGKONG_FUZZ_EXAMPLES=$(FUZZ) $(BIN)/pytest -p no:randomly -s -q fangkong/core/tests/test_api_fuzz.py
 
 format: $(STAMP)
 	$(BIN)/ruff format .

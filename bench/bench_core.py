@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.runner import Context, Figure, benchmark
+from bench.runner import Context, Figure, benchmark, child_env
 
 SEED = 2022
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -269,23 +269,6 @@ def _child(mode: str, env: dict[str, str]) -> dict[str, Any]:
     if out.returncode != 0:
         raise RuntimeError(f"bench.child {mode} failed:\n{out.stderr[-3000:]}")
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
-
-
-def child_env() -> dict[str, str]:
-    """The environment of a child process pointed at the benchmark database."""
-    from django.db import connection
-
-    env = dict(os.environ)
-    s = connection.settings_dict
-    if connection.vendor == "sqlite":
-        env["DATABASE_URL"] = f"sqlite:///{s['NAME']}"
-    else:
-        auth = s["USER"] + (f":{s['PASSWORD']}" if s.get("PASSWORD") else "")
-        env["DATABASE_URL"] = (
-            f"postgresql://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
-        )
-    env["DJANGO_SETTINGS_MODULE"] = "fangkong.settings"
-    return env
 
 
 @benchmark("people_export")

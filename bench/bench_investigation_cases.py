@@ -29,37 +29,11 @@ import statistics
 import time
 from typing import Any
 
-from bench.runner import Context, Figure, benchmark
+from bench.runner import Context, Figure, benchmark, copy_rows, next_id, people_load
 
 SEED = 3003
 TREE = 20  # cases per transmission tree
 MONITORED = 100_000
-
-
-def _copy(table: str, columns: list[str], rows: Any) -> None:
-    """Bulk load inside the caller's transaction: COPY (PostgreSQL) or executemany."""
-    from django.db import connection
-
-    cols = ", ".join(columns)
-    with connection.cursor() as cur:
-        if connection.vendor == "postgresql":
-            with cur.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            marks = ", ".join(["%s"] * len(columns))
-            batch: list[Any] = []
-            for row in rows:
-                batch.append(row)
-                if len(batch) >= 50_000:
-                    cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", batch)
-                    batch = []
-            if batch:
-                cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", batch)
-
-
-def _next_id(model: Any) -> int:
-    return int(model.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
 
 
 def _tree() -> dict[str, Any]:
@@ -107,7 +81,7 @@ def ensure_cases(ctx: Context) -> dict[str, Any]:
     rules = rules_in_force(disease, today)
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     day = connection.ops.adapt_datefield_value(today - dt.timedelta(days=3))
-    p0, k0, c0 = _next_id(Person), _next_id(Case), _next_id(Contact)
+    p0, k0, c0 = next_id(Person), next_id(Case), next_id(Contact)
     n_people = n_cases + MONITORED
     infector: dict[int, int] = {}
     for i in range(n_cases):
@@ -118,50 +92,12 @@ def ensure_cases(ctx: Context) -> dict[str, Any]:
         f"{MONITORED:,} contacts under monitoring"
     )
     with transaction.atomic():
-        _copy(
-            Person._meta.db_table,
-            [
-                "id",
-                "created_at",
-                "updated_at",
-                "doc_type",
-                "doc_number_encrypted",
-                "doc_hash",
-                "doc_masked",
-                "name",
-                "sex",
-                "phone_encrypted",
-                "phone_hash",
-                "phone_masked",
-                "scope_path",
-                "home_unit",
-                "limited_mobility",
-                "language",
-            ],
-            (
-                (
-                    p0 + i,
-                    now,
-                    now,
-                    "other",
-                    "-",
-                    f"bcase{i:08d}",
-                    "B*****",
-                    "居民",
-                    "U",
-                    "",
-                    "",
-                    "",
-                    paths[(i // TREE) % len(paths)],
-                    "",
-                    False,
-                    "zh-hans",
-                )
-                for i in range(n_people)
-            ),
+        first = people_load(
+            n_people, tag="bcase", place=lambda i: (None, paths[(i // TREE) % len(paths)])
         )
+        assert first == p0
         # Cases point at their (deferred-checked) source contact: contact id = c0 + i.
-        _copy(
+        copy_rows(
             Case._meta.db_table,
             [
                 "id",
@@ -232,7 +168,7 @@ def ensure_cases(ctx: Context) -> dict[str, Any]:
             "scope_path",
         ]
         end = connection.ops.adapt_datefield_value(today + dt.timedelta(days=5))
-        _copy(
+        copy_rows(
             Contact._meta.db_table,
             contact_cols,
             (
@@ -261,7 +197,7 @@ def ensure_cases(ctx: Context) -> dict[str, Any]:
                 for i, src in infector.items()
             ),
         )
-        _copy(
+        copy_rows(
             Contact._meta.db_table,
             contact_cols,
             (

@@ -26,19 +26,14 @@ Run: ``fangkong bench --only portal_pages`` (``--quick``: one short round).
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import json
 import os
-import socket
 import statistics
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
-from bench.runner import Context, Figure, benchmark
+from bench.runner import Context, Figure, Server, benchmark, get, run_line, server_env
+from bench.runner import best as best_run
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 EMPTY_PATH = "/bench/floor/empty"
@@ -166,79 +161,6 @@ def floor_wsgi() -> Any:
     return application
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_for(port: int, seconds: float = 30) -> None:
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("gunicorn did not start")
-
-
-def _gunicorn(port: int, workers: int, threads: int, env: dict[str, str]) -> Any:
-    return subprocess.Popen(  # noqa: S603 - our own server
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "bench.bench_portal:floor_wsgi()",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--worker-class",
-            "gthread",
-            "--threads",
-            str(threads),
-            "--keep-alive",
-            "30",
-            "--log-level",
-            "warning",
-        ],
-        cwd=BASE_DIR,
-        env=env,
-    )
-
-
-def _stop(server: Any) -> None:
-    server.terminate()
-    try:
-        server.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        server.kill()
-
-
-def _drive(port: int, path: str, unique: bool, seconds: float) -> dict[str, Any]:
-    out = subprocess.run(  # noqa: S603 - our own module
-        [
-            sys.executable,
-            "-m",
-            "bench.bench_portal",
-            "loadgen",
-            str(port),
-            path,
-            "1" if unique else "0",
-            str(CONNECTIONS),
-            str(seconds),
-        ],
-        cwd=BASE_DIR,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=seconds + 120,
-    )
-    if out.returncode != 0:
-        raise RuntimeError(f"load generator failed:\n{out.stderr[-3000:]}")
-    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
-    return result
-
-
 TARGETS = [
     # (key, path, unique query string per request)
     ("empty", EMPTY_PATH, False),
@@ -252,46 +174,44 @@ TARGETS = [
 
 @benchmark("portal_pages")
 def bench_portal_pages(ctx: Context) -> list[Figure]:
-    from bench.bench_core import child_env
-
     articles = ensure_portal(ctx)
     _ensure_static()
     rounds = ctx.size(3, 1)
     seconds = 1.5 if ctx.quick else 8.0
-    workers = int(os.environ.get("FANGKONG_BENCH_GUNICORN_WORKERS", "2"))
-    threads = int(os.environ.get("FANGKONG_BENCH_GUNICORN_THREADS", "4"))
-    env = child_env()
-    env["FANGKONG_AXES_DISABLED"] = "1"
-    env["LOG_LEVEL"] = "WARNING"
     runs: dict[str, list[dict[str, Any]]] = {key: [] for key, _p, _u in TARGETS}
     sizes: dict[str, int] = {}
-    port = _free_port()
-    server = _gunicorn(port, workers, threads, env)
-    try:
-        _wait_for(port)
+    workers = int(os.environ.get("FANGKONG_BENCH_GUNICORN_WORKERS", "2"))
+    with Server("bench.bench_portal:floor_wsgi()", env=server_env(), workers=workers) as server:
+
+        def drive(path: str, unique: bool, seconds: float) -> dict[str, Any]:
+            return server.load(
+                [get(path)],
+                seconds=seconds,
+                connections=CONNECTIONS,
+                cycle=True,
+                unique=unique,
+                headers=("Accept-Language: zh-hans",),
+            )
+
         for _key, path, unique in TARGETS:  # warm-up: every worker loaded, caches filled
-            _drive(port, path, unique, 1.0)
+            drive(path, unique, 1.0)
         for r in range(rounds):
             for key, path, unique in TARGETS:
-                result = _drive(port, path, unique, seconds)
+                result = drive(path, unique, seconds)
                 runs[key].append(result)
                 sizes[key] = result["bytes"]
-                ctx.say(
-                    f"  round {r + 1} {key:16}: {result['rps']:7.0f}/s, p50 {result['p50_ms']:.1f} "
-                    f"ms, p99 {result['p99_ms']:.1f} ms; {result['statuses']}"
-                )
-    finally:
-        _stop(server)
+                ctx.say(run_line(f"round {r + 1} {key:16}", result))
+        shape = server.shape
 
     def best(key: str) -> dict[str, Any]:
-        return max(runs[key], key=lambda x: x["rps"])
+        return best_run(runs[key])
 
     def round_ratios(key: str, floor: str) -> str:
         pairs = zip(runs[key], runs[floor], strict=True)
         return ", ".join(f"{f['rps'] / v['rps']:.1f}" for v, f in pairs if v["rps"])
 
     note = (
-        f"gunicorn {workers}x{threads} gthread, {CONNECTIONS} connections, {rounds} round(s) of "
+        f"{shape}, {CONNECTIONS} connections, {rounds} round(s) of "
         f"{seconds:g} s, {articles} articles; best round"
     )
     figures = []
@@ -344,87 +264,3 @@ def bench_portal_pages(ctx: Context) -> list[Figure]:
         )
     )
     return figures
-
-
-# --- The load generator (a separate process; no Django) -------------------------------
-
-
-async def _load(
-    port: int, path: str, unique: bool, connections: int, limit: float
-) -> dict[str, Any]:
-    latencies: list[float] = []
-    statuses: dict[str, int] = {}
-    counter = [0]
-    size = [0]
-    deadline = time.perf_counter() + limit
-
-    async def client() -> None:
-        reader = writer = None
-        while time.perf_counter() < deadline:
-            if writer is None:
-                reader, writer = await asyncio.open_connection("127.0.0.1", port)
-            counter[0] += 1
-            url = f"{path}?n={counter[0]}" if unique else path
-            request = (
-                f"GET {url} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept-Language: zh-hans\r\n"
-                "Connection: keep-alive\r\n\r\n"
-            ).encode()
-            t0 = time.perf_counter()
-            assert reader is not None
-            try:
-                writer.write(request)
-                head = await reader.readuntil(b"\r\n\r\n")
-            except (ConnectionError, asyncio.IncompleteReadError):
-                writer.close()
-                reader = writer = None
-                continue
-            lines = head.decode("latin-1").split("\r\n")
-            status = lines[0].split(" ")[1]
-            length, close = 0, False
-            for line in lines[1:]:
-                key, _sep, value = line.partition(":")
-                if key.lower() == "content-length":
-                    length = int(value.strip())
-                elif key.lower() == "connection" and value.strip().lower() == "close":
-                    close = True
-            if length:
-                await reader.readexactly(length)
-                size[0] = length
-            latencies.append(time.perf_counter() - t0)
-            statuses[status] = statuses.get(status, 0) + 1
-            if close:
-                writer.close()
-                reader = writer = None
-        if writer is not None:
-            writer.close()
-
-    started = time.perf_counter()
-    await asyncio.gather(*(client() for _i in range(connections)))
-    seconds = time.perf_counter() - started
-    latencies.sort()
-    done = len(latencies)
-    return {
-        "done": done,
-        "seconds": seconds,
-        "rps": done / seconds if seconds else 0.0,
-        "p50_ms": latencies[done // 2] * 1000 if done else None,
-        "p99_ms": latencies[min(done - 1, int(done * 0.99))] * 1000 if done else None,
-        "statuses": statuses,
-        "bytes": size[0],
-    }
-
-
-def loadgen_main(argv: list[str]) -> None:
-    port, path, unique, connections, limit = (
-        int(argv[0]),
-        argv[1],
-        argv[2] == "1",
-        int(argv[3]),
-        float(argv[4]),
-    )
-    print(json.dumps(asyncio.run(_load(port, path, unique, connections, limit))))
-
-
-if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "loadgen":
-        loadgen_main(sys.argv[2:])

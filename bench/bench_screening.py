@@ -40,36 +40,24 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.runner import Context, Figure, benchmark
+from bench.runner import (
+    Context,
+    Figure,
+    Request,
+    Server,
+    benchmark,
+    copy_rows,
+    median_rps,
+    people_load,
+    post,
+    run_line,
+    server_env,
+)
+from bench.runner import best as best_run
 
 SEED = 5005
 BASE_DIR = Path(__file__).resolve().parent.parent
 RATIO = 10
-
-
-def _copy(table: str, columns: list[str], rows: Any) -> None:
-    from django.db import connection
-
-    cols = ", ".join(columns)
-    with connection.cursor() as cur:
-        if connection.vendor == "postgresql":
-            with cur.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            marks = ", ".join(["%s"] * len(columns))
-            batch: list[Any] = []
-            for row in rows:
-                batch.append(row)
-                if len(batch) >= 50_000:
-                    cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", batch)  # noqa: S608
-                    batch = []
-            if batch:
-                cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", batch)  # noqa: S608
-
-
-def _next_id(model: Any) -> int:
-    return int(model.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
 
 
 def _tree() -> dict[str, Any]:
@@ -129,7 +117,6 @@ def ensure_city(ctx: Context) -> dict[str, Any]:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from fangkong.core.models import Person
     from fangkong.screening.services import rounds as round_services
 
     n = ctx.size(int(os.environ.get("SCREENING_N", "1000000")), 20_000)
@@ -137,53 +124,13 @@ def ensure_city(ctx: Context) -> dict[str, Any]:
     with transaction.atomic():
         tree = _tree()
     buildings = [(b.pk, b.path) for b in tree["buildings"]]
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    p0 = _next_id(Person)
-    with transaction.atomic():
-        _copy(
-            Person._meta.db_table,
-            [
-                "id",
-                "created_at",
-                "updated_at",
-                "doc_type",
-                "doc_number_encrypted",
-                "doc_hash",
-                "doc_masked",
-                "name",
-                "sex",
-                "phone_encrypted",
-                "phone_hash",
-                "phone_masked",
-                "scope_path",
-                "home_id",
-                "home_unit",
-                "limited_mobility",
-                "language",
-            ],
-            (
-                (
-                    p0 + i,
-                    now,
-                    now,
-                    "other",
-                    "x",
-                    f"scr{i}",
-                    "S***",
-                    f"居民{i}",
-                    "U",
-                    "",
-                    "",
-                    "",
-                    buildings[i % len(buildings)][1],
-                    buildings[i % len(buildings)][0],
-                    "",
-                    i % 97 == 0,
-                    "zh-hans",
-                )
-                for i in range(n)
-            ),
-        )
+    p0 = people_load(
+        n,
+        tag="scr",
+        place=lambda i: buildings[i % len(buildings)],
+        name=lambda i: f"居民{i}",
+        limited_mobility=lambda i: i % 97 == 0,
+    )
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
             cur.execute("ANALYZE core_person")
@@ -346,7 +293,7 @@ def _bulk_load(batches: list[list[tuple[str, list[str], list[Any]]]]) -> float:
     for batch in batches:
         with transaction.atomic():
             for table, columns, rows in batch:
-                _copy(table, columns, rows)
+                copy_rows(table, columns, rows)
     return time.perf_counter() - started
 
 
@@ -517,10 +464,12 @@ def bench_ingest(ctx: Context) -> list[Figure]:
         for t in range(n_tubes)
         if f"BT{t:08d}" not in keep
     ]
-    from fangkong.screening.services import bridge
+    # Time spent in status's handler of the negative results (delivered after the
+    # commit of each file, inside results_import's call).
+    from fangkong.status import facts as status_facts
 
     spent = {"status": 0.0}
-    original = bridge.negative_results
+    original = status_facts.negative_results_record
 
     def timed(*args: Any, **kw: Any) -> int:
         t0 = time.perf_counter()
@@ -529,7 +478,7 @@ def bench_ingest(ctx: Context) -> list[Figure]:
         finally:
             spent["status"] += time.perf_counter() - t0
 
-    bridge.negative_results = timed
+    status_facts.negative_results_record = timed
     prof = _profiler()
     started = time.perf_counter()
     applied = 0
@@ -539,7 +488,7 @@ def bench_ingest(ctx: Context) -> list[Figure]:
                 actor=actor, lab_id=lab.pk, rows=rows[k : k + per_file]
             ).applied
     finally:
-        bridge.negative_results = original
+        status_facts.negative_results_record = original
     results_s = time.perf_counter() - started
     _profile_report(prof, "results")
     ctx.say(
@@ -661,10 +610,10 @@ def bench_positive(ctx: Context) -> list[Figure]:
     rows = [{"tube": c, "result": "positive", "ct_values": {"ORF1ab": 30, "N": 31}} for c in codes]
     before = Task.objects.count()
     # Time spent inside the status service (reasons_grant_many), to tell the two apart.
-    from fangkong.screening.services import bridge
+    from fangkong.status import facts as status_facts
 
     spent = {"status": 0.0}
-    original = bridge.grant_many
+    original = status_facts.reasons_grant_many
 
     def timed(**kw: Any) -> int:
         t0 = time.perf_counter()
@@ -673,13 +622,13 @@ def bench_positive(ctx: Context) -> list[Figure]:
         finally:
             spent["status"] += time.perf_counter() - t0
 
-    bridge.grant_many = timed
+    status_facts.reasons_grant_many = timed
     try:
         started = time.perf_counter()
         out = results_import(actor=actor, lab_id=lab.pk, rows=rows)
         seconds = time.perf_counter() - started
     finally:
-        bridge.grant_many = original
+        status_facts.reasons_grant_many = original
     tasks = Task.objects.count() - before
     ctx.say(
         f"  {len(codes)} positive pools: {out.consequences.get('reasons', 0)} reasons, "
@@ -832,16 +781,7 @@ def bench_scan_api(ctx: Context) -> list[Figure]:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from bench.bench_core import child_env
-    from bench.bench_investigation_checkins import (
-        EMPTY_PATH,
-        _cpu_seconds,
-        _family,
-        _free_port,
-        _gunicorn,
-        _stop,
-        _wait_for,
-    )
+    from bench.bench_investigation_checkins import EMPTY_PATH
     from fangkong.core import signing
     from fangkong.core.services import api_token_create, api_token_hash
     from fangkong.screening.models import Tube, TubeMember
@@ -855,9 +795,7 @@ def bench_scan_api(ctx: Context) -> list[Figure]:
     actor, tree, p0, n = data["actor"], data["tree"], data["p0"], data["n"]
     rounds = ctx.size(3, 2)
     seconds = ctx.size(15, 4)
-    per_run = ctx.size(15_000, 3_000)  # more than a run can send in its time
-    workers = int(os.environ.get("FANGKONG_BENCH_GUNICORN_WORKERS", "3"))
-    threads = int(os.environ.get("FANGKONG_BENCH_GUNICORN_THREADS", "4"))
+    per_run = ctx.size(15_000, 2_000)  # more than a run can send in its time
     rnd = round_services.round_create(
         actor=actor,
         name="接口基准轮次",
@@ -867,7 +805,7 @@ def bench_scan_api(ctx: Context) -> list[Figure]:
         pooling_ratio=RATIO,
     )
     tubes_per_run = per_run // RATIO + 1
-    runs_of = {"api": rounds, "floor": rounds}
+    runs_of = {"api": rounds, "plain": rounds, "floor": rounds}
     with transaction.atomic():
         Tube.objects.bulk_create(
             [
@@ -887,7 +825,7 @@ def bench_scan_api(ctx: Context) -> list[Figure]:
     _settle_database(["screening_tubemember", "screening_tube", "core_person"])
     # People from the whole city at random, none twice: each scan a first sampling.
     rng = random.Random(f"{SEED}-api")
-    people = iter(rng.sample(range(n), min(n, 2 * (rounds + 1) * per_run)))
+    people = iter(rng.sample(range(n), min(n, len(runs_of) * (rounds + 1) * per_run)))
 
     def bodies(kind: str, r: int, *, tokens: bool) -> list[str]:
         out = []
@@ -903,29 +841,32 @@ def bench_scan_api(ctx: Context) -> list[Figure]:
                 out.append(json.dumps({"barcode": barcode, "person_id": pid}))
         return out
 
-    env = child_env()
-    env["FANGKONG_AXES_DISABLED"] = "1"
-    env["LOG_LEVEL"] = "WARNING"
-    results: dict[str, list[dict[str, Any]]] = {"api": [], "floor": [], "empty": []}
+    env = server_env()
+    results: dict[str, list[dict[str, Any]]] = {"api": [], "plain": [], "floor": [], "empty": []}
     token_hash = api_token_hash(clear)
-    port = _free_port()
-    server = _gunicorn(port, workers, threads, env)
-    try:
-        _wait_for(port)
-        time.sleep(3)
+    auth = (f"Authorization: Bearer {clear}",)
+    app = "bench.bench_investigation_checkins:floor_wsgi()"
+
+    def scans(kind: str, r: int) -> list[Request]:
+        return [post(SCAN_PATH, b) for b in bodies(kind, r, tokens=True)]
+
+    # Two servers, alike but for the fast paths in front of Django (off: the API is
+    # ninja behind the whole middleware stack), loaded in turn.
+    with (
+        Server(app, env=env) as fast,
+        Server(app, env={**env, "FANGKONG_FASTPATHS": "0"}) as plain,
+    ):
+        workers, threads = fast.workers, fast.threads
         # Warm-up: every worker loaded, every connection open.
-        _scan_load(port, SCAN_PATH, bodies("api", rounds, tokens=True)[:600], 5, clear)
+        fast.load(scans("api", rounds)[:600], seconds=5, headers=auth)
+        plain.load(scans("plain", rounds)[:600], seconds=5, headers=auth)
         _db_floor(
             env, bodies("floor", rounds, tokens=False)[:600], workers * threads, 5, token_hash
         )
         for r in range(rounds):
-            for key in ("api", "floor", "empty"):
-                cpu0 = _cpu_seconds(_family(server.pid))
-                if key == "api":
-                    result = _scan_load(
-                        port, SCAN_PATH, bodies("api", r, tokens=True), seconds, clear
-                    )
-                elif key == "floor":
+            for key in ("api", "plain", "floor", "empty"):
+                if key == "floor":
+                    cpu0 = fast.cpu_seconds()
                     result = _db_floor(
                         env,
                         bodies("floor", r, tokens=False),
@@ -933,28 +874,27 @@ def bench_scan_api(ctx: Context) -> list[Figure]:
                         seconds,
                         token_hash,
                     )
+                    result["server_cpu_ms"] = (
+                        (fast.cpu_seconds() - cpu0) / max(1, result["done"]) * 1000
+                    )
+                elif key == "empty":
+                    result = fast.load(
+                        [post(EMPTY_PATH, "{}")] * per_run, seconds=seconds, headers=auth
+                    )
                 else:
-                    result = _scan_load(port, EMPTY_PATH, ["{}"] * per_run, seconds, clear)
-                result["server_cpu_ms"] = (
-                    (_cpu_seconds(_family(server.pid)) - cpu0) / max(1, result["done"]) * 1000
-                )
+                    server = fast if key == "api" else plain
+                    result = server.load(scans(key, r), seconds=seconds, headers=auth)
                 results[key].append(result)
-                ctx.say(
-                    f"  round {r + 1} {key:5}: {result['rps']:.0f}/s, p50 "
-                    f"{result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, server CPU "
-                    f"{result['server_cpu_ms']:.2f} ms/request; {result['statuses']}"
-                )
-    finally:
-        _stop(server)
+                ctx.say(run_line(f"round {r + 1} {key:5}", result))
     stored = TubeMember.objects.filter(round=rnd).count()
     sent = sum(x["statuses"].get("200", 0) for x in results["api"])
     ctx.say(f"  {stored:,} links stored ({sent:,} API scans answered 200 in the rounds)")
 
     def best(key: str) -> dict[str, Any]:
-        return max(results[key], key=lambda x: x["rps"])
+        return best_run(results[key])
 
     def median(key: str) -> float:
-        return float(statistics.median(x["rps"] for x in results[key]))
+        return median_rps(results[key])
 
     ratios = [
         f["rps"] / a["rps"]
@@ -982,6 +922,17 @@ def bench_scan_api(ctx: Context) -> list[Figure]:
             higher_is_better=True,
             note=f"per-round floor/API ratios {', '.join(f'{x:.2f}' for x in ratios)}; "
             f"empty view (Django + middleware only) median {median('empty'):.0f}/s",
+        ),
+        Figure(
+            "scan API without its fast path (plain Django), best round",
+            best("plain")["rps"],
+            "req/s",
+            floor=best("floor")["rps"],
+            target=500.0,
+            higher_is_better=True,
+            note=f"FANGKONG_FASTPATHS=0: ninja behind the whole middleware stack; median "
+            f"{median('plain'):.0f}/s; server CPU "
+            f"{statistics.median(x['server_cpu_ms'] for x in results['plain']):.2f} ms/request",
         ),
         Figure(
             "scan API p99 (best round)",
@@ -1021,12 +972,6 @@ def _run_child(mode: str, bodies: list[str], seconds: float, args: list[str]) ->
         raise RuntimeError(f"{mode} failed:\n{out.stderr[-3000:]}")
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
-
-
-def _scan_load(
-    port: int, path: str, bodies: list[str], seconds: float, token: str
-) -> dict[str, Any]:
-    return _run_child("loadgen", bodies, seconds, [str(port), "32", str(seconds), token, path])
 
 
 def _db_floor(
@@ -1115,92 +1060,6 @@ def dbfloor_main(argv: list[str]) -> None:
     )
 
 
-async def _load(
-    port: int, bodies: list[bytes], connections: int, limit: float, token: str, path: str
-) -> dict[str, Any]:
-    import asyncio
-
-    latencies: list[float] = []
-    statuses: dict[str, int] = {}
-    queue = list(reversed(bodies))
-    deadline = time.perf_counter() + limit
-    auth = f"Authorization: Bearer {token}\r\n".encode()
-
-    async def client() -> None:
-        reader = writer = None
-        while queue and time.perf_counter() < deadline:
-            if writer is None:
-                reader, writer = await asyncio.open_connection("127.0.0.1", port)
-            body = queue.pop()
-            request = (
-                b"POST "
-                + path.encode()
-                + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                + auth
-                + b"Content-Type: application/json\r\nConnection: keep-alive\r\n"
-                b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
-            )
-            t0 = time.perf_counter()
-            assert reader is not None
-            try:
-                writer.write(request)
-                head = await reader.readuntil(b"\r\n\r\n")
-            except (ConnectionError, asyncio.IncompleteReadError):
-                writer.close()
-                reader = writer = None
-                queue.append(body)
-                continue
-            lines = head.decode("latin-1").split("\r\n")
-            status = lines[0].split(" ")[1]
-            length, close = 0, False
-            for line in lines[1:]:
-                key, _sep, value = line.partition(":")
-                if key.lower() == "content-length":
-                    length = int(value.strip())
-                elif key.lower() == "connection" and value.strip().lower() == "close":
-                    close = True
-            if length:
-                await reader.readexactly(length)
-            latencies.append(time.perf_counter() - t0)
-            statuses[status] = statuses.get(status, 0) + 1
-            if close:
-                writer.close()
-                reader = writer = None
-        if writer is not None:
-            writer.close()
-
-    started = time.perf_counter()
-    await asyncio.gather(*(client() for _i in range(connections)))
-    seconds = time.perf_counter() - started
-    latencies.sort()
-    done = len(latencies)
-    return {
-        "done": done,
-        "seconds": seconds,
-        "rps": done / seconds if seconds else 0.0,
-        "p50_ms": latencies[done // 2] * 1000 if done else None,
-        "p99_ms": latencies[min(done - 1, int(done * 0.99))] * 1000 if done else None,
-        "statuses": statuses,
-    }
-
-
-def loadgen_main(argv: list[str]) -> None:
-    import asyncio
-
-    port, path, connections, limit, token, url = (
-        int(argv[0]),
-        argv[1],
-        int(argv[2]),
-        float(argv[3]),
-        argv[4],
-        argv[5],
-    )
-    bodies = [line.encode() for line in Path(path).read_text().splitlines() if line]
-    print(json.dumps(asyncio.run(_load(port, bodies, connections, limit, token, url))))
-
-
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "loadgen":
-        loadgen_main(sys.argv[2:])
-    elif len(sys.argv) > 1 and sys.argv[1] == "dbfloor":
+    if len(sys.argv) > 1 and sys.argv[1] == "dbfloor":
         dbfloor_main(sys.argv[2:])

@@ -20,26 +20,19 @@ encryption: benchmark database only), each with a cached status row (90 % green,
     the same database (then rolled back). Target < 30 s.
 
 Run: ``fangkong bench --only status_check_api`` (``--quick`` for reduced sizes).
-The load generator is this module run as a script (``python -m bench.bench_status
-loadgen ...``); it needs no Django.
+The server and the load generator are ``bench.runner``'s.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
 import os
 import random
 import socket
-import statistics
-import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.runner import Context, Figure, benchmark
+from bench.runner import Context, Figure, Server, benchmark, get, run_line, server_env
 
 SEED = 1004
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -58,72 +51,25 @@ def ensure_statuses(ctx: Context) -> dict[str, Any]:
     from django.db import connection
     from django.utils import timezone
 
-    from bench.bench_investigation_checkins import _buildings, _copy_rows
-    from fangkong.core.models import Person
+    from bench.bench_investigation_checkins import _buildings
+    from bench.runner import copy_rows, people_load
     from fangkong.status.models import PersonStatus, StatusPolicy
 
     n = ctx.size(1_000_000, 100_000)
     buildings = _buildings()
     created = connection.ops.adapt_datetimefield_value(timezone.now())
-    first = int(Person.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
     t0 = time.perf_counter()
-    _copy_rows(
-        Person._meta.db_table,
-        [
-            "id",
-            "created_at",
-            "updated_at",
-            "doc_type",
-            "doc_number_encrypted",
-            "doc_hash",
-            "doc_masked",
-            "name",
-            "sex",
-            "phone_encrypted",
-            "phone_hash",
-            "phone_masked",
-            "scope_path",
-            "home_unit",
-            "limited_mobility",
-            "language",
-        ],
-        (
-            (
-                first + i,
-                created,
-                created,
-                "other",
-                "-",
-                f"stbench{i:08d}",
-                "S*****",
-                "居民",
-                "U",
-                "",
-                "",
-                "",
-                buildings[i % len(buildings)][1],
-                "",
-                False,
-                "zh-hans",
-            )
-            for i in range(n)
-        ),
-    )
+    first = people_load(n, tag="stbench", place=lambda i: (None, buildings[i % len(buildings)][1]))
 
     def level(i: int) -> tuple[str, int]:
         r = i % 100
         return ("red", 40) if r < 2 else ("yellow", 20) if r < 10 else ("green", 0)
 
-    _copy_rows(
+    copy_rows(
         PersonStatus._meta.db_table,
         ["person_id", "level", "severity", "valid_until", "changed_at"],
         ((first + i, *level(i), None, created) for i in range(n)),
     )
-    from django.core.management.color import no_style
-
-    with connection.cursor() as cur:
-        for sql in connection.ops.sequence_reset_sql(no_style(), [Person]):
-            cur.execute(sql)
     # Every load comes from one address: lift the per-address limit (data).
     StatusPolicy.objects.update(check_rate_per_minute=1_000_000_000)
     ctx.say(f"  {n:,} people with a status row in {time.perf_counter() - t0:.1f} s")
@@ -133,23 +79,6 @@ def ensure_statuses(ctx: Context) -> dict[str, Any]:
 
 
 # --- (a) the check API through gunicorn ----------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_for(port: int, seconds: float = 30) -> None:
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("gunicorn did not start")
 
 
 def _redis_url() -> str:
@@ -166,39 +95,8 @@ def _redis_url() -> str:
     return ""
 
 
-def _loadgen(port: int, paths: list[str], *, connections: int, rate: float, limit: float) -> dict:
-    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as fh:
-        fh.write("\n".join(paths))
-        name = fh.name
-    try:
-        out = subprocess.run(  # noqa: S603 - our own module
-            [
-                sys.executable,
-                "-m",
-                "bench.bench_status",
-                "loadgen",
-                str(port),
-                name,
-                str(connections),
-                str(rate),
-                str(limit),
-            ],
-            cwd=BASE_DIR,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=limit + 60,
-        )
-    finally:
-        os.unlink(name)
-    if out.returncode != 0:
-        raise RuntimeError(f"load generator failed:\n{out.stderr[-3000:]}")
-    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
-
-
 @benchmark("status_check_api")
 def bench_check_api(ctx: Context) -> list[Figure]:
-    from bench.bench_core import child_env
     from fangkong.status.tokens import status_token
 
     data = ensure_statuses(ctx)
@@ -208,64 +106,40 @@ def bench_check_api(ctx: Context) -> list[Figure]:
     check_paths = [CHECK_PATH + t for t in tokens]
     n_closed = ctx.size(30_000, 6_000)
     n_open = ctx.size(20_000, 4_000)
-    workers = int(os.environ.get("FANGKONG_BENCH_GUNICORN_WORKERS", "3"))
-    port = _free_port()
-    env = child_env()
-    env["FANGKONG_AXES_DISABLED"] = "1"
-    env["LOG_LEVEL"] = "WARNING"
+    env = server_env()
     redis = _redis_url()
     if redis:
         env["REDIS_URL"] = redis
     cache_name = "Redis" if redis else "per-process memory"
-    server = subprocess.Popen(  # noqa: S603 - our own server
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "bench.bench_status_server:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--worker-class",
-            "gthread",
-            "--threads",
-            "2",
-            "--keep-alive",
-            "30",
-            "--log-level",
-            "warning",
-        ],
-        cwd=BASE_DIR,
-        env=env,
-    )
-    try:
-        _wait_for(port)
-        time.sleep(3)
+    app = "bench.bench_status_server:application"
+    # A second server without the fast paths in front of Django (the API is then
+    # ninja behind the whole middleware stack), loaded in its turn.
+    with (
+        Server(app, env=env, threads=2) as server,
+        Server(app, env={**env, "FANGKONG_FASTPATHS": "0"}, threads=2) as without,
+    ):
         if redis:
             import redis as redis_lib
 
             redis_lib.Redis.from_url(redis).flushdb()
         # Warm: every token once (fills the status cache), then the floor once.
-        warm = _loadgen(port, check_paths, connections=16, rate=0, limit=120)
+        warm = server.load([get(p) for p in check_paths], connections=16, seconds=120)
         if warm["statuses"].get("200", 0) < len(check_paths) * 0.99:
             raise RuntimeError(f"check API answered {warm['statuses']}")
-        floor_paths = [FLOOR_PATH] * n_closed
-        paths = [check_paths[i % len(check_paths)] for i in range(n_closed)]
-        ctx.say(f"  gunicorn: {workers} gthread workers x 2 threads; cache: {cache_name}")
-        floor = _loadgen(port, floor_paths, connections=32, rate=0, limit=90)
-        check = _loadgen(port, paths, connections=32, rate=0, limit=90)
-        plain_paths = [PLAIN_PATH + tokens[i % len(tokens)] for i in range(n_closed)]
-        plain = _loadgen(port, plain_paths, connections=32, rate=0, limit=90)
-        floor2 = _loadgen(port, floor_paths, connections=32, rate=0, limit=90)
+        floor_paths = [get(FLOOR_PATH)] * n_closed
+        paths = [get(check_paths[i % len(check_paths)]) for i in range(n_closed)]
+        ctx.say(f"  {server.shape}; cache: {cache_name}")
+        floor = server.load(floor_paths, seconds=90)
+        check = server.load(paths, seconds=90)
+        plain_paths = [get(PLAIN_PATH + tokens[i % len(tokens)]) for i in range(n_closed)]
+        plain = server.load(plain_paths, seconds=90)
+        without.load(paths[:2000], seconds=30)  # warm-up: every worker loaded
+        api_plain = without.load(paths, seconds=90)
+        floor2 = server.load(floor_paths, seconds=90)
         floor_rps = max(floor["rps"], floor2["rps"])
-        paced = [check_paths[i % len(check_paths)] for i in range(n_open)]
-        open_check = _loadgen(port, paced, connections=64, rate=1000, limit=60)
-        open_floor = _loadgen(port, [FLOOR_PATH] * n_open, connections=64, rate=1000, limit=60)
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        paced = [get(check_paths[i % len(check_paths)]) for i in range(n_open)]
+        open_check = server.load(paced, connections=64, rate=1000, seconds=60)
+        open_floor = server.load([get(FLOOR_PATH)] * n_open, connections=64, rate=1000, seconds=60)
     ctx.say(
         f"  closed loop: checks {check['rps']:.0f}/s (p50 {check['p50_ms']:.1f} ms, p99 "
         f"{check['p99_ms']:.1f} ms; {check['statuses']}), floor {floor['rps']:.0f}/s and "
@@ -275,6 +149,7 @@ def bench_check_api(ctx: Context) -> list[Figure]:
         f"  the same check as a plain Django view (/status/check): {plain['rps']:.0f}/s "
         f"(p99 {plain['p99_ms']:.1f} ms; {plain['statuses']})"
     )
+    ctx.say(run_line("the API without its fast path", api_plain))
     ctx.say(
         f"  open loop at 1,000/s: checks {open_check['rps']:.0f}/s p50 "
         f"{open_check['p50_ms']:.1f} ms p99 {open_check['p99_ms']:.1f} ms; floor p99 "
@@ -299,6 +174,18 @@ def bench_check_api(ctx: Context) -> list[Figure]:
             target=0.7 * floor_rps,
             higher_is_better=True,
             note="/status/check: same code behind a plain view; same server and run",
+        ),
+        Figure(
+            "status check API without its fast path (plain Django)",
+            api_plain["rps"],
+            "checks/s",
+            floor=floor_rps,
+            target=0.7 * floor_rps,
+            higher_is_better=True,
+            note="FANGKONG_FASTPATHS=0: ninja behind the whole middleware stack; server CPU "
+            f"{api_plain['server_cpu_ms']:.2f} ms/check (with the fast path "
+            f"{check['server_cpu_ms']:.2f}, plain view {plain['server_cpu_ms']:.2f}, constant "
+            f"view {floor['server_cpu_ms']:.2f})",
         ),
         Figure(
             "status check API p99 at 1,000 checks/s",
@@ -379,96 +266,3 @@ def bench_zone_recompute(ctx: Context) -> list[Figure]:
             note="reasons inserted, status recomputed, cache written, one notify batch",
         )
     ]
-
-
-# --- The load generator (a separate process; no Django) -------------------------------
-
-
-async def _load(
-    port: int, paths: list[str], connections: int, rate: float, limit: float
-) -> dict[str, Any]:
-    latencies: list[float] = []
-    statuses: dict[str, int] = {}
-    queue = list(reversed(paths))
-    start = time.perf_counter()
-    deadline = start + limit
-    interval = 1.0 / rate if rate else 0.0
-    issued = {"n": 0}
-
-    async def client() -> None:
-        reader = writer = None
-        while queue and time.perf_counter() < deadline:
-            if interval:
-                # Open loop: request k is due at start + k * interval.
-                due = start + issued["n"] * interval
-                issued["n"] += 1
-                delay = due - time.perf_counter()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-            else:
-                due = time.perf_counter()
-            if writer is None:
-                reader, writer = await asyncio.open_connection("127.0.0.1", port)
-            if not queue:  # emptied by another client while this one waited
-                break
-            path = queue.pop()
-            request = (
-                f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n"
-            ).encode()
-            assert reader is not None
-            try:
-                writer.write(request)
-                head = await reader.readuntil(b"\r\n\r\n")
-            except (ConnectionError, asyncio.IncompleteReadError):
-                writer.close()
-                reader = writer = None
-                queue.append(path)
-                continue
-            lines = head.decode("latin-1").split("\r\n")
-            status = lines[0].split(" ")[1]
-            length, close = 0, False
-            for line in lines[1:]:
-                key, _sep, value = line.partition(":")
-                if key.lower() == "content-length":
-                    length = int(value.strip())
-                elif key.lower() == "connection" and value.strip().lower() == "close":
-                    close = True
-            if length:
-                await reader.readexactly(length)
-            # Latency from when the request was due (open loop: includes queueing).
-            latencies.append(time.perf_counter() - due)
-            statuses[status] = statuses.get(status, 0) + 1
-            if close:
-                writer.close()
-                reader = writer = None
-        if writer is not None:
-            writer.close()
-
-    await asyncio.gather(*(client() for _i in range(connections)))
-    seconds = time.perf_counter() - start
-    latencies.sort()
-    done = len(latencies)
-
-    def pct(p: float) -> float:
-        return latencies[min(done - 1, int(done * p))] * 1000 if done else 0.0
-
-    return {
-        "done": done,
-        "seconds": seconds,
-        "rps": done / seconds if seconds else 0.0,
-        "p50_ms": pct(0.50),
-        "p99_ms": pct(0.99),
-        "mean_ms": statistics.fmean(latencies) * 1000 if done else 0.0,
-        "statuses": statuses,
-    }
-
-
-def main(argv: list[str]) -> None:
-    _cmd, port, path, connections, rate, limit = argv
-    paths = Path(path).read_text().splitlines()
-    result = asyncio.run(_load(int(port), paths, int(connections), float(rate), float(limit)))
-    print(json.dumps(result))
-
-
-if __name__ == "__main__" and len(sys.argv) > 1 and sys.argv[1] == "loadgen":
-    main(sys.argv[1:])

@@ -110,73 +110,24 @@ def _tree(ctx: Context) -> dict[str, Any]:
 def ensure_zone_city(ctx: Context) -> dict[str, Any]:
     if "zone_city" in ctx.state:
         return ctx.state["zone_city"]
-    from django.core.management.color import no_style
     from django.db import connection
-    from django.utils import timezone
 
-    from bench.bench_investigation_checkins import _copy_rows
+    from bench.runner import people_load
     from fangkong.core.crypto import encrypt
-    from fangkong.core.models import Person
 
     n = ctx.size(5_000_000, 50_000)
     t0 = time.perf_counter()
     tree = _tree(ctx)
     buildings = tree["buildings"]
     per = n // len(buildings)
-    created = connection.ops.adapt_datetimefield_value(timezone.now())
-    phone = encrypt("+8613800138000")
-    first = int(Person.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
     ctx.say(f"  tree: {len(buildings):,} buildings; loading {n:,} residents")
-
-    def rows() -> Any:
-        for i in range(n):
-            home, path = buildings[min(i // per, len(buildings) - 1)]
-            yield (
-                first + i,
-                created,
-                created,
-                "other",
-                "-",
-                f"znbench{i:08d}",
-                "Z*****",
-                "居民",
-                "U",
-                phone,
-                "",
-                "+86*******8000",
-                home,
-                path,
-                "",
-                False,
-                "zh-hans",
-            )
-
-    _copy_rows(
-        Person._meta.db_table,
-        [
-            "id",
-            "created_at",
-            "updated_at",
-            "doc_type",
-            "doc_number_encrypted",
-            "doc_hash",
-            "doc_masked",
-            "name",
-            "sex",
-            "phone_encrypted",
-            "phone_hash",
-            "phone_masked",
-            "home_id",
-            "scope_path",
-            "home_unit",
-            "limited_mobility",
-            "language",
-        ],
-        rows(),
+    first = people_load(
+        n,
+        tag="znbench",
+        place=lambda i: buildings[min(i // per, len(buildings) - 1)],
+        phone_encrypted=encrypt("+8613800138000"),
+        phone_masked="+86*******8000",
     )
-    with connection.cursor() as cur:
-        for sql in connection.ops.sequence_reset_sql(no_style(), [Person]):
-            cur.execute(sql)
     _cases(first, n, buildings, per)
     with connection.cursor() as cur:  # as the synthetic city does after loading
         cur.execute("ANALYZE")
@@ -246,7 +197,7 @@ def _floor_declare(person_ids: list[int]) -> float:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from bench.bench_investigation_checkins import _copy_rows
+    from bench.runner import copy_rows
     from fangkong.notify.models import Batch, Message, MessageTemplate
     from fangkong.status.models import Reason
 
@@ -265,7 +216,7 @@ def _floor_declare(person_ids: list[int]) -> float:
                 total=len(person_ids),
                 rate_per_minute=6000,
             )
-            _copy_rows(
+            copy_rows(
                 Reason._meta.db_table,
                 [
                     "person_id",
@@ -283,7 +234,7 @@ def _floor_declare(person_ids: list[int]) -> float:
                     for pid in person_ids
                 ),
             )
-            _copy_rows(
+            copy_rows(
                 Message._meta.db_table,
                 [
                     "created_at",
@@ -362,11 +313,14 @@ def bench_declare(ctx: Context) -> list[Figure]:
 
         return wrapper
 
-    from fangkong.zones import effects
+    # The status reasons and the SMS batch are the subscribers' work, delivered
+    # after the approval commits (inside proposal_approve's call).
+    from fangkong.notify import listeners as notify_listeners
+    from fangkong.status import facts as status_facts
 
-    real_grant, real_sms = effects.reasons_grant, effects.sms_batch
-    effects.reasons_grant = timed("status", real_grant)
-    effects.sms_batch = timed("notify", real_sms)
+    real_grant, real_sms = status_facts.reasons_grant, notify_listeners.batch_create_system
+    status_facts.reasons_grant = timed("status", real_grant)
+    notify_listeners.batch_create_system = timed("notify", real_sms)
     t0 = time.perf_counter()
     proposal = services.zone_propose_declare(
         actor=city["officer"], name="基准高风险区", level="high", node_ids=[u.pk for u in units]
@@ -385,7 +339,7 @@ def bench_declare(ctx: Context) -> list[Figure]:
         prof.disable()
         pstats.Stats(prof).sort_stats("cumulative").print_stats(40)
     t2 = time.perf_counter()
-    effects.reasons_grant, effects.sms_batch = real_grant, real_sms
+    status_facts.reasons_grant, notify_listeners.batch_create_system = real_grant, real_sms
     own = (t2 - t0) - spent["status"] - spent["notify"]
     ctx.say(
         f"  of which status reasons_grant {spent['status']:.2f} s, notify batch_create "

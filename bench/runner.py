@@ -15,6 +15,7 @@ import json
 import os
 import pkgutil
 import platform
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -199,3 +200,493 @@ def run(
         if on_result is not None:
             on_result(figures, time.perf_counter() - started)
     return figures, time.perf_counter() - started
+
+
+# --- The harness the benchmarks share -----------------------------------------------
+# Bulk loading (COPY on PostgreSQL, executemany on SQLite), minimal people rows, and
+# the HTTP pieces: a gunicorn server of the application, the CPU its processes used,
+# and one load generator run as a separate process (``python -m bench.runner
+# loadgen SPEC``; it needs no Django). Django is imported inside the functions that
+# use it, so the load generator starts bare.
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def copy_rows(table: str, columns: list[str], rows: Any, *, fk_off: bool = False) -> None:
+    """Bulk load in one transaction (joins the caller's): COPY (PostgreSQL) or
+    executemany in chunks (SQLite). ``fk_off``: without foreign-key checks."""
+    from django.db import connection, transaction
+
+    cols = ", ".join(columns)
+    if fk_off and connection.vendor == "sqlite":
+        with connection.cursor() as cur:
+            cur.execute("PRAGMA foreign_keys = OFF")
+    with transaction.atomic(), connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            if fk_off:
+                cur.execute("SET LOCAL session_replication_role = replica")
+            with cur.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        marks = ", ".join(["%s"] * len(columns))
+        insert = f"INSERT INTO {table} ({cols}) VALUES ({marks})"  # noqa: S608
+        batch: list[Any] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= 50_000:
+                cur.executemany(insert, batch)
+                batch = []
+        if batch:
+            cur.executemany(insert, batch)
+
+
+def next_id(model: Any) -> int:
+    """The id after the model's highest."""
+    return int(model.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
+
+
+def people_load(
+    n: int,
+    *,
+    tag: str,
+    place: Callable[[int], tuple[int | None, str]],
+    phone_encrypted: str = "",
+    phone_masked: str = "",
+    name: Callable[[int], str] = lambda i: "居民",
+    limited_mobility: Callable[[int], bool] = lambda i: False,
+) -> int:
+    """``n`` minimal people (no encryption of documents: benchmark databases only),
+    person ``i`` at ``place(i)`` = (home building id or None, tree path), named
+    ``name(i)``; their document hashes ``<tag><i>``. Returns the first id (they are
+    consecutive)."""
+    from django.core.management.color import no_style
+    from django.db import connection
+    from django.utils import timezone
+
+    from fangkong.core.models import Person
+
+    created = connection.ops.adapt_datetimefield_value(timezone.now())
+    first = next_id(Person)
+    masked = tag[:1].upper() + "*****"
+
+    def rows() -> Any:
+        for i in range(n):
+            home, path = place(i)
+            yield (
+                first + i,
+                created,
+                created,
+                "other",
+                "-",
+                f"{tag}{i:08d}",
+                masked,
+                name(i),
+                "U",
+                phone_encrypted,
+                "",
+                phone_masked,
+                home,
+                path,
+                "",
+                limited_mobility(i),
+                "zh-hans",
+            )
+
+    columns = [
+        "id",
+        "created_at",
+        "updated_at",
+        "doc_type",
+        "doc_number_encrypted",
+        "doc_hash",
+        "doc_masked",
+        "name",
+        "sex",
+        "phone_encrypted",
+        "phone_hash",
+        "phone_masked",
+        "home_id",
+        "scope_path",
+        "home_unit",
+        "limited_mobility",
+        "language",
+    ]
+    copy_rows(Person._meta.db_table, columns, rows())
+    with connection.cursor() as cur:
+        for sql in connection.ops.sequence_reset_sql(no_style(), [Person]):
+            cur.execute(sql)
+    return first
+
+
+def child_env() -> dict[str, str]:
+    """The environment of a child process (a server, a clean process) pointed at the
+    benchmark database."""
+    from django.db import connection
+
+    env = dict(os.environ)
+    s = connection.settings_dict
+    if connection.vendor == "sqlite":
+        env["DATABASE_URL"] = f"sqlite:///{s['NAME']}"
+    else:
+        auth = s["USER"] + (f":{s['PASSWORD']}" if s.get("PASSWORD") else "")
+        env["DATABASE_URL"] = (
+            f"postgresql://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+        )
+    env["DJANGO_SETTINGS_MODULE"] = "fangkong.settings"
+    return env
+
+
+def server_env(**extra: str) -> dict[str, str]:
+    """A benchmark server's environment: the benchmark database, no login lock-outs
+    (every request comes from one address), warnings only in the log."""
+    env = child_env()
+    env["FANGKONG_AXES_DISABLED"] = "1"
+    env["LOG_LEVEL"] = "WARNING"
+    env.update(extra)
+    return env
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """gunicorn serving ``app`` (a WSGI spec such as ``fangkong.wsgi:application``) on
+    127.0.0.1 with gthread workers; a context manager that waits until it listens and
+    its workers have booted (then ``settle`` seconds more) and stops it on exit."""
+
+    def __init__(
+        self,
+        app: str,
+        *,
+        env: dict[str, str],
+        workers: int | None = None,
+        threads: int | None = None,
+        settle: float = 3.0,
+    ) -> None:
+        self.app = app
+        self.env = env
+        self.workers = workers or int(os.environ.get("FANGKONG_BENCH_GUNICORN_WORKERS", "3"))
+        self.threads = threads or int(os.environ.get("FANGKONG_BENCH_GUNICORN_THREADS", "4"))
+        self.settle = settle
+        self.port = free_port()
+        self.process: Any = None
+
+    @property
+    def shape(self) -> str:
+        return f"gunicorn {self.workers}x{self.threads} gthread"
+
+    def __enter__(self) -> Server:
+        import subprocess
+        import sys
+
+        self.process = subprocess.Popen(  # noqa: S603 - our own server
+            [
+                str(Path(sys.executable).parent / "gunicorn"),
+                self.app,
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                str(self.workers),
+                "--worker-class",
+                "gthread",
+                "--threads",
+                str(self.threads),
+                "--keep-alive",
+                "30",
+                "--log-level",
+                "warning",
+            ],
+            cwd=BASE_DIR,
+            env=self.env,
+        )
+        try:
+            self._wait()
+            self._until_idle()
+        except BaseException:
+            self.__exit__()
+            raise
+        time.sleep(self.settle)
+        return self
+
+    def _until_idle(self, seconds: float = 180) -> None:
+        """Until the workers have booted: their CPU time stops growing (on a busy
+        machine booting several workers takes long; the first answer proves only one)."""
+        deadline = time.time() + seconds
+        before = self.cpu_seconds()
+        while time.time() < deadline:
+            time.sleep(1.0)
+            now = self.cpu_seconds()
+            if now - before < 0.05 and len(family(self.process.pid)) > self.workers:
+                return
+            before = now
+
+    def _wait(self, seconds: float = 60) -> None:
+        import socket
+
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("gunicorn did not start")
+
+    def __exit__(self, *exc: object) -> None:
+        import subprocess
+
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.process = None
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the server's processes so far (Linux /proc)."""
+        return cpu_seconds(family(self.process.pid))
+
+    def load(self, requests: list[Request], **options: Any) -> dict[str, Any]:
+        """``http_load`` against this server, with the server's CPU time per request
+        (``server_cpu_ms``) of the run."""
+        cpu0 = self.cpu_seconds()
+        result = http_load(self.port, requests, **options)
+        result["server_cpu_ms"] = (self.cpu_seconds() - cpu0) / max(1, result["done"]) * 1000
+        return result
+
+
+def family(pid: int) -> list[int]:
+    """A process and its children (gunicorn's master and workers)."""
+    out = [pid]
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(entry.name))
+    return out
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of live processes (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+# One request of a load: (method, path, body); the body is sent as JSON when given.
+Request = tuple[str, str, str]
+
+
+def get(path: str) -> Request:
+    return ("GET", path, "")
+
+
+def post(path: str, body: str) -> Request:
+    return ("POST", path, body)
+
+
+def http_load(
+    port: int,
+    requests: list[Request],
+    *,
+    seconds: float,
+    connections: int = 32,
+    rate: float = 0.0,
+    headers: tuple[str, ...] = (),
+    cycle: bool = False,
+    unique: bool = False,
+) -> dict[str, Any]:
+    """Send ``requests`` over keep-alive HTTP/1.1 connections (a separate process) for
+    at most ``seconds``: each once, in order (``cycle``: round and round until the
+    time is up). Closed loop (as fast as the server answers) unless ``rate`` sets an
+    open loop (request k due at start + k / rate; its latency counts from then).
+    ``headers``: extra header lines (``"Authorization: Bearer ..."``); ``unique``: a
+    distinct query string on every request (past any cache). Returns done, seconds,
+    rps, p50_ms, p99_ms, mean_ms, statuses (count per status code) and bytes (the
+    last body's size)."""
+    import subprocess
+    import sys
+    import tempfile
+
+    spec = {
+        "port": port,
+        "requests": requests,
+        "seconds": seconds,
+        "connections": connections,
+        "rate": rate,
+        "headers": list(headers),
+        "cycle": cycle,
+        "unique": unique,
+    }
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
+        json.dump(spec, fh)
+        name = fh.name
+    try:
+        out = subprocess.run(  # noqa: S603 - our own module
+            [sys.executable, "-m", "bench.runner", "loadgen", name],
+            cwd=BASE_DIR,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=seconds + 120,
+        )
+    finally:
+        os.unlink(name)
+    if out.returncode != 0:
+        raise RuntimeError(f"load generator failed:\n{out.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+async def _load(spec: dict[str, Any]) -> dict[str, Any]:
+    import asyncio
+    import statistics
+
+    port = int(spec["port"])
+    requests = [tuple(r) for r in spec["requests"]]
+    extra = "".join(f"{h}\r\n" for h in spec["headers"]).encode()
+    rate = float(spec["rate"])
+    interval = 1.0 / rate if rate else 0.0
+    latencies: list[float] = []
+    statuses: dict[str, int] = {}
+    size = [0]
+    issued = [0]  # requests taken (cycle, unique query strings)
+    slots = [0]  # open loop: due times handed out
+    pending = list(reversed(range(len(requests))))
+    start = time.perf_counter()
+    deadline = start + float(spec["seconds"])
+
+    def next_index() -> int | None:
+        issued[0] += 1
+        if spec["cycle"]:
+            return (issued[0] - 1) % len(requests) if requests else None
+        return pending.pop() if pending else None
+
+    def encode(index: int) -> bytes:
+        method, path, body = requests[index]
+        if spec["unique"]:
+            path += ("&" if "?" in path else "?") + f"n={issued[0]}"
+        head = (
+            f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n"
+        ).encode() + extra
+        if not body:
+            return head + b"\r\n"
+        raw = body.encode()
+        return (
+            head
+            + b"Content-Type: application/json\r\nContent-Length: "
+            + str(len(raw)).encode()
+            + b"\r\n\r\n"
+            + raw
+        )
+
+    async def client() -> None:
+        reader: Any = None
+        writer: Any = None
+        while time.perf_counter() < deadline:
+            if interval:
+                due = start + slots[0] * interval
+                slots[0] += 1
+                delay = due - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            if writer is None:
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            index = next_index()
+            if index is None:
+                break
+            sent = time.perf_counter()
+            if not interval:
+                due = sent
+            try:
+                writer.write(encode(index))
+                head = await reader.readuntil(b"\r\n\r\n")
+            except (ConnectionError, asyncio.IncompleteReadError):
+                writer.close()
+                reader = writer = None
+                if not spec["cycle"]:
+                    pending.append(index)
+                continue
+            lines = head.decode("latin-1").split("\r\n")
+            status = lines[0].split(" ")[1]
+            length, close = 0, False
+            for line in lines[1:]:
+                key, _sep, value = line.partition(":")
+                if key.lower() == "content-length":
+                    length = int(value.strip())
+                elif key.lower() == "connection" and value.strip().lower() == "close":
+                    close = True
+            if length:
+                await reader.readexactly(length)
+                size[0] = length
+            latencies.append(time.perf_counter() - due)
+            statuses[status] = statuses.get(status, 0) + 1
+            if close:
+                writer.close()
+                reader = writer = None
+        if writer is not None:
+            writer.close()
+
+    await asyncio.gather(*(client() for _i in range(int(spec["connections"]))))
+    took = time.perf_counter() - start
+    latencies.sort()
+    done = len(latencies)
+
+    def pct(p: float) -> float | None:
+        return latencies[min(done - 1, int(done * p))] * 1000 if done else None
+
+    return {
+        "done": done,
+        "seconds": took,
+        "rps": done / took if took else 0.0,
+        "p50_ms": pct(0.50),
+        "p99_ms": pct(0.99),
+        "mean_ms": statistics.fmean(latencies) * 1000 if done else 0.0,
+        "statuses": statuses,
+        "bytes": size[0],
+    }
+
+
+def best(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run with the highest rate (the machine is shared: its quietest moment)."""
+    return max(runs, key=lambda x: x["rps"])
+
+
+def median_rps(runs: list[dict[str, Any]]) -> float:
+    import statistics
+
+    return float(statistics.median(x["rps"] for x in runs))
+
+
+if __name__ == "__main__" and len(sys.argv) > 2 and sys.argv[1] == "loadgen":
+    import asyncio
+
+    print(json.dumps(asyncio.run(_load(json.loads(Path(sys.argv[2]).read_text())))))
+
+
+def run_line(label: str, result: dict[str, Any]) -> str:
+    """One load run as a line of the benchmark's log."""
+    line = (
+        f"  {label}: {result['rps']:.0f}/s, p50 {result['p50_ms'] or 0:.1f} ms, "
+        f"p99 {result['p99_ms'] or 0:.1f} ms"
+    )
+    if "server_cpu_ms" in result:
+        line += f", server CPU {result['server_cpu_ms']:.2f} ms/request"
+    return f"{line}; {result['statuses']}"

@@ -1,21 +1,21 @@
 """The JSON API: one NinjaAPI under /api/v1/, one error shape, session or token auth.
 
 Every error is ``{"error": {"code": ..., "message": ..., "fields": {...}}}`` with a
-translated message. Apps contribute routers (``fangkong.<app>.api.router``).
+translated message (``fangkong.core.apiedge``: the edge around every operation).
+Apps contribute routers (``fangkong.<app>.api.router``) whose schemas derive from
+``fangkong.core.schema``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
-from django.utils.translation import gettext as _
-from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, HttpError
-from ninja.errors import ValidationError as NinjaValidationError
-from ninja.security import APIKeyHeader, HttpBearer, django_auth
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from ninja import Swagger
+from ninja.security import APIKeyHeader, HttpBearer
 
-from fangkong.core.errors import ApplicationError
+from fangkong.core.apiedge import FangkongAPI, session_auth
 
 
 class BearerToken(HttpBearer):
@@ -37,81 +37,57 @@ class HeaderToken(APIKeyHeader):
         return BearerToken().authenticate(request, key)
 
 
-api = NinjaAPI(
+class OfflineSwagger(Swagger):
+    """The API documentation with Swagger UI from our own static files (npm package
+    ``swagger-ui-dist``), started by a script file (the Content-Security-Policy
+    allows no inline script): an intranet without internet reads it too."""
+
+    template = "core/api_docs.html"
+
+    def render_page(self, request: HttpRequest, api: Any, **kwargs: Any) -> HttpResponse:
+        self.settings["url"] = self.get_openapi_url(api, kwargs)
+        context = {"swagger_settings": self.settings, "api": api}
+        return render(request, self.template, context)
+
+
+api = FangkongAPI(
     title="Fangkong API",
     version="1",
     description=(
         "Outbreak prevention and control command platform. Authenticate with a staff "
         "session (browser, with CSRF token) or a personal API token "
         "(`Authorization: Bearer fk_…`). Every error has the shape "
-        '`{"error": {"code", "message", "fields"}}`.'
+        '`{"error": {"code", "message", "fields"}}`; a write whose answer is an error '
+        "changes nothing."
     ),
-    auth=[BearerToken(), HeaderToken(), django_auth],
+    auth=[BearerToken(), HeaderToken(), session_auth],
     urls_namespace="api",
     docs_url="/docs",
+    docs=OfflineSwagger(),
 )
 
 
 def error_response(
     request: HttpRequest, status: int, code: str, message: str, fields: dict[str, Any] | None = None
 ) -> HttpResponse:
-    return api.create_response(
-        request,
-        {"error": {"code": code, "message": message, "fields": fields or {}}},
-        status=status,
-    )
-
-
-@api.exception_handler(ApplicationError)
-def _application_error(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
-    return api.create_response(request, exc.as_dict(), status=exc.status)
-
-
-_SOURCES = {"body", "query", "path", "form", "file", "header", "cookie"}
-_WRAPPERS = {"payload", "filters", "data"}
-
-
-@api.exception_handler(NinjaValidationError)
-def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
-    fields: dict[str, str] = {}
-    for err in exc.errors:
-        loc = [str(p) for p in err.get("loc", [])]
-        # Drop where the value came from (body, query, file ...) and the name of
-        # the schema parameter that wraps the fields, keeping the field's own name.
-        if len(loc) > 1 and loc[0] in _SOURCES:
-            loc = loc[1:]
-        if len(loc) > 1 and loc[0] in _WRAPPERS:
-            loc = loc[1:]
-        key = ".".join(loc) or "__all__"
-        fields.setdefault(key, str(err.get("msg", _("Invalid value."))))
-    return error_response(request, 400, "invalid", _("Some fields are not valid."), fields)
-
-
-@api.exception_handler(AuthenticationError)
-def _auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return error_response(request, 401, "unauthenticated", _("Please sign in."))
-
-
-@api.exception_handler(Http404)
-def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
-    return error_response(request, 404, "not_found", _("Not found."))
-
-
-@api.exception_handler(HttpError)
-def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    return error_response(request, exc.status_code, "error", str(exc))
+    return api.error_response(request, status, code, message, fields)
 
 
 def register_routers() -> None:
     from fangkong.core.api import router as core_router
     from fangkong.core.api_exports import router as exports_router
     from fangkong.core.api_imports import router as imports_router
+    from fangkong.entry.api import router as entry_router
+    from fangkong.headquarters.api import router as hq_router
+    from fangkong.headquarters.api_ops import router as hq_ops_router
     from fangkong.investigation.api_cases import router as cases_router
     from fangkong.investigation.api_checkins import router as checkins_router
     from fangkong.notify.api import router as notify_router
     from fangkong.portal.api import router as portal_router
+    from fangkong.quarantine.api import router as quarantine_router
     from fangkong.screening.api import router as screening_router
     from fangkong.status.api import router as status_router
+    from fangkong.supplies.api import router as supplies_router
     from fangkong.zones.api import router as zones_router
 
     # Check-ins first: the hottest path (every venue scan) resolves with the fewest
@@ -127,6 +103,11 @@ def register_routers() -> None:
     api.add_router("/screening", screening_router)
     api.add_router("/zones", zones_router)
     api.add_router("/portal", portal_router)
+    api.add_router("/quarantine", quarantine_router)
+    api.add_router("/entry", entry_router)
+    api.add_router("/hq", hq_router)
+    api.add_router("/hq", hq_ops_router)
+    api.add_router("/supplies", supplies_router)
 
 
 register_routers()

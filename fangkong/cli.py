@@ -28,7 +28,9 @@ def main() -> None:
 
     argv = sys.argv
     command = argv[1] if len(argv) > 1 else ""
-    if command == "demo" and not envfile.is_production():
+    # ``screenshots`` prepares the demo too: the file must exist before the
+    # settings load, or the city is encrypted with other keys than the file's.
+    if command in ("demo", "screenshots") and not envfile.is_production():
         _path, created = envfile.ensure()  # before settings load, so they use its keys
         if created:
             os.environ["FANGKONG_DEMO_ENV_CREATED"] = "1"

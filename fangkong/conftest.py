@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import hypothesis
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -29,7 +30,23 @@ from django.test import Client
 from fangkong.core import crypto
 from fangkong.core.identity import make_prc_id
 from fangkong.core.models import Jurisdiction, Person, Role, StaffProfile
+from fangkong.core.pagecheck import (  # noqa: F401 - the browser tests' checker, one copy
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    RAW_CODE_PATTERNS,
+    map_problems,
+    page_problems,
+    raw_codes,
+    watch_page,
+)
 from fangkong.core.services import PersonData, jurisdiction_build, person_clean, person_instance
+
+# The test machines are shared and loaded: how fast hypothesis draws its inputs
+# or runs one example is not behaviour a user relies on, so neither fails a test.
+hypothesis.settings.register_profile(
+    "fangkong", deadline=None, suppress_health_check=[hypothesis.HealthCheck.too_slow]
+)
+hypothesis.settings.load_profile("fangkong")
 
 PASSWORD = "correct-horse-42"
 
@@ -73,6 +90,15 @@ def _messages_in_english() -> Any:
 
 
 @pytest.fixture(autouse=True)
+def _no_facts_left_from_another_test() -> None:
+    """Ids of facts a previous test published and rolled back are forgotten (the
+    test database reuses ids; production never does)."""
+    from fangkong.core import events
+
+    events._pending().clear()
+
+
+@pytest.fixture(autouse=True)
 def _reset_keys() -> Any:
     crypto.reset_key_cache()
     yield
@@ -108,15 +134,6 @@ def city(db: Any) -> City:
 
 # --- Browser tests (Playwright driving Debian's Chromium; never a downloaded one) ---
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # Screenshots for a human look (git-ignored).
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 # ``pytestmark = BROWSER_TEST`` in a browser test module.
@@ -235,8 +252,18 @@ SHIPPED_DEFAULTS = [
     ("fangkong.portal.migrations.0002_search_index_and_word_list", "load_defaults"),
     ("fangkong.zones.migrations.0002_default_levels_and_services", "load_defaults"),
     ("fangkong.status.migrations.0002_defaults", "load_defaults"),
+    ("fangkong.quarantine.migrations.0002_defaults_and_roles", "load_defaults"),
+    ("fangkong.quarantine.migrations.0004_stay_rules_templates_defaults", "load_defaults"),
+    ("fangkong.headquarters.migrations.0002_defaults_and_roles", "load_defaults"),
+    ("fangkong.headquarters.migrations.0004_daily_reports", "load_templates"),
+    ("fangkong.headquarters.migrations.0006_operations_defaults_and_roles", "load_defaults"),
+    ("fangkong.entry.migrations.0002_defaults_roles_and_portal_reports", "load_defaults"),
+    ("fangkong.supplies.migrations.0002_defaults", "load_defaults"),
+    ("fangkong.supplies.migrations.0003_deliveries_by_zone_id_and_zone_requests", "load_defaults"),
 ]
 _AUDIT_TRIGGERS = "fangkong.core.migrations.0003_audit_append_only_triggers"
+# PostgreSQL's flush is a TRUNCATE, which the audit table refuses as well.
+_AUDIT_TRUNCATE = "fangkong.core.migrations.0010_audit_refuses_truncate"
 
 
 # Per-process memos of data rows (rules, levels) that apps keep for speed: after a
@@ -269,28 +296,87 @@ def _patch_transactional_teardown() -> None:
     if getattr(original, "_fangkong", False):
         return
     triggers = importlib.import_module(_AUDIT_TRIGGERS)
+    truncate = importlib.import_module(_AUDIT_TRUNCATE)
+
+    def lift(conn: Any, statements: list[str]) -> None:
+        with conn.cursor() as cur:
+            for sql in statements:
+                cur.execute(sql)
 
     def teardown(self: TransactionTestCase) -> None:
         sqlite = [c for c in connections.all() if c.vendor == "sqlite"]
+        pg = [c for c in connections.all() if c.vendor == "postgresql"]
         for conn in sqlite:
-            with conn.cursor() as cur:
-                for sql in triggers.SQLITE_DOWN:
-                    cur.execute(sql)
+            lift(conn, triggers.SQLITE_DOWN)
+        for conn in pg:
+            lift(conn, truncate.PG_LIFT)
         try:
             original(self)
         finally:
             for conn in sqlite:
-                with conn.cursor() as cur:
-                    for sql in triggers.SQLITE_UP:
-                        cur.execute(sql)
+                lift(conn, triggers.SQLITE_UP)
+            for conn in pg:
+                lift(conn, truncate.PG_RESTORE)
             load_shipped_defaults()
 
     teardown._fangkong = True  # type: ignore[attr-defined]
     setattr(TransactionTestCase, "_fixture_teardown", teardown)  # noqa: B010 - private hook
 
 
+def _only_test_blocks(connection: Any) -> bool:
+    """The connection is inside the test's own wrapping transaction only (what
+    production would run in autocommit)."""
+    blocks = connection.atomic_blocks
+    return bool(blocks) and all(getattr(b, "_from_testcase", False) for b in blocks)
+
+
+def _patch_fact_delivery() -> None:
+    """Deliver domain facts (``core.events``) in tests as production does.
+
+    pytest-django wraps each test in a transaction that never commits, so
+    ``transaction.on_commit`` callbacks would never run: facts would never reach
+    their subscribers. Here, a fact is delivered when the outermost atomic block
+    of the code under test exits without error (its commit in production), and at
+    once when it is published outside any such block (autocommit); a block rolled
+    back drops its facts' deliveries with it, as Django drops its savepoint's
+    callbacks. Other on-commit callbacks keep Django's test behaviour
+    (``django_capture_on_commit_callbacks``)."""
+    from django.db.transaction import Atomic
+
+    from fangkong.core import events
+
+    original_exit = Atomic.__exit__
+    original_schedule = events._schedule
+
+    def exit_and_deliver(self: Atomic, exc_type: Any, exc_value: Any, tb: Any) -> Any:
+        result = original_exit(self, exc_type, exc_value, tb)
+        if exc_type is None and not getattr(self, "_from_testcase", False):
+            connection = transaction.get_connection(self.using)
+            if _only_test_blocks(connection) and not connection.needs_rollback:
+                facts = [
+                    c for c in connection.run_on_commit if isinstance(c[1], events._AfterCommit)
+                ]
+                if facts:
+                    connection.run_on_commit = [
+                        c for c in connection.run_on_commit if c not in facts
+                    ]
+                    for _sids, callback, _robust in facts:
+                        callback()
+        return result
+
+    def schedule(fact_id: int) -> None:
+        if _only_test_blocks(transaction.get_connection()):
+            events._AfterCommit(fact_id)()
+        else:
+            original_schedule(fact_id)
+
+    Atomic.__exit__ = exit_and_deliver  # type: ignore[method-assign]
+    events._schedule = schedule
+
+
 def pytest_configure(config: Any) -> None:
     _patch_transactional_teardown()
+    _patch_fact_delivery()
 
 
 _seq = {"n": 0}

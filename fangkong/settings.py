@@ -88,6 +88,11 @@ HTTPS = _env_bool("FANGKONG_HTTPS", default=PRODUCTION)
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 SECURE_SSL_REDIRECT = HTTPS and _env_bool("FANGKONG_SSL_REDIRECT", default=False)
+# Reverse proxies whose X-Forwarded-For / X-Real-IP give the client's address
+# (addresses or networks, comma-separated); none by default: the peer's address counts.
+FANGKONG_TRUSTED_PROXIES = [
+    p.strip() for p in os.environ.get("FANGKONG_TRUSTED_PROXIES", "").split(",") if p.strip()
+]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
 SECURE_HSTS_SECONDS = 31536000 if HTTPS else 0
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -96,6 +101,10 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = int(os.environ.get("FANGKONG_SESSION_SECONDS", 8 * 3600))
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_SAVE_EVERY_REQUEST = True  # idle expiry: the age counts from the last request
+# Personal API tokens (staff devices, scripts): the lifetime of a token created
+# without an end, and the longest one may ask for. Signing out revokes them.
+FANGKONG_API_TOKEN_DAYS = int(os.environ.get("FANGKONG_API_TOKEN_DAYS", 30))
+FANGKONG_API_TOKEN_MAX_DAYS = int(os.environ.get("FANGKONG_API_TOKEN_MAX_DAYS", 365))
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -116,14 +125,21 @@ INSTALLED_APPS = [
     "fangkong.status",
     "fangkong.screening",
     "fangkong.zones",
+    "fangkong.quarantine",
+    "fangkong.headquarters",
+    "fangkong.entry",
+    "fangkong.supplies",
     "fangkong.portal",
     "captcha",
     "django.contrib.sitemaps",
 ]
-CAPTCHA_CHALLENGE_FUNCT = "captcha.helpers.math_challenge"  # portal comments (also as words)
+# Portal comments: the library's picture of random characters, for every client
+# (fangkong/portal/captcha.py); never a question in words that a script can read.
+CAPTCHA_CHALLENGE_FUNCT = "captcha.helpers.random_char_challenge"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "fangkong.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "fangkong.core.middleware.RequestIdMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -136,6 +152,15 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
+
+# Content-Security-Policy of every page (core.middleware): our own origin only, no
+# inline script or style, no framing. Empty turns it off.
+FANGKONG_CSP = os.environ.get(
+    "FANGKONG_CSP",
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'",
+)
 
 ROOT_URLCONF = "fangkong.urls"
 WSGI_APPLICATION = "fangkong.wsgi.application"
@@ -188,13 +213,14 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's Redis cache, answering without Redis when it is down (core.cache).
+            "BACKEND": "fangkong.core.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "fangkong",
         }
     }
     HUEY = {
-        "huey_class": "huey.RedisHuey",
+        "huey_class": "fangkong.core.queue.ResilientRedisHuey",  # backs off without Redis
         "name": "fangkong",
         "url": REDIS_URL,
         "immediate": TESTING,
@@ -250,6 +276,8 @@ STATICFILES_DIRS = [
     PACKAGE_DIR / "static",
     ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
     ("vendor/echarts", BASE_DIR / "node_modules" / "echarts" / "dist"),
+    # The API documentation page (Swagger UI), offline: no CDN on a government intranet.
+    ("vendor/swagger-ui", BASE_DIR / "node_modules" / "swagger-ui-dist"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -283,11 +311,18 @@ FANGKONG_SMS_GATEWAY = {
     # JSON object whose strings may hold {phone}, {text}, {message_id}; empty: the default.
     "request_template": os.environ.get("FANGKONG_SMS_GATEWAY_TEMPLATE", ""),
     "response_id_field": os.environ.get("FANGKONG_SMS_GATEWAY_ID_FIELD", "id"),
+    # Crash recovery: GET this URL ({message_id} = our reference) to ask whether the
+    # gateway has a message; and whether it drops a repeated Idempotency-Key.
+    "lookup_url": os.environ.get("FANGKONG_SMS_GATEWAY_LOOKUP_URL", ""),
+    "idempotent": os.environ.get("FANGKONG_SMS_GATEWAY_IDEMPOTENT", "") == "1",
 }
 FANGKONG_SMS_CALLBACK_TOKEN = os.environ.get("FANGKONG_SMS_CALLBACK_TOKEN", "")
 FANGKONG_SMS_RATE_PER_MINUTE = int(os.environ.get("FANGKONG_SMS_RATE_PER_MINUTE", 600))
 # Batches up to this many recipients are prepared in the request; larger ones by the worker.
 FANGKONG_SMS_INLINE_BATCH = int(os.environ.get("FANGKONG_SMS_INLINE_BATCH", 5000))
+# A worker's claim on the messages it sends lapses this long after its last
+# heartbeat (every third of it); a dead worker's messages are then taken up.
+FANGKONG_SMS_LEASE_SECONDS = float(os.environ.get("FANGKONG_SMS_LEASE_SECONDS", 30))
 FANGKONG_SMS_MAX_ATTEMPTS = int(os.environ.get("FANGKONG_SMS_MAX_ATTEMPTS", 5))
 FANGKONG_SMS_RETRY_BASE_SECONDS = float(os.environ.get("FANGKONG_SMS_RETRY_BASE_SECONDS", 30))
 # Default quiet hours (local time, TIME_ZONE); per-jurisdiction rows override. Empty: none.
@@ -308,7 +343,15 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"quiet_4xx": {"()": "fangkong.logfilters.QuietClientErrors"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}, "huey": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # Its own handler, not the root's too: the worker (run_huey) then adds none,
+        # and each line is printed once.
+        "huey": {"level": "INFO", "handlers": ["console"], "propagate": False},
+        # A 403 or 404 is one line, not a traceback.
+        "django.request": {"filters": ["quiet_4xx"]},
+    },
 }

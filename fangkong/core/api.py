@@ -4,13 +4,14 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router
 from ninja.pagination import paginate
 from ninja.responses import Status
 
 from fangkong.core import permissions, selectors, services
 from fangkong.core.models import Jurisdiction, Person
 from fangkong.core.pagination import PageNumber
+from fangkong.core.schema import Patch, Schema
 
 router = Router(tags=["core"])
 
@@ -52,7 +53,9 @@ class JurisdictionIn(Schema):
     boundary: dict[str, Any] | None = None
 
 
-class JurisdictionPatch(Schema):
+class JurisdictionPatch(Patch):
+    nullable = frozenset({"code", "boundary"})
+
     name_zh: str | None = Field(None, max_length=200)
     name_en: str | None = Field(None, max_length=200)
     code: str | None = Field(None, max_length=32)
@@ -109,7 +112,9 @@ class PersonIn(Schema):
     language: Person.Language = Person.Language.ZH_HANS
 
 
-class PersonPatch(Schema):
+class PersonPatch(Patch):
+    nullable = frozenset({"sex", "birth_date", "phone", "home_id"})
+
     doc_type: Person.DocumentType | None = None
     doc_number: str | None = Field(None, max_length=64)
     name: str | None = Field(None, max_length=100)
@@ -195,6 +200,23 @@ class TokenOut(Schema):
     id: int
     name: str
     token: str
+    expires_at: dt.datetime
+
+
+class TokenListOut(Schema):
+    """One of the user's tokens: never the token itself, only its first letters."""
+
+    id: int
+    name: str
+    prefix: str
+    created_at: dt.datetime
+    expires_at: dt.datetime | None
+    last_used_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+
+
+class TokenRevokeIn(Schema):
+    reason: str = Field("", max_length=500)
 
 
 # --- Endpoints -------------------------------------------------------------
@@ -219,7 +241,23 @@ def token_create(request: HttpRequest, payload: TokenIn) -> Status[dict[str, Any
     token, clear = services.api_token_create(
         actor=request.user, name=payload.name, expires_at=payload.expires_at
     )
-    return Status(201, {"id": token.pk, "name": token.name, "token": clear})
+    return Status(
+        201, {"id": token.pk, "name": token.name, "token": clear, "expires_at": token.expires_at}
+    )
+
+
+@router.get("/tokens", response=list[TokenListOut])
+def token_list(request: HttpRequest) -> Any:
+    """The caller's own tokens with their last use (live first)."""
+    return list(selectors.api_tokens_of(request.user))
+
+
+@router.post("/tokens/{int:token_id}/revoke", response=TokenListOut)
+def token_revoke(request: HttpRequest, token_id: int, payload: TokenRevokeIn | None = None) -> Any:
+    """Revoke a token: one's own, or (``token.revoke``) a token of staff of one's area."""
+    return services.api_token_revoke(
+        actor=request.user, token_id=token_id, reason=payload.reason if payload else ""
+    )
 
 
 @router.post("/staff", response={201: StaffOut})

@@ -2,9 +2,10 @@
 
 from django.http import HttpRequest, StreamingHttpResponse
 from django.utils import timezone
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router
 
 from fangkong.core.exports import person_export_csv
+from fangkong.core.schema import Schema
 
 router = Router(tags=["exports"])
 

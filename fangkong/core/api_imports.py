@@ -16,11 +16,12 @@ from typing import Any, Literal
 
 from django.http import HttpRequest, StreamingHttpResponse
 from django.utils.translation import gettext as _
-from ninja import File, Form, Query, Router, Schema
+from ninja import File, Form, Query, Router
 from ninja.files import UploadedFile
 
 from fangkong.core import imports, tree_io
 from fangkong.core.errors import ValidationFailed
+from fangkong.core.schema import Schema
 
 router = Router(tags=["imports"])
 

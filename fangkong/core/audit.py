@@ -66,6 +66,43 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     return out
 
 
+def audit_row(
+    *,
+    actor: Any,
+    action: str,
+    obj: Any = None,
+    object_type: str | None = None,
+    object_id: Any = None,
+    scope_path: str = "",
+    person_id: int | None = None,
+    changes: dict[str, Any] | None = None,
+    reason: str = "",
+) -> dict[str, Any]:
+    """The field values of one audit row (who, from where, what, whom): what
+    ``audit_record`` writes, and what ``audit_insert_sql`` puts in a statement."""
+    ctx = current_request()
+    profile = permissions.staff_profile(actor)
+    authenticated = getattr(actor, "is_authenticated", False)
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id if object_id is not None else obj.pk
+    return {
+        "actor": actor if authenticated else None,
+        "actor_username": actor.get_username() if authenticated else "system",
+        "actor_roles": ",".join(permissions.role_codes_of(actor)) if authenticated else "",
+        "actor_jurisdiction_path": profile.jurisdiction.path if profile else "",
+        "action": action,
+        "object_type": object_type or "",
+        "object_id": str(object_id if object_id is not None else ""),
+        "scope_path": scope_path,
+        "person_id": person_id,
+        "changes": changes or {},
+        "reason": reason,
+        "request_id": ctx.request_id if ctx else "",
+        "client_ip": ctx.client_ip if ctx else None,
+    }
+
+
 def audit_record(
     *,
     actor: Any,
@@ -79,27 +116,58 @@ def audit_record(
     reason: str = "",
 ) -> AuditEntry:
     """Append one audit row. Call inside the service's transaction."""
-    ctx = current_request()
-    profile = permissions.staff_profile(actor)
-    authenticated = getattr(actor, "is_authenticated", False)
-    if obj is not None:
-        object_type = object_type or obj._meta.label_lower
-        object_id = object_id if object_id is not None else obj.pk
     return AuditEntry.objects.create(
-        actor=actor if authenticated else None,
-        actor_username=actor.get_username() if authenticated else "system",
-        actor_roles=",".join(permissions.role_codes_of(actor)) if authenticated else "",
-        actor_jurisdiction_path=profile.jurisdiction.path if profile else "",
-        action=action,
-        object_type=object_type or "",
-        object_id=str(object_id if object_id is not None else ""),
-        scope_path=scope_path,
-        person_id=person_id,
-        changes=changes or {},
-        reason=reason,
-        request_id=ctx.request_id if ctx else "",
-        client_ip=ctx.client_ip if ctx else None,
+        **audit_row(
+            actor=actor,
+            action=action,
+            obj=obj,
+            object_type=object_type,
+            object_id=object_id,
+            scope_path=scope_path,
+            person_id=person_id,
+            changes=changes,
+            reason=reason,
+        )
     )
+
+
+def audit_insert_sql(row: dict[str, Any], *, changes_sql: str) -> tuple[str, list[Any]]:
+    """PostgreSQL: the INSERT of the audit row ``row`` (``audit_row``) as one part of a
+    service's single statement (a data-modifying CTE), its ``changes`` the jsonb
+    expression ``changes_sql`` (no parameters) over the statement's own results,
+    instead of ``row["changes"]``. For a service whose whole write is one statement
+    in autocommit: the audit row commits with it or not at all."""
+    from django.db import connection
+    from django.utils import timezone
+
+    actor = row["actor"]
+    columns = [
+        "time",
+        "actor_id",
+        "actor_username",
+        "actor_roles",
+        "actor_jurisdiction_path",
+        "action",
+        "object_type",
+        "object_id",
+        "scope_path",
+        "person_id",
+        "reason",
+        "request_id",
+        "client_ip",
+    ]
+    params = [
+        connection.ops.adapt_datetimefield_value(timezone.now()),
+        actor.pk if actor is not None else None,
+        *(row[c] for c in columns[2:]),
+    ]
+    marks = ", ".join(["%s"] * (len(columns) - 1)) + ", %s::inet"
+    table = AuditEntry._meta.db_table
+    sql = (
+        f"INSERT INTO {table} ({', '.join(columns)}, changes) "  # noqa: S608
+        f"SELECT {marks}, {changes_sql}"
+    )
+    return sql, params
 
 
 def audit_record_many(*, actor: Any, action: str, entries: list[dict[str, Any]]) -> int:

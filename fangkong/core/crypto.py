@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from dataclasses import dataclass
 from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -70,3 +71,42 @@ def mask(value: str, keep_start: int = 4, keep_end: int = 4) -> str:
     if len(value) <= keep_start + keep_end:
         return value[:1] + "*" * max(len(value) - 1, 0)
     return value[:keep_start] + "*" * (len(value) - keep_start - keep_end) + value[-keep_end:]
+
+
+def sealed_phone(number: str) -> dict[str, str]:
+    """A phone number as stored: encrypted, its lookup hash and its mask (the
+    three ``phone_*`` columns, as people's). Empty for no number."""
+    if not number:
+        return {"phone_encrypted": "", "phone_hash": "", "phone_masked": ""}
+    return {
+        "phone_encrypted": encrypt(number),
+        "phone_hash": lookup_hash("phone", number),
+        "phone_masked": mask(number, 3, 4),
+    }
+
+
+# --- Encrypted columns of every app (for key rotation) -----------------------------
+
+
+@dataclass(frozen=True)
+class EncryptedColumn:
+    """An encrypted column and the lookup hash that goes with it."""
+
+    model: str  # "app_label.ModelName"
+    encrypted: str
+    hash_field: str
+    kind: str  # the ``lookup_hash`` namespace
+
+
+ENCRYPTED_COLUMNS: list[EncryptedColumn] = [
+    EncryptedColumn("core.Person", "doc_number_encrypted", "doc_hash", "doc"),
+    EncryptedColumn("core.Person", "phone_encrypted", "phone_hash", "phone"),
+]
+
+
+def register_encrypted(model: str, encrypted: str, hash_field: str, kind: str) -> None:
+    """An app's encrypted column, re-encrypted by ``fangkong rotate_keys`` (call it
+    in the app's ``AppConfig.ready``; core names no domain app)."""
+    column = EncryptedColumn(model, encrypted, hash_field, kind)
+    if column not in ENCRYPTED_COLUMNS:
+        ENCRYPTED_COLUMNS.append(column)

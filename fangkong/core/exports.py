@@ -25,6 +25,7 @@ from fangkong.core.audit import audit_record
 from fangkong.core.errors import NotFound, ValidationFailed
 from fangkong.core.models import PATH_SEGMENT, Jurisdiction, KeyGroup, Person
 from fangkong.core.selectors import access_jurisdiction_by_id
+from fangkong.core.sheets import CsvLine, safe_text
 
 CHUNK = 2000
 _FIELDS = [
@@ -43,19 +44,6 @@ _FIELDS = [
     "merged_into_id",
 ]
 _PLACE_LEVELS = ["district", "subdistrict", "community", "grid", "building"]
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-class _Line:
-    """A file-like object whose write returns the line (for csv.writer)."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def _cell(value: str) -> str:
-    """Free text could start a spreadsheet formula: neutralise it."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
 
 
 def person_export_csv(
@@ -136,7 +124,7 @@ def _place_names(path: str, english: bool) -> dict[str, tuple[int, str]]:
     for p, level, zh, en in nodes.filter(level__in=_PLACE_LEVELS).values_list(
         "path", "level", "name_zh", "name_en"
     ):
-        out[p] = (_PLACE_LEVELS.index(level), _cell((en or zh) if english else zh))
+        out[p] = (_PLACE_LEVELS.index(level), safe_text((en or zh) if english else zh))
     return out
 
 
@@ -151,7 +139,7 @@ def _generate(
     no: str,
     group_names: dict[int, str],
 ) -> Iterator[bytes]:
-    writer = csv.writer(_Line())
+    writer = csv.writer(CsvLine())
     yield ("\ufeff" + writer.writerow(header)).encode()
     places = _place_names(path, english)
     through = Person.key_groups.through
@@ -203,14 +191,14 @@ def _generate(
                 writer.writerow(
                     [
                         pid,
-                        _cell(name),
+                        safe_text(name),
                         sexes.get(sex, sex),
                         str(birth) if birth else "",
                         docs.get(doc_type, doc_type),
                         doc,
                         phone,
                         *place,
-                        _cell(unit),
+                        safe_text(unit),
                         hh or "",
                         ";".join(sorted(memberships.get(pid, []))),
                         yes if lm else no,

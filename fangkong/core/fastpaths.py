@@ -9,8 +9,9 @@ anything it does not recognise, every error (Django explains it, translated), an
 any failure of its own. What it answers is what Django would answer: the same
 body, status and security headers (each fast path has a test comparing them).
 
-``wrap(app)`` puts the project's fast paths in front of a WSGI application
-(``fangkong/wsgi.py``); ``FANGKONG_FASTPATHS=0`` turns them all off.
+Apps register their fast paths (``register`` in ``AppConfig.ready``); ``wrap(app)``
+puts them in front of a WSGI application (``fangkong/wsgi.py``);
+``FANGKONG_FASTPATHS=0`` turns them all off.
 """
 
 from __future__ import annotations
@@ -212,21 +213,10 @@ class FastPath:
 
 # --- Staff devices with an API token ------------------------------------------------
 
-_PRINCIPAL_SQL = (
-    "SELECT t.id, t.expires_at, t.last_used_at, u.id, u.username, u.is_active, "
-    "u.is_superuser, s.id, j.id, j.path, r.capabilities "
-    "FROM core_apitoken t JOIN auth_user u ON u.id = t.user_id "
-    "LEFT JOIN core_staffprofile s ON s.user_id = u.id "
-    "LEFT JOIN core_jurisdiction j ON j.id = s.jurisdiction_id "
-    "LEFT JOIN core_staffprofile_roles sr ON sr.staffprofile_id = s.id "
-    "LEFT JOIN core_role r ON r.id = sr.role_id "
-    "WHERE t.token_hash = %s AND t.revoked_at IS NULL"
-)
-
-
-# The same rules as one CTE ``principal`` (user_id, scope, token_id) for a fast path
-# that checks its token inside its own statement (PostgreSQL): not revoked, not
-# expired, an active user holding ``%(capability)s`` through a role (or a superuser),
+# The rules of ``core.services.api_token_authenticate`` as one CTE ``principal``
+# (user_id, scope, token_id) for a fast path that checks its token inside its own
+# statement (PostgreSQL): not revoked, not expired, an active user holding
+# ``%(capability)s`` through a role (or a superuser),
 # the area as ``permissions.scope_path`` gives it (the profile's node; a superuser
 # without one: everything); CTE ``noted`` notes the use at most once a minute, as
 # ``api_token_in_use``. Parameters ``token_hash`` and ``capability``.
@@ -260,58 +250,38 @@ def bearer_token(environ: dict[str, Any]) -> str | None:
 
 
 def token_principal(token: str) -> Any | None:
-    """The staff user of a valid API token, with capabilities and area loaded, in one
-    query: the same rules as ``core.services.api_token_authenticate`` (not revoked,
-    not expired, active user; last use noted at most once a minute)."""
-    import json
+    """The staff user of a valid API token: ``core.services.api_token_authenticate``
+    itself (the one Python form of the token rules; ``PRINCIPAL_CTE`` is the SQL
+    form, and a test runs both on the same generated tokens)."""
+    from fangkong.core.services import api_token_authenticate
 
-    from django.contrib.auth import get_user_model
-    from django.db import connection
+    return api_token_authenticate(token)
 
-    from fangkong.core import permissions
-    from fangkong.core.dbtime import db_datetime
-    from fangkong.core.models import Jurisdiction, StaffProfile
-    from fangkong.core.services import api_token_hash, api_token_in_use
 
-    with connection.cursor() as cur:
-        cur.execute(_PRINCIPAL_SQL, [api_token_hash(token)])
-        rows = cur.fetchall()
-    if not rows:
-        return None
-    token_id, expires, last_used, user_id, username, active, superuser = rows[0][:7]
-    profile_id, node_id, path = rows[0][7:10]
-    if not active:
-        return None
-    expires = db_datetime(expires) if expires is not None else None
-    last_used = db_datetime(last_used) if last_used is not None else None
-    if not api_token_in_use(token_id, expires, last_used):
-        return None
-    user = get_user_model()(
-        id=user_id, username=username, is_active=bool(active), is_superuser=bool(superuser)
-    )
-    caps: set[str] = set()
-    if superuser:
-        caps = set(permissions.CAPABILITIES)
-    elif profile_id is not None:
-        for row in rows:
-            value = row[10]
-            if isinstance(value, str):
-                value = json.loads(value)
-            caps.update(value or [])
-        profile = StaffProfile(id=profile_id, user_id=user_id, jurisdiction_id=node_id)
-        profile.jurisdiction = Jurisdiction(id=node_id, path=path)
-        user._state.fields_cache["staff"] = profile
-    setattr(user, permissions._CACHE_ATTR, frozenset(caps))
-    return user
+# Fast paths registered by the apps that own them (``AppConfig.ready``): core
+# knows no domain app. Each entry is (order, name, factory); the lowest order is
+# the outermost wrapper, the first to look at a request.
+_REGISTERED: list[tuple[int, str, Callable[[WSGIApp], WSGIApp]]] = []
+
+
+def register(name: str, factory: Callable[[WSGIApp], WSGIApp], *, order: int) -> None:
+    """Put an app's fast path in front of Django: ``factory(app)`` returns the
+    wrapped WSGI application. Called from the owning app's ``AppConfig.ready``
+    (registering the same name again replaces it)."""
+    _REGISTERED[:] = [entry for entry in _REGISTERED if entry[1] != name]
+    _REGISTERED.append((order, name, factory))
+
+
+def registered() -> list[str]:
+    """The registered fast paths' names, outermost first."""
+    return [name for _order, name, _factory in sorted(_REGISTERED, key=lambda e: e[0])]
 
 
 def wrap(app: WSGIApp) -> WSGIApp:
-    """``app`` with the project's fast paths in front (status check, check-in,
-    sampling scan)."""
+    """``app`` with the registered fast paths in front (status check, check-in,
+    sampling scan: the order their apps gave)."""
     if os.environ.get("FANGKONG_FASTPATHS", "1") == "0":
         return app
-    from fangkong.investigation.wsgi import CheckinFastPath
-    from fangkong.screening.wsgi import ScanFastPath
-    from fangkong.status.wsgi import StatusCheckFastPath
-
-    return StatusCheckFastPath(CheckinFastPath(ScanFastPath(app)))
+    for _order, _name, factory in sorted(_REGISTERED, key=lambda e: e[0], reverse=True):
+        app = factory(app)
+    return app

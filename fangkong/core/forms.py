@@ -93,6 +93,28 @@ class PeopleFilterForm(forms.Form):
         group.choices = [("", _("Any"))] + [(g.code, g.name) for g in key_groups]
 
 
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        label=_("What is it for?"),
+        max_length=100,
+        help_text=_("For example the device or script that will use it (“lane 3 scanner”)."),
+    )
+    expires_on = forms.DateField(
+        label=_("Valid until"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("Leave empty for the standard lifetime."),
+    )
+
+    def expires_at(self) -> dt.datetime | None:
+        """The end of the chosen day, local time (``None``: the standard lifetime)."""
+        day = self.cleaned_data.get("expires_on")
+        if day is None:
+            return None
+        end = dt.datetime.combine(day, dt.time(23, 59, 59))
+        return timezone.make_aware(end)
+
+
 class UnmaskForm(forms.Form):
     reason = forms.CharField(
         label=_("Why do you need the full numbers?"),
@@ -102,21 +124,21 @@ class UnmaskForm(forms.Form):
     )
 
 
+def _by_label(option: tuple[str, str]) -> tuple[str, str]:
+    return (option[1].casefold(), option[0])
+
+
 class AuditFilterForm(forms.Form):
     person_id = forms.IntegerField(label=_("Person id"), required=False, min_value=1)
     actor = forms.CharField(label=_("Staff user name"), required=False, max_length=150)
+    # Chosen by their labels (stored codes stay in the query string); a code
+    # without a label, from an older release, is still accepted as typed.
     object_type = forms.CharField(
-        label=_("Object type"),
-        required=False,
-        max_length=64,
-        widget=forms.TextInput(attrs={"placeholder": "core.person"}),
+        label=_("Object type"), required=False, max_length=64, widget=forms.Select
     )
     object_id = forms.CharField(label=_("Object id"), required=False, max_length=64)
     action = forms.CharField(
-        label=pgettext_lazy("audit", "Action"),
-        required=False,
-        max_length=64,
-        widget=forms.TextInput(attrs={"placeholder": "person.unmask"}),
+        label=pgettext_lazy("audit", "Action"), required=False, max_length=64, widget=forms.Select
     )
     since = forms.DateTimeField(
         label=_("From"),
@@ -129,6 +151,20 @@ class AuditFilterForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from fangkong.core import labels
+
+        super().__init__(*args, **kwargs)
+        labels.discover()
+        for name, registry in (("action", labels.ACTIONS), ("object_type", labels.OBJECTS)):
+            options = sorted(
+                ((code, str(label)) for code, label in registry.items()), key=_by_label
+            )
+            chosen = str(self.data.get(name) or "") if self.is_bound else ""
+            if chosen and chosen not in registry:
+                options.insert(0, (chosen, chosen))
+            self.fields[name].widget.choices = [("", _("Any")), *options]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -150,3 +186,53 @@ class AuditFilterForm(forms.Form):
                 value = timezone.make_aware(value)
             out[k] = value
         return out
+
+
+# --- Picking areas from the jurisdiction tree (never typing internal ids) -------------
+
+
+class TreePickWidget(forms.Widget):
+    """Checkboxes in the jurisdiction tree: the user's area opens level by level
+    (htmx, ``core:tree_pick``); the chosen nodes are listed first, checked."""
+
+    template_name = "core/_tree_pick.html"
+
+    def __init__(self, attrs: dict[str, Any] | None = None, *, levels: str = "") -> None:
+        super().__init__(attrs)
+        self.levels = levels  # the levels that may be chosen ("" = any)
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        return data.getlist(name) if hasattr(data, "getlist") else data.get(name, [])
+
+    def value_omitted_from_data(self, data: Any, files: Any, name: str) -> bool:
+        return False  # no box checked is a value too (an empty choice)
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        ids = [int(v) for v in (value or []) if str(v).isdigit()]
+        context["widget"]["chosen"] = list(
+            Jurisdiction.objects.filter(pk__in=ids).only("id", "name_zh", "name_en", "level")
+        )
+        context["widget"]["levels"] = self.levels
+        return context
+
+
+class TreePickField(forms.Field):
+    """Jurisdiction nodes chosen in the tree (a list of ids; scope is checked by the
+    service that uses them)."""
+
+    widget = TreePickWidget
+
+    def to_python(self, value: Any) -> list[int]:
+        if value in (None, "", []):
+            return []
+        values = value if isinstance(value, list | tuple) else [value]
+        out = []
+        for v in values:
+            text = str(v).strip()
+            if not text:
+                continue
+            if not text.isdigit():
+                raise forms.ValidationError(_("Choose the areas in the tree."))
+            out.append(int(text))
+        return list(dict.fromkeys(out))

@@ -21,27 +21,24 @@ Where people live is given by one of two columns:
 
 A building outside the importer's jurisdiction does not exist for them, so it is
 reported like an unknown one. The file reading helpers (size and type checks,
-UTF-8 / GB18030 decoding) are shared with the jurisdiction tree import.
+UTF-8 / GB18030 decoding, row numbers, ``RowError``) are ``fangkong.core.tabular``.
 """
 
 from __future__ import annotations
 
-import codecs
 import csv
 import datetime as dt
 import io
 import re
-import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any, NamedTuple
+from typing import IO, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from fangkong.core import permissions
 from fangkong.core.audit import audit_record, current_request, diff
@@ -55,26 +52,19 @@ from fangkong.core.services import (
     person_clean,
     person_instance,
 )
+from fangkong.core.tabular import (
+    FileRejected,
+    ImportRejected,
+    RowError,
+    csv_rows,
+    detect_encoding,
+    open_upload,
+    sniff_kind,
+)
 
 MODES = ("all_or_nothing", "valid_only")
 QUERY_CHUNK = 500
 WRITE_BATCH = 1000
-# Rows listed in an error response; the error file and ``ImportResult`` hold them all.
-MAX_REPORTED_ERRORS = 1000
-
-
-class RowError(NamedTuple):
-    """One problem in an uploaded file; ``row`` is 1-based with the header as row 1."""
-
-    row: int
-    column: str
-    message: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "column": self.column, "message": self.message}
-
-    def __str__(self) -> str:
-        return _("row %(row)s, %(column)s: %(message)s") % self.as_dict()
 
 
 @dataclass
@@ -96,180 +86,6 @@ class ImportResult:
             "rejected": self.rejected,
             "errors": [e.as_dict() for e in self.errors],
         }
-
-
-class FileRejected(ValidationFailed):
-    """The file as a whole cannot be read (type, size, columns, encoding)."""
-
-    code = "invalid_file"
-
-    def __init__(self, message: Any, *, extra: dict[str, Any] | None = None) -> None:
-        super().__init__(message, fields={"file": message}, extra=extra)
-
-
-class FileTooLarge(FileRejected):
-    status = 413
-    code = "file_too_large"
-
-
-class ImportRejected(ValidationFailed):
-    """Some rows are invalid and nothing was written (people: mode ``all_or_nothing``;
-    the jurisdiction tree: always). ``result`` holds every error."""
-
-    code = "import_invalid"
-
-    def __init__(self, result: Any) -> None:
-        self.result = result
-        errors: list[RowError] = result.errors
-        shown = errors[:MAX_REPORTED_ERRORS]
-        rows = len({e.row for e in errors})
-        super().__init__(
-            ngettext(
-                "%(count)s row of the file is not valid; nothing was imported. "
-                "Correct it and import the file again.",
-                "%(count)s rows of the file are not valid; nothing was imported. "
-                "Correct them and import the file again.",
-                rows,
-            )
-            % {"count": rows},
-            extra={
-                "rows": [e.as_dict() for e in shown],
-                "error_count": len(errors),
-                "rows_truncated": len(shown) < len(errors),
-            },
-        )
-
-
-# --- Reading uploaded files (shared with tree_io) ---------------------------
-
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_CONTROL_BYTES = frozenset([*range(0, 9), 11, 12, *range(14, 32), 127])
-
-
-def open_upload(fileobj: Any, *, filename: str = "") -> IO[bytes]:
-    """A seekable binary file positioned at 0, after checking its size.
-
-    Raises FileTooLarge above ``settings.FANGKONG_MAX_IMPORT_BYTES`` and
-    FileRejected for an empty file.
-    """
-    limit = int(settings.FANGKONG_MAX_IMPORT_BYTES)
-    size = getattr(fileobj, "size", None)
-    if isinstance(size, int) and size > limit:
-        raise _too_large(limit)
-    try:
-        fileobj.seek(0, io.SEEK_END)
-        size = fileobj.tell()
-        fileobj.seek(0)
-        out: IO[bytes] = fileobj
-    except (AttributeError, OSError, io.UnsupportedOperation):
-        spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
-        size = 0
-        while chunk := fileobj.read(1024 * 1024):
-            size += len(chunk)
-            if size > limit:
-                spool.close()
-                raise _too_large(limit) from None
-            spool.write(chunk)
-        spool.seek(0)
-        out = spool
-    if size > limit:
-        raise _too_large(limit)
-    if size == 0:
-        raise FileRejected(_("The file is empty."))
-    return out
-
-
-def _too_large(limit: int) -> FileTooLarge:
-    return FileTooLarge(
-        _("The file is too large: at most %(size)s MB can be imported at once. Split it.")
-        % {"size": f"{limit / (1024 * 1024):.3g}"}
-    )
-
-
-def sniff_kind(f: IO[bytes], *, filename: str = "", allow_xlsx: bool = True) -> str:
-    """``"xlsx"`` or ``"text"`` from the file's content; FileRejected otherwise."""
-    head = f.read(8192)
-    f.seek(0)
-    name = filename.lower()
-    if not head.strip():
-        raise FileRejected(_("The file is empty."))
-    if head.startswith(b"PK\x03\x04"):
-        if allow_xlsx:
-            return "xlsx"
-        raise FileRejected(_("This is a compressed (zip or Excel) file; upload a CSV or GeoJSON."))
-    if head.startswith(_OLE_MAGIC):
-        raise FileRejected(
-            _("Old Excel (.xls) files cannot be read: save the sheet as .xlsx or as CSV (UTF-8).")
-        )
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise FileRejected(_("UTF-16 text cannot be read: save the file as CSV (UTF-8)."))
-    if any(b in _CONTROL_BYTES for b in head):
-        raise FileRejected(
-            _("This file is not a spreadsheet: upload a CSV (UTF-8 or GB18030) or XLSX file.")
-            if allow_xlsx
-            else _("This file is not a CSV or GeoJSON text file.")
-        )
-    if name.endswith((".xlsx", ".xlsm")):
-        raise FileRejected(_("The file is named .xlsx but is not an Excel workbook."))
-    return "text"
-
-
-def detect_encoding(f: IO[bytes]) -> str:
-    """``utf-8-sig`` if the whole file is valid UTF-8, else ``gb18030``."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    try:
-        while chunk := f.read(1024 * 1024):
-            decoder.decode(chunk)
-        decoder.decode(b"", final=True)
-        encoding = "utf-8-sig"
-    except UnicodeDecodeError:
-        encoding = "gb18030"
-    f.seek(0)
-    return encoding
-
-
-def text_lines(f: IO[bytes], encoding: str) -> Iterator[str]:
-    """Decoded lines (ending kept) for the csv module, reading in chunks."""
-    f.seek(0)
-    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
-    pending = ""
-    try:
-        while chunk := f.read(1024 * 1024):
-            parts = (pending + decoder.decode(chunk)).split("\n")
-            pending = parts.pop()
-            for part in parts:
-                yield part + "\n"
-        pending += decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        raise FileRejected(
-            _("The file is not readable text: save it as CSV in UTF-8 (or GB18030).")
-        ) from None
-    if pending:
-        yield pending
-
-
-def csv_rows(f: IO[bytes], encoding: str) -> Iterator[tuple[int, list[str]]]:
-    """(spreadsheet row number, cells) for each CSV record, blank records skipped."""
-    lines = text_lines(f, encoding)
-    first = next(lines, "")
-    counts = {d: first.count(d) for d in (",", "\t", ";")}
-    delimiter = max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
-
-    def chained() -> Iterator[str]:
-        yield first
-        yield from lines
-
-    reader = csv.reader(chained(), delimiter=delimiter)
-    number = 0
-    try:
-        for number, cells in enumerate(reader, start=1):  # noqa: B007
-            if any(c.strip() for c in cells):
-                yield number, cells
-    except csv.Error as exc:
-        raise FileRejected(
-            _("Row %(row)s of the file is not valid CSV (%(detail)s).")
-            % {"row": number + 1, "detail": str(exc)}
-        ) from None
 
 
 # --- People files -----------------------------------------------------------
@@ -831,7 +647,7 @@ def people_import(
     if checked.errors:
         result.error_file = _error_file(src, checked.errors)
         if mode == "all_or_nothing":
-            raise ImportRejected(result)
+            raise ImportRejected(result.errors, result=result)
     import_id = uuid.uuid4().hex
     result.import_id = import_id
     reason = _("Imported from the file “%(name)s”.") % {"name": filename}

@@ -9,6 +9,7 @@ from django.conf import settings
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
+from fangkong.core import events
 from fangkong.core.services import jurisdiction_recount
 
 NIGHTLY_LOCAL_HOUR = 2  # 02:30 in the platform's TIME_ZONE
@@ -34,3 +35,10 @@ def refresh_table_statistics() -> None:
     from fangkong.core.synth import analyze_tables
 
     analyze_tables()
+
+
+@db_periodic_task(crontab(minute="*"))
+def facts_retry() -> int:
+    """Every minute: deliver the domain facts whose handlers failed (or whose
+    delivery after commit never ran), see ``core.events``."""
+    return events.deliver_due()

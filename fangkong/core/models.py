@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
+
+from fangkong.core import permissions
 
 # Materialised path: one fixed-width base-36 segment per level. A node's subtree is
 # every row whose path starts with the node's path, which is a range scan on one
@@ -26,6 +30,24 @@ def path_segment(index: int) -> str:
         index, rem = divmod(index, len(PATH_ALPHABET))
         out.append(PATH_ALPHABET[rem])
     return "".join(reversed(out))
+
+
+def common_path(paths: Iterable[str]) -> str:
+    """The deepest tree node holding every path: their longest common prefix, cut
+    to whole segments ("" for none, or for paths that share no segment)."""
+    current: str | None = None
+    for path in paths:
+        if current is None:
+            current = path
+        elif not path.startswith(current):
+            n = 0
+            limit = min(len(current), len(path))
+            while n < limit and current[n] == path[n]:
+                n += 1
+            current = current[: n - n % PATH_SEGMENT]
+            if not current:
+                return ""
+    return current or ""
 
 
 def path_upper_bound(path: str) -> str:
@@ -268,6 +290,11 @@ class Role(BilingualName, BaseModel):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        conflict = permissions.separation_conflict(self.capabilities or [])
+        if conflict:
+            raise ValidationError({"capabilities": permissions.separation_message(conflict)})
+
 
 class StaffProfile(BaseModel):
     """Binds a user to one jurisdiction node and one or more roles."""
@@ -363,3 +390,52 @@ class AuditEntry(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise RuntimeError("Audit entries are append-only.")
+
+
+class Fact(models.Model):
+    """A domain fact in the outbox (``core.events``): written in the publisher's
+    transaction, delivered to each subscriber after it commits, retried by the
+    minute job (``core.jobs.facts_retry``) while a handler fails."""
+
+    name = models.CharField(max_length=100)
+    payload = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+    # Set when every handler subscribed at the time of a delivery has succeeded.
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    # When the retry job may try again (a delivery after commit does not wait).
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("domain fact")
+        verbose_name_plural = _("domain facts")
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at", "id"],
+                name="core_fact_pending",
+                condition=models.Q(delivered_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} #{self.pk}"
+
+
+class FactDelivery(models.Model):
+    """One handler's successful run for one fact, written in the handler's own
+    transaction: the delivery key that makes a retry skip what already ran."""
+
+    fact = models.ForeignKey(Fact, on_delete=models.CASCADE, related_name="deliveries")
+    handler = models.CharField(max_length=200)
+    delivered_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("fact delivery")
+        verbose_name_plural = _("fact deliveries")
+        constraints = [
+            models.UniqueConstraint(fields=["fact", "handler"], name="core_fact_delivery_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.handler} #{self.fact_id}"

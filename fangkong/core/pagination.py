@@ -6,8 +6,10 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from ninja import Field, Schema
+from ninja import Field
 from ninja.pagination import PaginationBase
+
+from fangkong.core.schema import Schema
 
 MAX_PAGE_SIZE = 200
 

@@ -8,9 +8,11 @@ subtree: outside it an object does not exist.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import prefetch_related_objects
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from fangkong.core.errors import NotFound, PermissionDenied
@@ -76,8 +78,86 @@ CAPABILITIES: dict[str, Any] = {
     "portal.review": _("Review, publish and withdraw portal articles"),
     "portal.moderate": _("Moderate comments on portal articles"),
     "portal.feedback": _("Read residents' feedback sent through the portal"),
+    # Quarantine sites and medical treatment (quarantine app)
+    "quarantine.view": _("See quarantine sites, their rooms and the people staying in them"),
+    "quarantine.sites": _(
+        "Register quarantine sites, record acceptance inspections, add rooms and move sites "
+        "along their lifecycle"
+    ),
+    "quarantine.activate": _("Activate quarantine sites and decide tier activation proposals"),
+    "quarantine.stays": _(
+        "Admit people, allocate rooms, record health monitoring and tests, release and extend stays"
+    ),
+    "quarantine.approve": _(
+        "Approve room-sharing exceptions and releases before the criteria are met (never "
+        "one's own request)"
+    ),
+    "quarantine.orders": _("Issue quarantine orders as PDF, one at a time or in bulk"),
+    "quarantine.staff": _(
+        "Keep site staff rosters, on-site periods and rotation; report breaches of the closed loop"
+    ),
+    "quarantine.breaches": _("Investigate and close breach reports of the closed loop"),
+    "hospital.view": _("See designated and shelter hospitals, their beds and patients"),
+    "hospital.manage": _("Register hospitals and their beds"),
+    "hospital.treat": _("Assign cases to hospitals, transfer them, record severity and discharge"),
+    # Entry control (entry app)
+    "entry.view": _("See checkpoints, arrivals, their classification and transfers of their area"),
+    "entry.register": _("Register arrivals at a checkpoint and take their arrival test"),
+    "entry.checkpoints": _("Register checkpoints with their lanes, hours and staff"),
+    "entry.lists": _(
+        "Import, put in force and withdraw other regions' risk-area lists; review places "
+        "found neither by code nor by name"
+    ),
+    "entry.transfer": _("Plan point-to-point transfers and scan them out of the checkpoint"),
+    "entry.handover": _("Scan a point-to-point transfer in at its destination"),
+    "entry.handoff": _("Take over arrivals in home quarantine or health monitoring of their area"),
+    # Supplies (supplies app)
+    "supplies.view": _("See stock, days of supply, deliveries and market prices of their area"),
+    "supplies.manage": _("Register warehouses and markets"),
+    "supplies.stock": _(
+        "Record stock movements: receipts, issues, transfers, losses and count corrections"
+    ),
+    "supplies.deliver": _("Plan deliveries to sealed zones and record their proof of delivery"),
+    "supplies.prices": _("Report market prices"),
+    # Headquarters (headquarters app)
+    "hq.dashboard": _("See the command dashboard of their area and the lists behind its figures"),
+    "task.assign": _("Give tasks to units and people of their area, reassign and cancel them"),
+    "task.handle": _("Work on tasks given to them or their unit and mark them done"),
+    "inspection.plan": _(
+        "Plan supervision inspections of their area and name the inspector; see every finding"
+    ),
+    "inspection.conduct": _(
+        "Record inspection visits and findings with photos, give rectification tasks and re-inspect"
+    ),
+    "accountability.propose": _(
+        "Propose accountability for a failure of their area (overdue retest, breach, lost "
+        "contact, overdue task, inspection finding)"
+    ),
+    "accountability.decide": _(
+        "Decide accountability proposed by someone else, with its document number (second person)"
+    ),
+    "duty.manage": _(
+        "Set up task forces, the duty roster, rotation plans and recognitions of their area"
+    ),
     "admin.access": _("Use the Django admin (system administrators)"),
+    "token.revoke": _("Revoke the API tokens of staff in their area (system administrators)"),
 }
+
+# Capabilities whose purpose is to be the second person of a change (four eyes,
+# ``core.foureyes``). No role and no account holds one of them together with
+# ``staff.manage``: whoever manages staff could otherwise create their own
+# second pair of eyes (``separation_conflict``).
+SECOND_PERSON_CAPABILITIES = frozenset(
+    {
+        "status.approve",
+        "status.approve_bulk",
+        "zone.approve",
+        "portal.review",
+        "quarantine.approve",
+        "accountability.decide",
+    }
+)
+STAFF_MANAGE = "staff.manage"
 
 _CACHE_ATTR = "_fangkong_capabilities"
 
@@ -153,3 +233,23 @@ def require_in_scope(user: Any, path: str) -> None:
     """Outside the user's subtree an object does not exist."""
     if not in_scope(user, path):
         raise NotFound()
+
+
+def separation_conflict(capabilities: Iterable[str]) -> list[str]:
+    """The deciding capabilities held together with ``staff.manage`` (empty when
+    the set keeps staff management and deciding apart)."""
+    caps = set(capabilities)
+    if STAFF_MANAGE not in caps:
+        return []
+    return sorted(caps & SECOND_PERSON_CAPABILITIES)
+
+
+def separation_message(conflict: list[str]) -> str:
+    """The refusal of ``conflict``, in words (the capabilities' descriptions)."""
+    return gettext(
+        "Managing staff and deciding as the second person do not go together: "
+        "leave out “%(manage)s” or %(caps)s."
+    ) % {
+        "manage": CAPABILITIES[STAFF_MANAGE],
+        "caps": pgettext("list separator", ", ").join(f"“{CAPABILITIES[c]}”" for c in conflict),
+    }

@@ -5,13 +5,21 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.db import models
 from django.db.models import Q, QuerySet
 
 from fangkong.core import permissions
 from fangkong.core.crypto import lookup_hash
 from fangkong.core.errors import NotFound
 from fangkong.core.identity import normalise_phone
-from fangkong.core.models import AuditEntry, Jurisdiction, KeyGroup, Person, path_upper_bound
+from fangkong.core.models import (
+    ApiToken,
+    AuditEntry,
+    Jurisdiction,
+    KeyGroup,
+    Person,
+    path_upper_bound,
+)
 
 
 def _scope_or_nothing(user: Any) -> str | None:
@@ -209,3 +217,84 @@ def audit_list_for(
     if until:
         qs = qs.filter(time__lt=until)
     return qs.order_by("-time", "-id")
+
+
+# --- The base map: districts and streets as the layer every map draws first -----------
+
+BASE_MAP_LEVELS = ("district", "subdistrict")
+BASE_MAP_SECONDS = 600
+
+
+def base_map(language: str) -> dict[str, Any]:
+    """The districts and streets (subdistricts, towns) of the jurisdiction tree with
+    their own boundaries, as GeoJSON for the maps' base layer: public (places, never
+    people), in ``language``, cached. Nodes without a boundary are left out."""
+    from django.core.cache import cache
+
+    stamp = Jurisdiction.objects.filter(level__in=BASE_MAP_LEVELS).aggregate(
+        n=models.Count("id"), last=models.Max("updated_at")
+    )
+    last = stamp["last"].timestamp() if stamp["last"] else 0
+    key = f"core:base-map:{language}:{stamp['n']}:{last:.0f}"
+    data = cache.get(key)
+    if data is not None:
+        return dict(data)
+    features = []
+    rows = (
+        Jurisdiction.objects.filter(level__in=BASE_MAP_LEVELS, boundary__isnull=False)
+        .order_by("depth", "path")
+        .only("path", "level", "name_zh", "name_en", "boundary")
+    )
+    for node in rows:
+        geometry = node.boundary or {}
+        if geometry.get("type") not in ("Polygon", "MultiPolygon"):
+            continue
+        name = node.name_en if language == "en" and node.name_en else node.name_zh
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {"name": f"base-{node.path}", "label": name, "level": node.level},
+                "geometry": geometry,
+            }
+        )
+    data = {"type": "FeatureCollection", "features": features}
+    cache.set(key, data, BASE_MAP_SECONDS)
+    return data
+
+
+# --- API tokens --------------------------------------------------------------
+
+
+def api_tokens_of(user: Any) -> QuerySet[ApiToken]:
+    """The user's own tokens, live first, newest first (never the hash)."""
+    if not getattr(user, "is_authenticated", False):
+        return ApiToken.objects.none()
+    return (
+        ApiToken.objects.filter(user=user)
+        .defer("token_hash")
+        .order_by(models.F("revoked_at").desc(nulls_first=True), "-created_at", "-pk")
+    )
+
+
+def access_api_token_by_id(user: Any, token_id: int, *, for_update: bool = False) -> ApiToken:
+    """A token its owner may see, or a system administrator (``token.revoke``) of
+    the owner's area; anyone else: not found."""
+    if not getattr(user, "is_authenticated", False):
+        raise NotFound()
+    rows = ApiToken.objects.select_related("user")
+    if for_update:
+        rows = rows.select_for_update(of=("self",))
+    token = rows.filter(pk=token_id).first()
+    if token is None:
+        raise NotFound()
+    if token.user_id == user.pk:
+        return token
+    if permissions.has_capability(user, "token.revoke"):
+        scope = permissions.scope_path(user)
+        owner = permissions.staff_profile(token.user)
+        owner_path = owner.jurisdiction.path if owner else None
+        if scope == "" or (
+            scope is not None and owner_path is not None and owner_path.startswith(scope)
+        ):
+            return token
+    raise NotFound()

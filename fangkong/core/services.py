@@ -8,6 +8,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -19,7 +20,7 @@ from django.utils.translation import gettext as _
 from fangkong.core import permissions
 from fangkong.core.audit import audit_record, diff
 from fangkong.core.crypto import decrypt, encrypt, lookup_hash, mask
-from fangkong.core.errors import Conflict, NotFound, ValidationFailed
+from fangkong.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from fangkong.core.identity import normalise_document, normalise_phone
 from fangkong.core.models import (
     ApiToken,
@@ -31,7 +32,12 @@ from fangkong.core.models import (
     StaffProfile,
     path_segment,
 )
-from fangkong.core.selectors import access_jurisdiction_by_id, access_person_by_id
+from fangkong.core.selectors import (
+    access_api_token_by_id,
+    access_jurisdiction_by_id,
+    access_person_by_id,
+)
+from fangkong.core.types import Actor
 
 # --- Jurisdictions ---------------------------------------------------------
 
@@ -619,6 +625,11 @@ def staff_create(
                 raise ValidationFailed(
                     fields={"roles": _("You cannot grant the role “%(role)s”.") % {"role": r.name}}
                 )
+        # Four eyes: one account never both manages staff and decides as the
+        # second person, whatever roles it combines (core.foureyes).
+        conflict = permissions.separation_conflict(c for r in roles for c in r.capabilities)
+        if conflict:
+            raise ValidationFailed(fields={"roles": permissions.separation_message(conflict)})
         if User.objects.filter(username=username).exists():
             raise Conflict(fields={"username": _("This user name is taken.")})
         try:
@@ -646,34 +657,119 @@ def api_token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+# Set on the user an API token authenticated (``api_token_authenticate``,
+# ``core.fastpaths.token_principal``): the request came with a token, not a session.
+TOKEN_ATTR = "fangkong_api_token_id"  # noqa: S105 - an attribute name
+
+
+def authenticated_by_token(actor: Actor) -> bool:
+    """Whether this user was authenticated by an API token (not a session)."""
+    return getattr(actor, TOKEN_ATTR, None) is not None
+
+
+def _token_scope(user: Any) -> str:
+    profile = permissions.staff_profile(user)
+    return profile.jurisdiction.path if profile else ""
+
+
 def api_token_create(
-    *, actor: Any, name: str, expires_at: dt.datetime | None = None
+    *, actor: Actor, name: str, expires_at: dt.datetime | None = None
 ) -> tuple[ApiToken, str]:
-    """Create a personal API token; the clear token is returned once, never stored."""
-    if not getattr(actor, "is_authenticated", False):
+    """Create a personal API token; the clear token is returned once, never stored.
+
+    Only a signed-in session creates tokens (a token cannot mint more). A token
+    lives ``FANGKONG_API_TOKEN_DAYS`` unless given an end, which must be in the
+    future and at most ``FANGKONG_API_TOKEN_MAX_DAYS`` away."""
+    if actor is None or not actor.is_authenticated:
         raise NotFound()
+    if authenticated_by_token(actor):
+        raise PermissionDenied(
+            _("An API token cannot create tokens: sign in with your password to make one.")
+        )
+    now = timezone.now()
+    if expires_at is None:
+        expires_at = now + dt.timedelta(days=settings.FANGKONG_API_TOKEN_DAYS)
+    elif expires_at <= now:
+        raise ValidationFailed(
+            fields={"expires_at": _("The end of a token must be in the future.")}
+        )
+    elif expires_at > now + dt.timedelta(days=settings.FANGKONG_API_TOKEN_MAX_DAYS):
+        raise ValidationFailed(
+            fields={
+                "expires_at": _("A token may last at most %(days)s days.")
+                % {"days": settings.FANGKONG_API_TOKEN_MAX_DAYS}
+            }
+        )
     clear = "fk_" + secrets.token_urlsafe(32)
     with transaction.atomic():
         token = ApiToken.objects.create(
             user=actor,
-            name=name[:100] or "token",
+            name=name.strip()[:100] or "token",
             token_hash=api_token_hash(clear),
             prefix=clear[:8],
             expires_at=expires_at,
         )
-        profile = permissions.staff_profile(actor)
         audit_record(
             actor=actor,
             action="api_token.create",
             obj=token,
-            scope_path=profile.jurisdiction.path if profile else "",
+            scope_path=_token_scope(actor),
+            changes=diff({}, {"name": token.name, "expires_at": expires_at.isoformat()}),
         )
     return token, clear
 
 
+def api_token_revoke(*, actor: Actor, token_id: int, reason: str = "") -> ApiToken:
+    """Revoke a token: its owner, or a system administrator (``token.revoke``) for
+    the staff of their area. Revoking a revoked token changes nothing."""
+    with transaction.atomic():
+        token = access_api_token_by_id(actor, token_id, for_update=True)
+        if token.revoked_at is None:
+            token.revoked_at = timezone.now()
+            token.save(update_fields=["revoked_at", "updated_at"])
+            audit_record(
+                actor=actor,
+                action="api_token.revoke",
+                obj=token,
+                scope_path=_token_scope(token.user),
+                changes=diff({}, {"name": token.name}),
+                reason=reason,
+            )
+    return token
+
+
+def api_tokens_revoke_at_sign_out(*, user: Actor) -> int:
+    """Every live token of a user who signs out is revoked (a token never outlives
+    the sessions it was made in: a stolen session cannot leave one behind)."""
+    if user is None or not user.is_authenticated:
+        return 0
+    with transaction.atomic():
+        ids = list(
+            ApiToken.objects.select_for_update()
+            .filter(user=user, revoked_at__isnull=True)
+            .values_list("pk", flat=True)
+        )
+        if not ids:
+            return 0
+        ApiToken.objects.filter(pk__in=ids).update(revoked_at=timezone.now())
+        audit_record(
+            actor=user,
+            action="api_token.revoke_at_sign_out",
+            object_type="core.apitoken",
+            object_id=",".join(str(i) for i in ids),
+            scope_path=_token_scope(user),
+            changes=diff({}, {"count": len(ids)}),
+        )
+    return len(ids)
+
+
 def api_token_authenticate(clear: str) -> Any | None:
+    """The user of a valid API token (not revoked, not expired, an active user; its
+    use noted at most once a minute), their staff profile and area loaded with it;
+    ``None`` otherwise. The one Python form of the token rules (the fast paths call
+    it too); ``core.fastpaths.PRINCIPAL_CTE`` is their SQL form, tested against it."""
     token = (
-        ApiToken.objects.select_related("user")
+        ApiToken.objects.select_related("user", "user__staff__jurisdiction")
         .filter(token_hash=api_token_hash(clear), revoked_at__isnull=True)
         .first()
     )
@@ -681,6 +777,7 @@ def api_token_authenticate(clear: str) -> Any | None:
         return None
     if not api_token_in_use(token.pk, token.expires_at, token.last_used_at):
         return None
+    setattr(token.user, TOKEN_ATTR, token.pk)
     return token.user
 
 

@@ -13,6 +13,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import time
 from typing import Any
 
@@ -21,6 +22,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from fangkong.core.errors import ValidationFailed
+
+_VERSION = re.compile(r"0|[1-9][0-9]*")
 
 
 class BadToken(ValidationFailed):
@@ -71,11 +74,19 @@ def verify(kind: str, token: str, *, field: str = "token") -> tuple[dict[str, An
     if len(parts) != 4 or parts[0] != kind:
         raise BadToken(fields={field: _KIND_MESSAGES.get(kind, _("This is not a valid code."))})
     _kind, version_text, encoded, sig_text = parts
+    # Only the form ``sign`` writes: the version in ASCII digits without sign,
+    # space or leading zero, the signature in unpadded url-safe base64. Python's
+    # int() and base64 accept other spellings of the same values ("01", "+1",
+    # " 1", Arabic-Indic digits), which made one token many.
+    if not _VERSION.fullmatch(version_text):
+        raise BadToken(fields={field: _("This code is damaged.")})
+    version = int(version_text)
     try:
-        version = int(version_text)
         given = _unb64(sig_text)
     except ValueError:
         raise BadToken(fields={field: _("This code is damaged.")}) from None
+    if _b64(given) != sig_text:
+        raise BadToken(fields={field: _("This code is damaged.")})
     key = _key(version)
     if key is None:
         raise BadToken(

@@ -954,9 +954,22 @@ def _venue_name(rng: random.Random, category: str, place: tuple[str, str]) -> tu
     return f"{pz}健身房", f"{pe} Gym"
 
 
+# Loaders of the city's parts that belong to domain apps, registered by the app
+# in its ``AppConfig.ready`` (core knows no domain app): "venues" takes rows of
+# venue fields (``building`` a Jurisdiction) and returns how many it stored.
+_LOADERS: dict[str, Callable[[list[dict[str, Any]]], int]] = {}
+
+
+def register_loader(part: str, loader: Callable[[list[dict[str, Any]]], int]) -> None:
+    """An app loads its part of the synthetic city (``"venues"``: investigation)."""
+    _LOADERS[part] = loader
+
+
 def _insert_venues(plans: list[NodePlan], seed: int) -> int:
     # Venues belong to the investigation app: hand it plain rows to load.
-    from fangkong.investigation.services.venues import venues_bulk_load
+    loader = _LOADERS.get("venues")
+    if loader is None:
+        return 0  # no app keeps venues in this project
 
     rng = random.Random(f"{seed}:venues")
     cum = list(_cumsum([w for _c, w, _r in _EVERYDAY]))
@@ -1029,7 +1042,7 @@ def _insert_venues(plans: list[NodePlan], seed: int) -> int:
                             _venue_name(rng, category, place),
                             rng.randint(lo, hi),
                         )
-    return venues_bulk_load(venues)
+    return loader(venues)
 
 
 def demo_staff(username: str, node: Jurisdiction, *roles: str) -> Any:

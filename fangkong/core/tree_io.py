@@ -27,8 +27,6 @@ that gives an existing code another parent is an error.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 import uuid
@@ -42,18 +40,20 @@ from django.utils.translation import gettext as _
 from fangkong.core import permissions
 from fangkong.core.audit import audit_record
 from fangkong.core.errors import NotFound, ValidationFailed
-from fangkong.core.imports import (
+from fangkong.core.models import Jurisdiction
+from fangkong.core.selectors import access_jurisdiction_by_id
+from fangkong.core.services import jurisdiction_build
+from fangkong.core.sheets import csv_stream
+from fangkong.core.tabular import (
     FileRejected,
     ImportRejected,
     RowError,
     csv_rows,
+    decode_text,
     detect_encoding,
     open_upload,
     sniff_kind,
 )
-from fangkong.core.models import Jurisdiction
-from fangkong.core.selectors import access_jurisdiction_by_id
-from fangkong.core.services import jurisdiction_build
 
 LEVELS = Jurisdiction.LEVEL_ORDER
 EXPORT_COLUMNS = (
@@ -284,9 +284,10 @@ def _read_csv(f: IO[bytes], errors: list[RowError]) -> list[TreeRow]:
 
 
 def _read_geojson(f: IO[bytes], errors: list[RowError]) -> list[TreeRow]:
+    text = decode_text(f.read())
     try:
-        doc = json.loads(f.read().decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError) as exc:
+        doc = json.loads(text)
+    except ValueError as exc:
         raise FileRejected(
             _("The file is not valid GeoJSON (%(detail)s).") % {"detail": str(exc)[:120]}
         ) from None
@@ -623,7 +624,7 @@ def tree_import(
     result = TreeImportResult(dry_run=dry_run)
     result.errors = sorted(plan.errors, key=lambda e: (e.row, e.column))
     if result.errors:
-        raise ImportRejected(result)
+        raise ImportRejected(result.errors, result=result)
     updates: list[tuple[Jurisdiction, dict[str, tuple[Any, Any]]]] = []
     for i in plan.order:
         node = plan.match[i]
@@ -743,21 +744,15 @@ def tree_rows(root: Jurisdiction | None) -> Iterator[dict[str, Any]]:
 
 
 def _csv_lines(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(EXPORT_COLUMNS)
-    yield "\ufeff" + buf.getvalue()
-    for row in rows:
-        buf.seek(0)
-        buf.truncate()
-        boundary = row["boundary"]
-        writer.writerow(
-            [
-                *(row[c] for c in EXPORT_COLUMNS[:-1]),
-                json.dumps(boundary, separators=(",", ":")) if boundary else "",
-            ]
-        )
-        yield buf.getvalue()
+    """The tree as CSV text chunks (the one export writer: BOM, formulas neutralised)."""
+    lines = (
+        [
+            *(row[c] for c in EXPORT_COLUMNS[:-1]),
+            json.dumps(row["boundary"], separators=(",", ":")) if row["boundary"] else "",
+        ]
+        for row in rows
+    )
+    return (chunk.decode("utf-8") for chunk in csv_stream(EXPORT_COLUMNS, lines))
 
 
 def _geojson_chunks(rows: Iterator[dict[str, Any]]) -> Iterator[str]:

@@ -10,6 +10,8 @@ urlpatterns = [
     path("login/code/", views.login_otp_view, name="login_otp"),
     path("logout/", views.logout_view, name="logout"),
     path("account/two-factor/", views.two_factor, name="two_factor"),
+    path("account/tokens/", views.api_tokens, name="api_tokens"),
+    path("account/tokens/<int:token_id>/revoke/", views.api_token_revoke, name="api_token_revoke"),
     path("people/", views.people, name="people"),
     path("people/<int:person_id>/", views.person_detail, name="person"),
     path("people/<int:person_id>/unmask/", views.person_unmask, name="person_unmask"),
@@ -21,4 +23,6 @@ urlpatterns = [
     ),
     path("audit/", views.audit, name="audit"),
     path("audit/export.csv", views.audit_export, name="audit_export"),
+    path("map/base.json", views.base_map, name="base_map"),
+    path("pick/areas/", views.tree_pick, name="tree_pick"),
 ]

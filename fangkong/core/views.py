@@ -9,7 +9,6 @@ requests (``HX-Request``) with the fragment they would otherwise embed.
 from __future__ import annotations
 
 import base64
-import csv
 import functools
 import json
 import time
@@ -18,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import get_user_model, logout
 from django.contrib.auth import login as auth_login
 from django.contrib.auth.forms import AuthenticationForm
@@ -25,7 +25,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import transaction
 from django.db.models import Count, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render, resolve_url
 from django.utils import timezone
@@ -42,6 +42,7 @@ from fangkong.core.audit import audit_record
 from fangkong.core.dashboard import attention_items
 from fangkong.core.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
 from fangkong.core.forms import (
+    ApiTokenForm,
     AuditFilterForm,
     OtpTokenForm,
     PeopleFilterForm,
@@ -49,6 +50,7 @@ from fangkong.core.forms import (
     add_application_errors,
 )
 from fangkong.core.models import AuditEntry, Jurisdiction, Person
+from fangkong.core.sheets import csv_response, csv_stream
 
 View = Callable[..., HttpResponseBase]
 
@@ -230,6 +232,54 @@ def login_otp_view(request: HttpRequest) -> HttpResponse:
 def logout_view(request: HttpRequest) -> HttpResponse:
     logout(request)
     return redirect("core:login")
+
+
+_NEW_TOKEN_KEY = "fangkong_new_api_token"  # noqa: S105 - a session key, not a secret
+
+
+@staff_page
+@require_http_methods(["GET", "POST"])
+def api_tokens(request: HttpRequest) -> HttpResponse:
+    """One's API tokens with their last use; a new one (shown once); revoke."""
+    user: Any = request.user
+    form = ApiTokenForm(request.POST if request.method == "POST" else None)
+    created = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            token, clear = services.api_token_create(
+                actor=user, name=form.cleaned_data["name"], expires_at=form.expires_at()
+            )
+        except ApplicationError as exc:
+            form.add_error("expires_on", exc.fields.get("expires_at") or str(exc.message))
+        else:
+            # Post, redirect, get: reloading the page must not make a second token.
+            # The secret waits in the session for the one page that shows it.
+            request.session[_NEW_TOKEN_KEY] = {"id": token.pk, "clear": clear}
+            return redirect("core:api_tokens")
+    shown = request.session.pop(_NEW_TOKEN_KEY, None) if request.method == "GET" else None
+    if shown is not None:
+        new = selectors.api_tokens_of(user).filter(pk=shown["id"]).first()
+        if new is not None:
+            created = {"token": new, "clear": shown["clear"]}
+    context = {
+        "form": form,
+        "created": created,
+        "tokens": selectors.api_tokens_of(user),
+        "now": timezone.now(),
+        "lifetime_days": settings.FANGKONG_API_TOKEN_DAYS,
+    }
+    status = INVALID if form.is_bound and created is None else 200
+    response = render(request, "core/api_tokens.html", context, status=status)
+    response["Cache-Control"] = "no-store"  # the new token is shown once
+    return response
+
+
+@staff_page
+@require_POST
+def api_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    token = services.api_token_revoke(actor=request.user, token_id=token_id)
+    messages.success(request, _("The token “%(name)s” is revoked.") % {"name": token.name})
+    return redirect("core:api_tokens")
 
 
 @staff_page
@@ -510,45 +560,26 @@ _CSV_COLUMNS = [
 ]
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    # Spreadsheets run cells that start like formulas; keep them text.
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
-
-
-def _audit_rows(qs: QuerySet[AuditEntry]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield "\ufeff" + writer.writerow(_CSV_COLUMNS)  # BOM: spreadsheets then read UTF-8
-    for entry in qs.iterator(chunk_size=2000):
-        yield writer.writerow(
-            [
-                entry.time.isoformat(),
-                *(
-                    _csv_cell(v)
-                    for v in (
-                        entry.actor_username,
-                        entry.actor_roles,
-                        entry.actor_jurisdiction_path,
-                        entry.action,
-                        entry.object_type,
-                        entry.object_id,
-                        entry.scope_path,
-                        entry.person_id,
-                        json.dumps(entry.changes, ensure_ascii=False, sort_keys=True),
-                        entry.reason,
-                        entry.request_id,
-                        entry.client_ip,
-                    )
-                ),
-            ]
-        )
+def _audit_rows(qs: QuerySet[AuditEntry]) -> Iterator[bytes]:
+    rows = (
+        [
+            entry.time.isoformat(),
+            entry.actor_username,
+            entry.actor_roles,
+            entry.actor_jurisdiction_path,
+            entry.action,
+            entry.object_type,
+            entry.object_id,
+            entry.scope_path,
+            entry.person_id,
+            json.dumps(entry.changes, ensure_ascii=False, sort_keys=True),
+            entry.reason,
+            entry.request_id,
+            entry.client_ip,
+        ]
+        for entry in qs.iterator(chunk_size=2000)
+    )
+    return csv_stream(_CSV_COLUMNS, rows)
 
 
 @staff_page
@@ -578,7 +609,44 @@ def audit_export(request: HttpRequest) -> HttpResponseBase:
             },
         )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response = StreamingHttpResponse(_audit_rows(qs), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="fangkong-audit-{stamp}.csv"'
-    response["Cache-Control"] = "no-store"
+    return csv_response(_audit_rows(qs), f"fangkong-audit-{stamp}.csv")
+
+
+@require_GET
+def base_map(request: HttpRequest) -> HttpResponse:
+    """The maps' base layer (districts and streets with their boundaries), public:
+    places only. Cached by the browser for ten minutes."""
+    from django.http import JsonResponse
+    from django.utils.cache import patch_cache_control
+    from django.utils.translation import get_language
+
+    response = JsonResponse(selectors.base_map(get_language() or settings.LANGUAGE_CODE))
+    patch_cache_control(response, public=True, max_age=selectors.BASE_MAP_SECONDS)
+    patch_vary_headers(response, ["Accept-Language", "Cookie"])
     return response
+
+
+@staff_page
+@require_GET
+def tree_pick(request: HttpRequest) -> HttpResponse:
+    """The children of an area (or of the user's own area) as checkboxes for a
+    ``TreePickField``: a person picks units in the tree, never types ids."""
+    user: Any = request.user
+    parent_id = request.GET.get("parent", "")
+    if parent_id.isdigit():
+        parent = selectors.access_jurisdiction_by_id(user, int(parent_id))
+    else:
+        profile = permissions.staff_profile(user)
+        if profile is None:
+            raise NotFound()
+        parent = profile.jurisdiction
+    children = selectors.jurisdiction_list_for(user, parent_id=parent.pk).only(
+        "id", "name_zh", "name_en", "level", "path"
+    )[:500]
+    name = request.GET.get("name", "units")[:40]
+    levels = [v for v in request.GET.get("levels", "").split(",") if v]
+    return render(
+        request,
+        "core/_tree_children.html",
+        {"children": children, "name": name, "levels": ",".join(levels)},
+    )

@@ -6,11 +6,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router
 from ninja.pagination import paginate
 from ninja.responses import Status
 
 from fangkong.core.pagination import PageNumber
+from fangkong.core.schema import Patch, Schema
 from fangkong.core.selectors import access_jurisdiction_by_id
 from fangkong.investigation.models import (
     Case,
@@ -95,7 +96,8 @@ class CaseOut(Schema):
     classification: str
     onset_date: dt.date | None
     first_positive_date: dt.date | None
-    report_date: dt.date
+    report_date: dt.date | None
+    needs_completion: bool
     reporting_unit: str
     found_by: str
     severity: str
@@ -388,7 +390,7 @@ class TeamIn(Schema):
     member_ids: list[int] = []
 
 
-class TeamPatch(Schema):
+class TeamPatch(Patch):
     name: str | None = Field(None, min_length=1, max_length=200)
     member_ids: list[int] | None = None
     active: bool | None = None
@@ -414,7 +416,7 @@ class GraphNode(Schema):
     number: str
     classification: str
     onset_date: dt.date | None
-    report_date: dt.date
+    report_date: dt.date | None
     generation: int
 
 
@@ -573,6 +575,18 @@ def case_investigation_status(
     return _case(request, case_id)
 
 
+class ReportDateIn(Schema):
+    report_date: dt.date
+    first_positive_date: dt.date | None = None
+
+
+@router.post("/cases/{int:case_id}/report-date", response=CaseOut)
+def case_complete_report_date(request: HttpRequest, case_id: int, payload: ReportDateIn) -> Case:
+    """Give a case imported without its date (``needs_completion``) its report date."""
+    case_services.case_complete_report_date(actor=request.user, case_id=case_id, **payload.dict())
+    return _case(request, case_id)
+
+
 @router.post("/cases/{int:case_id}/release", response=CaseOut)
 def case_release(request: HttpRequest, case_id: int, payload: ReleaseIn) -> Case:
     case_services.case_release(actor=request.user, case_id=case_id, released_at=payload.released_at)
@@ -684,6 +698,29 @@ def team_update(request: HttpRequest, team_id: int, payload: TeamPatch) -> Follo
 @paginate(PageNumber)
 def cluster_list(request: HttpRequest, filters: Query[ClusterFilter]) -> Any:
     return cluster_selectors.cluster_list_for(request.user, **filters.dict())
+
+
+class ChainFiguresOut(Schema):
+    count: int
+    largest: int
+
+
+class ClusterFiguresOut(Schema):
+    count: int
+    largest: int
+    named: int
+
+
+class ChainClusterFiguresOut(Schema):
+    chains: ChainFiguresOut
+    clusters: ClusterFiguresOut
+
+
+@router.get("/clusters/figures", response=ChainClusterFiguresOut)
+def cluster_figures(request: HttpRequest) -> Any:
+    """Transmission chains (infector links alone) and clusters (links and named
+    events) in the user's area."""
+    return cluster_selectors.chain_and_cluster_figures(request.user)
 
 
 @router.get("/clusters/{int:cluster_id}", response=ClusterDetailOut)

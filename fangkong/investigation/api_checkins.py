@@ -11,15 +11,16 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router
 from ninja.errors import AuthenticationError
 from ninja.pagination import paginate
 from ninja.responses import Status
-from ninja.security import django_auth
 
 from fangkong.api import BearerToken, HeaderToken
+from fangkong.core.apiedge import session_auth
 from fangkong.core.errors import ValidationFailed
 from fangkong.core.pagination import PageNumber
+from fangkong.core.schema import Patch, Schema
 from fangkong.investigation.models import CheckIn, Contact, ExposureMatch, Venue, VenueCode
 from fangkong.investigation.selectors import checkins as checkin_selectors
 from fangkong.investigation.selectors import matching as matching_selectors
@@ -36,7 +37,7 @@ def _staff_session(request: HttpRequest) -> Any:
     phones scanning a venue code send none and must not meet a CSRF refusal."""
     if settings.SESSION_COOKIE_NAME not in request.COOKIES:
         return None
-    return django_auth(request)
+    return session_auth(request)
 
 
 def _anonymous(request: HttpRequest) -> str:
@@ -71,7 +72,7 @@ class VenueIn(Schema):
     capacity: int = Field(0, ge=0)
 
 
-class VenuePatch(Schema):
+class VenuePatch(Patch):
     name: str | None = Field(None, max_length=200)
     name_en: str | None = Field(None, max_length=200)
     category: Venue.Category | None = None
@@ -182,9 +183,6 @@ def venue_create(request: HttpRequest, payload: VenueIn) -> Status[Venue]:
 def venue_update(request: HttpRequest, venue_id: int, payload: VenuePatch) -> Venue:
     data = payload.dict(exclude_unset=True)
     reason = data.pop("reason", "")
-    for key, value in data.items():
-        if value is None:
-            raise ValidationFailed(fields={key: _("This field cannot be empty.")})
     return venue_services.venue_update(actor=request.user, venue_id=venue_id, reason=reason, **data)
 
 
@@ -293,6 +291,7 @@ class MatchRunOut(Schema):
     stops_examined: int
     found: int
     created: int
+    updated: int
 
 
 class MatchOut(Schema):
@@ -308,6 +307,9 @@ class MatchOut(Schema):
     window_start: dt.datetime
     window_end: dt.datetime
     overlap_minutes: int
+    found_late: bool
+    revised_at: dt.datetime | None
+    previous_overlap_minutes: int | None
     status: str
     decided_at: dt.datetime | None
 
@@ -351,6 +353,7 @@ def case_match(request: HttpRequest, case_id: int) -> dict[str, Any]:
         "stops_examined": result.stops_examined,
         "found": result.found,
         "created": result.created,
+        "updated": result.updated,
     }
 
 

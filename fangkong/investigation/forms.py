@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from fangkong.core.models import Jurisdiction, Person
-from fangkong.investigation.models import Case, Contact, FollowUp, TravelRecord
+from fangkong.investigation.models import BreachInquiry, Case, Contact, FollowUp, TravelRecord
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
 
@@ -319,3 +319,53 @@ class RulesVersionForm(forms.Form):
         from fangkong.investigation.services.rules import RULE_PARAMETERS
 
         return {name: self.cleaned_data[name] for name in RULE_PARAMETERS}
+
+
+class LineListForm(forms.Form):
+    """Options of a line-list export: the format, and names with full numbers for a
+    user who may unmask (with a reason; audited)."""
+
+    format = forms.ChoiceField(choices=[("csv", "CSV"), ("xlsx", "XLSX")], required=False)
+    unmask = forms.BooleanField(label=_("Names and full numbers"), required=False)
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=200)
+
+
+class ContactFilterForm(forms.Form):
+    """Filters of the contact line list."""
+
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=_with_blank(Contact.Status.choices, _("Any"))
+    )
+    category = forms.ChoiceField(
+        label=_("Category"),
+        required=False,
+        choices=_with_blank(Contact.Category.choices, _("Any")),
+    )
+    district = forms.TypedChoiceField(
+        label=_("District"), required=False, coerce=int, empty_value=None
+    )
+    disease = forms.ChoiceField(label=_("Disease"), required=False)
+
+    def __init__(
+        self, *args: Any, districts: list[Jurisdiction], diseases: list[Any], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        district: Any = self.fields["district"]
+        district.choices = [("", _("Everywhere I can see"))] + [(d.pk, d.name) for d in districts]
+        disease: Any = self.fields["disease"]
+        disease.choices = [("", _("Any"))] + [(d.code, d.name) for d in diseases]
+
+
+class BreachCloseForm(forms.Form):
+    """The findings of a closed-loop breach inquiry."""
+
+    outcome = forms.ChoiceField(
+        label=_("Outcome"),
+        choices=[
+            ("", _("Choose…")),
+            *[(v, lbl) for v, lbl in BreachInquiry.Outcome.choices if v],
+        ],
+    )
+    findings = forms.CharField(
+        label=_("Findings"), max_length=4000, widget=forms.Textarea(attrs={"rows": 4})
+    )

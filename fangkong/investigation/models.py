@@ -158,8 +158,10 @@ class VenueCode(BaseModel):
 
 class CheckIn(models.Model):
     """One visit of a person to a venue. Repeated scans within the dedup window
-    (10 minutes) extend ``last_scan_at`` instead of adding rows. Deliberately
-    slim (no BaseModel): there are tens of millions of these."""
+    (10 minutes) widen the visit instead of adding rows: the earliest check-in
+    (``time``), the latest scan (``last_scan_at``), the latest check-out
+    (``left_at``; a visit scanned again after it goes on from its last scan).
+    Deliberately slim (no BaseModel): there are tens of millions of these."""
 
     class Source(models.TextChoices):
         SCAN = "scan", _("Self scan")
@@ -303,7 +305,12 @@ class Case(BaseModel):
     )
     onset_date = models.DateField(_("onset date"), null=True, blank=True)
     first_positive_date = models.DateField(_("first positive sample date"), null=True, blank=True)
-    report_date = models.DateField(_("report date"))
+    # Empty only for a case imported without its date (a line-list row without a
+    # confirmation date): ``needs_completion`` then says so until someone gives it.
+    report_date = models.DateField(_("report date"), null=True, blank=True)
+    needs_completion = models.BooleanField(
+        _("report date to be completed"), default=False, db_default=False
+    )
     reporting_unit = models.CharField(_("reporting unit"), max_length=200, blank=True)
     found_by = models.CharField(_("how found"), max_length=20, choices=FoundBy.choices)
     severity = models.CharField(
@@ -349,6 +356,12 @@ class Case(BaseModel):
             models.Index(fields=["scope_path", "id"], name="inv_case_scope"),
             models.Index(fields=["person", "disease"], name="inv_case_person"),
             models.Index(fields=["disease", "classification", "report_date"], name="inv_case_cls"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(report_date__isnull=False) | models.Q(needs_completion=True),
+                name="inv_case_report_date_known",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -401,15 +414,23 @@ class TrajectoryStop(BaseModel):
 
 
 class ExposureMatch(BaseModel):
-    """A person whose check-in (or seat) overlaps a case's trajectory stop."""
+    """A person whose check-in (or seat) overlaps a case's trajectory stop.
+
+    Matches follow late data: check-ins imported or sent after the stop was
+    matched add matches (``found_late``) and widen the ones they extend
+    (``revised_at``, the overlap before in ``previous_overlap_minutes``); a match
+    is never narrowed."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("To review")
         CONFIRMED = "confirmed", _("Confirmed")
         DISMISSED = "dismissed", _("Dismissed")
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="matches")
-    stop = models.ForeignKey(TrajectoryStop, on_delete=models.CASCADE, related_name="matches")
+    # Not indexed alone: (case, status) and the unique (stop, person) lead with them.
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="matches", db_index=False)
+    stop = models.ForeignKey(
+        TrajectoryStop, on_delete=models.CASCADE, related_name="matches", db_index=False
+    )
     person = models.ForeignKey("core.Person", on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=10, choices=TrajectoryStop.Kind.choices)
     venue = models.ForeignKey(
@@ -418,6 +439,11 @@ class ExposureMatch(BaseModel):
     window_start = models.DateTimeField()
     window_end = models.DateTimeField()
     overlap_minutes = models.PositiveIntegerField()
+    found_late = models.BooleanField(_("found in late check-ins"), default=False, db_default=False)
+    revised_at = models.DateTimeField(_("widened by late check-ins at"), null=True, blank=True)
+    previous_overlap_minutes = models.PositiveIntegerField(
+        _("overlap before late check-ins (min)"), null=True, blank=True
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -493,6 +519,11 @@ class Contact(BaseModel):
     notes = models.TextField(blank=True)
     monitoring_end = models.DateField(_("monitoring ends"), null=True, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.MONITORING)
+    # One of several infectors a line list names for the same person, beside the one
+    # linked as the source of that person's case (``Case.source_contact``).
+    possible_source = models.BooleanField(
+        _("possible source (one of several named)"), default=False, db_default=False
+    )
     warning = models.CharField(max_length=300, blank=True)
     match = models.ForeignKey(
         ExposureMatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -582,3 +613,44 @@ class FollowUp(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.contact_id} {self.date}"
+
+
+class BreachInquiry(BaseModel):
+    """The epidemiological side of a breach of a quarantine site's closed loop (破环),
+    opened by the fact ``quarantine.breach_reported``: an investigator takes it up,
+    finds out whether anyone was exposed and closes it with findings. The breach
+    itself (site, kind, workers) stays the quarantine app's record, read through
+    its shared selectors by ``breach_id``."""
+
+    class State(models.TextChoices):
+        OPEN = "open", _("Waiting for an investigator")
+        IN_PROGRESS = "in_progress", _("Being investigated")
+        CLOSED = "closed", pgettext_lazy("breach inquiry", "Closed")
+
+    class Outcome(models.TextChoices):
+        NONE = "", _("Not yet known")
+        NO_EXPOSURE = "no_exposure", _("No exposure found")
+        EXPOSURE = "exposure", _("Exposure found: the people involved are under measures")
+
+    breach_id = models.PositiveBigIntegerField(unique=True)
+    site_name = models.CharField(_("quarantine site"), max_length=200)
+    occurred_at = models.DateTimeField(_("when"))
+    scope_path = models.CharField(max_length=64, default="", editable=False)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.OPEN)
+    investigator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    outcome = models.CharField(
+        _("outcome"), max_length=12, choices=Outcome.choices, default="", blank=True
+    )
+    findings = models.TextField(_("findings"), blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        verbose_name = _("closed-loop breach inquiry")
+        verbose_name_plural = _("closed-loop breach inquiries")
+        indexes = [models.Index(fields=["scope_path", "state"], name="inv_breach_scope_state")]
+
+    def __str__(self) -> str:
+        return f"{self.site_name} {self.occurred_at:%Y-%m-%d}"

@@ -25,17 +25,22 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from fangkong.core import permissions
 from fangkong.core import selectors as core_selectors
 from fangkong.core import services as core_services
-from fangkong.core.errors import ApplicationError, NotFound
+from fangkong.core.errors import ApplicationError, NotFound, ValidationFailed
 from fangkong.core.forms import add_application_errors, errors_onto
+from fangkong.core.sheets import csv_response, xlsx_response
 from fangkong.core.views import INVALID, is_htmx, page_of, staff_page
+from fangkong.investigation import exports as line_lists
 from fangkong.investigation.forms import (
+    BreachCloseForm,
     CaseCreateForm,
     CaseFilterForm,
     ClassifyForm,
+    ContactFilterForm,
     ContactForm,
     DismissForm,
     FollowUpForm,
     InvestigationForm,
+    LineListForm,
     OutcomeForm,
     PersonSearchForm,
     ReleaseForm,
@@ -43,12 +48,15 @@ from fangkong.investigation.forms import (
     StopForm,
 )
 from fangkong.investigation.models import Case, Contact, ExposureMatch, FollowUp
+from fangkong.investigation.selectors import breaches as breach_selectors
 from fangkong.investigation.selectors import cases as case_selectors
 from fangkong.investigation.selectors import clusters as cluster_selectors
+from fangkong.investigation.selectors import contacts as contact_selectors
 from fangkong.investigation.selectors import followup as followup_selectors
 from fangkong.investigation.selectors import matching as matching_selectors
 from fangkong.investigation.selectors import pages as page_selectors
 from fangkong.investigation.selectors import venues as venue_selectors
+from fangkong.investigation.services import breaches as breach_services
 from fangkong.investigation.services import cases as case_services
 from fangkong.investigation.services import contacts as contact_services
 from fangkong.investigation.services import followup as followup_services
@@ -56,6 +64,7 @@ from fangkong.investigation.services import matching as matching_services
 from fangkong.investigation.services import rules as rules_services
 from fangkong.investigation.services import trajectories as stop_services
 from fangkong.investigation.templatetags.inv_ui import mask_name
+from fangkong.quarantine.selectors import shared as quarantine_shared
 
 CASE_PAGE_SIZE = 25
 CLUSTER_PAGE_SIZE = 25
@@ -135,6 +144,13 @@ def case_list(request: HttpRequest) -> HttpResponse:
         "form": form,
         "results": results,
         "can_manage": permissions.has_capability(user, "case.manage"),
+        "line_url": reverse("investigation:case_line_list"),
+        "line_params": [
+            (k, v)
+            for k, v in request.GET.items()
+            if k in CaseFilterForm.base_fields and k != "page"
+        ],
+        "can_unmask": permissions.has_capability(user, "person.unmask"),
     }
     if is_htmx(request):
         return render(request, "investigation/_case_results.html", context)
@@ -277,15 +293,8 @@ def _case_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str, A
         "can_decide": permissions.has_capability(user, "match.decide"),
         "can_contacts": can_contacts,
         "can_add_contact": permissions.has_capability(user, "contact.manage"),
-        "infectious_from": (
-            case.onset_date - dt.timedelta(days=case.rules.infectious_days_before_onset)
-            if case.onset_date
-            else (
-                case.first_positive_date
-                - dt.timedelta(days=case.rules.infectious_days_before_sample)
-                if case.first_positive_date
-                else None
-            )
+        "infectious_from": rules_services.infectious_period_start(
+            case.rules, onset_date=case.onset_date, first_positive_date=case.first_positive_date
         ),
         "now": timezone.localtime(),
         "scope": permissions.scope_path(user),
@@ -507,7 +516,11 @@ def case_match(request: HttpRequest, case_id: int) -> HttpResponseBase:
     case = case_selectors.access_case_by_id(user, case_id)
     result = matching_services.match_case(actor=user, case_id=case.pk)
     if not is_htmx(request):
-        messages.success(request, _("Matching done: %(n)d new.") % {"n": result.created})
+        messages.success(
+            request,
+            _("Matching done: %(n)d new, %(w)d widened by late check-ins.")
+            % {"n": result.created, "w": result.updated},
+        )
     return _section(request, case, "_matches.html", oob=("_trajectory.html",), match_result=result)
 
 
@@ -720,7 +733,12 @@ def cluster_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "investigation/clusters.html",
-        {"page": clusters, "rows": rows, "chart": chart},
+        {
+            "page": clusters,
+            "rows": rows,
+            "chart": chart,
+            "figures": cluster_selectors.chain_and_cluster_figures(user),
+        },
     )
 
 
@@ -804,6 +822,16 @@ def followups(request: HttpRequest) -> HttpResponse:
             "mine": mine,
             "today": timezone.localdate(),
             "can_record": can_record,
+            "line_url": reverse("investigation:contact_line_list"),
+            "line_filters": list(
+                ContactFilterForm(
+                    districts=page_selectors.district_choices(user),
+                    diseases=list(case_selectors.disease_list()),
+                )
+            )
+            if permissions.has_capability(user, "contact.view")
+            else None,
+            "can_unmask": permissions.has_capability(user, "person.unmask"),
         },
     )
 
@@ -947,3 +975,157 @@ def rules_add(request: HttpRequest, code: str) -> HttpResponseBase:
             )
             return redirect("investigation:rules")
     return _rules_page(request, bound=form, code=code, status=INVALID)
+
+
+# --- Line lists (CSV / XLSX, streamed) ---------------------------------------------------
+
+
+def _line_list_options(request: HttpRequest) -> tuple[str, bool, str]:
+    form = LineListForm(request.GET)
+    if not form.is_valid():
+        raise ValidationFailed(fields={k: str(v[0]) for k, v in form.errors.items()})
+    data = form.cleaned_data
+    return data["format"] or "csv", bool(data["unmask"]), data["reason"] or ""
+
+
+def _filters_or_error(form: Any) -> dict[str, Any]:
+    if not form.is_valid():
+        raise ValidationFailed(fields={k: str(v[0]) for k, v in form.errors.items()})
+    return {k: v for k, v in form.cleaned_data.items() if v not in (None, "") and k != "page"}
+
+
+def _line_list_response(lines: Any, fmt: str, stem: str) -> HttpResponseBase:
+    name = f"{stem}-{timezone.localdate():%Y%m%d}.{fmt}"
+    if fmt == "xlsx":
+        return xlsx_response(lines.xlsx(), name)
+    return csv_response(lines.csv(), name)
+
+
+@staff_page
+@require_GET
+def case_line_list(request: HttpRequest) -> HttpResponseBase:
+    """The case list's cases (same filters) as a line list, streamed."""
+    user = _user(request)
+    fmt, unmask, reason = _line_list_options(request)
+    form = CaseFilterForm(
+        request.GET,
+        districts=page_selectors.district_choices(user),
+        diseases=list(case_selectors.disease_list()),
+    )
+    filters = _filters_or_error(form)
+    under = None
+    if filters.get("district"):
+        under = core_selectors.access_jurisdiction_by_id(user, filters["district"]).path
+    qs = case_selectors.case_list_for(
+        user,
+        disease=filters.get("disease"),
+        classification=filters.get("classification"),
+        investigation_status=filters.get("status"),
+        under_path=under,
+        q=filters.get("q", ""),
+    )
+    lines = line_lists.case_line_list(
+        actor=user, qs=qs, filters=filters, unmask=unmask, reason=reason
+    )
+    return _line_list_response(lines, fmt, "cases")
+
+
+@staff_page
+@require_GET
+def contact_line_list(request: HttpRequest) -> HttpResponseBase:
+    """Contacts of the user's area (filtered) as a line list, streamed."""
+    user = _user(request)
+    fmt, unmask, reason = _line_list_options(request)
+    form = ContactFilterForm(
+        request.GET,
+        districts=page_selectors.district_choices(user),
+        diseases=list(case_selectors.disease_list()),
+    )
+    filters = _filters_or_error(form)
+    under = None
+    if filters.get("district"):
+        under = core_selectors.access_jurisdiction_by_id(user, filters["district"]).path
+    qs = contact_selectors.contact_list_for(
+        user,
+        status=filters.get("status"),
+        category=filters.get("category"),
+        under_path=under,
+        disease=filters.get("disease"),
+    )
+    lines = line_lists.contact_line_list(
+        actor=user, qs=qs, filters=filters, unmask=unmask, reason=reason
+    )
+    return _line_list_response(lines, fmt, "contacts")
+
+
+# --- Closed-loop breach inquiries (破环流调) ------------------------------------------------
+
+BREACH_PAGE_SIZE = 50
+
+
+@staff_page
+@require_GET
+def breach_list(request: HttpRequest) -> HttpResponse:
+    """Breaches of quarantine sites' closed loops in the user's area, open ones first."""
+    user = _user(request)
+    permissions.require(user, "case.view")
+    show_all = request.GET.get("all") == "1"
+    qs = breach_selectors.breach_inquiry_list_for(user, open_only=not show_all)
+    try:
+        number = max(int(request.GET.get("page", "1")), 1)
+    except ValueError:
+        number = 1
+    page = page_of(qs, number, BREACH_PAGE_SIZE)
+    return render(request, "investigation/breaches.html", {"page": page, "show_all": show_all})
+
+
+def _breach_page(
+    request: HttpRequest, inquiry_id: int, *, form: BreachCloseForm | None = None
+) -> HttpResponse:
+    user = _user(request)
+    inquiry = breach_selectors.access_breach_inquiry_by_id(user, inquiry_id)
+    return render(
+        request,
+        "investigation/breach.html",
+        {
+            "inquiry": inquiry,
+            "breach": quarantine_shared.breach_fact(user, inquiry.breach_id),
+            "close_form": form or BreachCloseForm(),
+            "can_manage": permissions.has_capability(user, "case.manage"),
+        },
+        status=INVALID if form is not None else 200,
+    )
+
+
+@staff_page
+@require_GET
+def breach_detail(request: HttpRequest, inquiry_id: int) -> HttpResponse:
+    """One breach: what happened and who was involved (from the site), and the inquiry."""
+    permissions.require(_user(request), "case.view")
+    return _breach_page(request, inquiry_id)
+
+
+@staff_page
+@require_POST
+def breach_take(request: HttpRequest, inquiry_id: int) -> HttpResponseBase:
+    breach_services.breach_inquiry_take(actor=_user(request), inquiry_id=inquiry_id)
+    messages.success(request, _("You have taken up this inquiry."))
+    return redirect("investigation:breach", inquiry_id=inquiry_id)
+
+
+@staff_page
+@require_POST
+def breach_close(request: HttpRequest, inquiry_id: int) -> HttpResponseBase:
+    form = BreachCloseForm(request.POST)
+    if form.is_valid():
+        with errors_onto(form) as outcome:
+            breach_services.breach_inquiry_close(
+                actor=_user(request),
+                inquiry_id=inquiry_id,
+                outcome=form.cleaned_data["outcome"],
+                findings=form.cleaned_data["findings"],
+            )
+        if outcome.ok:
+            messages.success(request, _("The inquiry is closed with its findings."))
+            return redirect("investigation:breach", inquiry_id=inquiry_id)
+    return _breach_page(request, inquiry_id, form=form)

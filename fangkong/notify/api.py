@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router
 from ninja.pagination import paginate
 from ninja.responses import Status
 
@@ -15,6 +15,7 @@ from fangkong.core import permissions
 from fangkong.core.errors import ValidationFailed
 from fangkong.core.models import KeyGroup
 from fangkong.core.pagination import PageNumber
+from fangkong.core.schema import Schema
 from fangkong.core.selectors import access_jurisdiction_by_id, person_list_for
 from fangkong.notify import selectors, services
 from fangkong.notify.models import Batch, Message

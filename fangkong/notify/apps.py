@@ -8,4 +8,6 @@ class NotifyConfig(AppConfig):
     verbose_name = _("Notifications")
 
     def ready(self) -> None:
-        from fangkong.notify import checks, jobs  # noqa: F401  (register checks and tasks)
+        from fangkong.notify import checks, jobs, listeners  # noqa: F401  (checks and tasks)
+
+        listeners.connect()

@@ -2,23 +2,36 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import json
 from typing import Any
 
 from django.conf import settings
 from django.core.checks import Error, Warning, register
-from django.utils.module_loading import import_string
 
 from fangkong.notify import conf
+
+
+def _find(path: str) -> Any:
+    """The object a dotted path names, or None when no such module or attribute
+    exists (a module that exists but fails to import raises: a real error)."""
+    module_name, _dot, name = path.rpartition(".")
+    if not module_name or not name:
+        return None
+    parts = module_name.split(".")
+    for i in range(1, len(parts) + 1):
+        if importlib.util.find_spec(".".join(parts[:i])) is None:
+            return None
+    return getattr(importlib.import_module(module_name), name, None)
 
 
 @register()
 def sms_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     problems: list[Any] = []
     path = settings.FANGKONG_SMS_BACKEND
-    try:
-        backend = import_string(path)
-    except ImportError:
+    backend = _find(path)
+    if backend is None:
         return [Error(f"FANGKONG_SMS_BACKEND {path!r} cannot be imported.", id="notify.E001")]
     try:
         conf.default_quiet_hours()

@@ -22,6 +22,11 @@ def max_attempts() -> int:
     return int(getattr(settings, "FANGKONG_SMS_MAX_ATTEMPTS", 5))
 
 
+def lease_seconds() -> float:
+    """A worker's claim on its messages lapses this long after its last heartbeat."""
+    return max(3.0, float(getattr(settings, "FANGKONG_SMS_LEASE_SECONDS", 30)))
+
+
 def retry_base_seconds() -> float:
     """First retry after this many seconds, then twice as long each time."""
     return float(getattr(settings, "FANGKONG_SMS_RETRY_BASE_SECONDS", 30))

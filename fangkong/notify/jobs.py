@@ -13,6 +13,10 @@
 - ``release_deferred`` (every minute): messages whose quiet hours have ended are
   queued and scheduled; queued messages whose task was lost (worker restart) are
   scheduled again, and so is the preparation of a batch whose worker stopped.
+- ``recover_stranded`` (at a worker's start and every minute): the "sending"
+  messages of a worker that died (its lease lapsed, or its process is gone from
+  this host) are queued again if never handed over, else reconciled with the
+  gateway by reference: exactly once toward the gateway.
 """
 
 from __future__ import annotations
@@ -20,27 +24,38 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+import os
+import socket
+import threading
 from collections import defaultdict
 from collections.abc import Iterable
 
-from django.db import transaction
+from django import db
+from django.db import DatabaseError, transaction
 from django.db.models import F, Q
+from django.db.models.functions import Greatest
 from django.utils import timezone
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task
+from huey.contrib.djhuey import db_periodic_task, db_task, on_startup
 
 from fangkong.core.crypto import decrypt, mask
 from fangkong.notify import conf
-from fangkong.notify.backends import BaseBackend, PermanentError, Sms, get_backend
-from fangkong.notify.models import Batch, Message
+from fangkong.notify.backends import (
+    BaseBackend,
+    LookupUnsupported,
+    PermanentError,
+    Sms,
+    get_backend,
+)
+from fangkong.notify.models import Batch, Message, SendLease
 from fangkong.notify.sql import update_many
 
 logger = logging.getLogger(__name__)
 
-# A queued message this late, or one stuck "sending" this long, lost its task; so
-# did a batch being prepared whose progress stood still this long.
+# A queued message this late lost its task; so did a batch being prepared whose
+# progress stood still this long. ("Sending" messages of a dead worker are taken
+# up when its lease lapses: ``recover_stranded``.)
 STALE_QUEUED = dt.timedelta(minutes=5)
-STALE_SENDING = dt.timedelta(minutes=30)
 STALE_PREPARING = dt.timedelta(minutes=5)
 
 
@@ -114,11 +129,58 @@ def _scrub(text: str, phone: str) -> str:
     return text[:500]
 
 
-FLUSH_EVERY = 200  # record outcomes this often within a chunk
+HANDOVER_GROUP = 50  # messages marked "handed over" together, then sent, then recorded
 
 
-def _claim(message_ids: list[int], now: dt.datetime) -> list[int]:
-    """Mark the due, queued messages among ``message_ids`` as ours (queued → sending).
+class Lease:
+    """This worker's claim on the messages it sends: a ``SendLease`` row whose
+    ``expires_at`` a heartbeat thread moves forward every third of the lease while
+    the process lives. A killed worker stops beating; its messages are taken up when
+    the lease lapses, or at once by a worker started on the same host
+    (``recover_stranded`` sees the process is gone)."""
+
+    def __init__(self) -> None:
+        self.seconds = conf.lease_seconds()
+        now = timezone.now()
+        self.row = SendLease.objects.create(
+            host=socket.gethostname()[:255],
+            pid=os.getpid(),
+            expires_at=now + dt.timedelta(seconds=self.seconds),
+        )
+        self.pk: int = self.row.pk
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"sms-lease-{self.pk}", daemon=True)
+
+    def _beat(self) -> None:
+        used_db = False
+        try:
+            while not self._stop.wait(self.seconds / 3):
+                used_db = True
+                try:
+                    SendLease.objects.filter(pk=self.pk).update(
+                        expires_at=timezone.now() + dt.timedelta(seconds=self.seconds)
+                    )
+                except DatabaseError:
+                    # Logged, and tried again at the next beat; if the database stays
+                    # away the lease lapses and another worker takes the messages up.
+                    logger.exception("sending lease %s: heartbeat failed", self.pk)
+        finally:
+            if used_db:
+                db.connection.close()
+
+    def __enter__(self) -> Lease:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        SendLease.objects.filter(pk=self.pk).delete()
+
+
+def _claim(message_ids: list[int], now: dt.datetime, lease: Lease) -> list[int]:
+    """Mark the due, queued messages among ``message_ids`` as ours (queued → sending,
+    under our lease).
 
     Rows another worker holds are skipped (PostgreSQL ``SKIP LOCKED``; SQLite
     serialises writers), so a message scheduled twice is sent once.
@@ -134,15 +196,30 @@ def _claim(message_ids: list[int], now: dt.datetime) -> list[int]:
             .values_list("pk", flat=True)
         )
         Message.objects.filter(pk__in=ids).update(
-            status=Message.Status.SENDING, attempts=F("attempts") + 1, updated_at=now
+            status=Message.Status.SENDING,
+            attempts=F("attempts") + 1,
+            lease_id=lease.pk,
+            handed_over_at=None,
+            updated_at=now,
         )
     return ids
+
+
+def _hand_over(ids: list[int], lease: Lease) -> list[int]:
+    """Record, before the gateway sees them, that these messages are being handed
+    over (committed at once); returns the ones still ours."""
+    now = timezone.now()
+    ours = Message.objects.filter(pk__in=ids, status=Message.Status.SENDING, lease_id=lease.pk)
+    if ours.update(handed_over_at=now, updated_at=now) == len(ids):
+        return ids
+    return list(ours.filter(handed_over_at=now).order_by("pk").values_list("pk", flat=True))
 
 
 class _Outcomes:
     """Collects what happened to each claimed message and writes it in bulk."""
 
-    def __init__(self) -> None:
+    def __init__(self, lease: Lease) -> None:
+        self.lease = lease
         self.sent: list[Message] = []
         self.failed: list[Message] = []
         self.retry: list[Message] = []
@@ -154,11 +231,13 @@ class _Outcomes:
         self.counts[kind] += 1
 
     def flush(self) -> None:
-        # Only rows still "sending" change: a delivery report that overtook us wins.
-        _update_sending(self.sent, ["status", "provider_message_id", "sent_at", "error"])
-        _update_sending(self.failed, ["status", "error", "failed_at"])
-        _update_sending(self.retry, ["status", "not_before", "error"])
-        _update_sending(self.deferred, ["status", "not_before", "attempts"])
+        # Only rows still "sending" under our lease change: a delivery report that
+        # overtook us wins.
+        lease = self.lease.pk
+        _update_sending(self.sent, ["status", "provider_message_id", "sent_at", "error"], lease)
+        _update_sending(self.failed, ["status", "error", "failed_at"], lease)
+        _update_sending(self.retry, ["status", "not_before", "error", "handed_over_at"], lease)
+        _update_sending(self.deferred, ["status", "not_before", "attempts"], lease)
         if self.retry:
             by_eta: dict[dt.datetime, list[int]] = defaultdict(list)
             for m in self.retry:
@@ -169,21 +248,36 @@ class _Outcomes:
         self.sent, self.failed, self.retry, self.deferred = [], [], [], []
 
 
-def _update_sending(messages: list[Message], fields: list[str]) -> None:
-    rows = [{"id": m.pk, **{f: getattr(m, f) for f in [*fields, "updated_at"]}} for m in messages]
-    update_many(Message, rows, where={"status": Message.Status.SENDING})
+def _update_sending(messages: list[Message], fields: list[str], lease_id: int) -> None:
+    rows = [
+        {"id": m.pk, **{f: getattr(m, f) for f in [*fields, "updated_at"]}, "lease_id": None}
+        for m in messages
+    ]
+    update_many(Message, rows, where={"status": Message.Status.SENDING, "lease_id": lease_id})
 
 
 def send_chunk(message_ids: list[int], backend: BaseBackend) -> dict[str, int]:
     """Send the due, queued messages among ``message_ids``; returns counts by outcome
     (``sent``, ``failed``, ``retry``, ``deferred``).
 
+    Exactly once toward the gateway: the messages are claimed under this worker's
+    lease; each group of ``HANDOVER_GROUP`` is marked handed over (committed)
+    before the first of them reaches the gateway, and their answers are recorded
+    after; a worker killed in between leaves "sending" messages that
+    ``recover_stranded`` queues again (never handed over) or reconciles by
+    reference (handed over).
+
     Quiet hours are checked again here: a batch whose rate-limited tail runs into
     the night waits for the morning like any other non-urgent message.
     """
+    with Lease() as lease:
+        return _send_claimed(message_ids, backend, lease)
+
+
+def _send_claimed(message_ids: list[int], backend: BaseBackend, lease: Lease) -> dict[str, int]:
     from fangkong.notify.services import QuietHoursResolver
 
-    claimed = _claim(message_ids, timezone.now())
+    claimed = _claim(message_ids, timezone.now(), lease)
     rows = (
         Message.objects.filter(pk__in=claimed)
         .order_by("pk")
@@ -198,53 +292,172 @@ def send_chunk(message_ids: list[int], backend: BaseBackend) -> dict[str, int]:
             "person__phone_encrypted",
         )
     )
-    outcomes = _Outcomes()
+    outcomes = _Outcomes(lease)
     quiet = QuietHoursResolver()
     max_attempts, base = conf.max_attempts(), conf.retry_base_seconds()
-    for n, row in enumerate(list(rows), 1):
+    sendable: list[tuple[int, str, str, int, str]] = []
+    for row in list(rows):
         pk, body, reference, attempts, legal, transactional, path, phone_encrypted = row
-        message = Message(pk=pk, attempts=attempts)
         release = (
             None if legal or transactional else quiet.for_path(path).release_time(timezone.now())
         )
         if release is not None:
-            message.status, message.not_before = Message.Status.DEFERRED, release
+            message = Message(pk=pk, status=Message.Status.DEFERRED, not_before=release)
             message.attempts, message.updated_at = attempts - 1, timezone.now()
             outcomes.add("deferred", message)
             continue
-        phone = decrypt(phone_encrypted) if phone_encrypted else ""
-        try:
-            if not phone:
-                raise PermanentError("no phone number")
-            provider_id = backend.send(Sms(to=phone, body=body, reference=reference))
-        except PermanentError as exc:
-            message.error = _scrub(str(exc), phone)
-            kind = "failed"
-        except Exception as exc:  # TransientError, or a backend bug: try again later
-            message.error = _scrub(f"{type(exc).__name__}: {exc}", phone)
-            kind = "failed" if attempts >= max_attempts else "retry"
-        else:
-            message.provider_message_id = provider_id[:128]
-            message.sent_at = timezone.now()
-            message.error = ""
-            kind = "sent"
-        now = timezone.now()
-        message.updated_at = now
-        if kind == "sent":
-            message.status = Message.Status.SENT
-        elif kind == "failed":
-            message.status, message.failed_at = Message.Status.FAILED, now
-        else:
-            message.status = Message.Status.QUEUED
-            message.not_before = now + dt.timedelta(seconds=base * 2 ** (attempts - 1))
-            logger.info(
-                "message %s: attempt %s failed, retry at %s", pk, attempts, message.not_before
-            )
-        outcomes.add(kind, message)
-        if n % FLUSH_EVERY == 0:
-            outcomes.flush()
+        sendable.append((pk, body, reference, attempts, phone_encrypted))
     outcomes.flush()
+    for start in range(0, len(sendable), HANDOVER_GROUP):
+        group = sendable[start : start + HANDOVER_GROUP]
+        ours = set(_hand_over([item[0] for item in group], lease))
+        for pk, body, reference, attempts, phone_encrypted in group:
+            if pk not in ours:
+                continue
+            message = Message(pk=pk, attempts=attempts)
+            phone = decrypt(phone_encrypted) if phone_encrypted else ""
+            try:
+                if not phone:
+                    raise PermanentError("no phone number")
+                provider_id = backend.send(Sms(to=phone, body=body, reference=reference))
+            except PermanentError as exc:
+                message.error = _scrub(str(exc), phone)
+                kind = "failed"
+            except Exception as exc:  # TransientError, or a backend bug: try again later
+                message.error = _scrub(f"{type(exc).__name__}: {exc}", phone)
+                kind = "failed" if attempts >= max_attempts else "retry"
+            else:
+                message.provider_message_id = provider_id[:128]
+                message.sent_at = timezone.now()
+                message.error = ""
+                kind = "sent"
+            now = timezone.now()
+            message.updated_at = now
+            if kind == "sent":
+                message.status = Message.Status.SENT
+            elif kind == "failed":
+                message.status, message.failed_at = Message.Status.FAILED, now
+            else:
+                message.status, message.handed_over_at = Message.Status.QUEUED, None
+                message.not_before = now + dt.timedelta(seconds=base * 2 ** (attempts - 1))
+                logger.info(
+                    "message %s: attempt %s failed, retry at %s", pk, attempts, message.not_before
+                )
+            outcomes.add(kind, message)
+        outcomes.flush()
     return dict(outcomes.counts)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
+
+
+def _forget_dead_leases(now: dt.datetime) -> None:
+    """Delete lapsed leases and those of processes gone from this host: their
+    messages are free at once."""
+    host = socket.gethostname()[:255]
+    dead = [
+        pk
+        for pk, lease_host, pid, expires_at in SendLease.objects.values_list(
+            "pk", "host", "pid", "expires_at"
+        )
+        if expires_at <= now or (lease_host == host and not _pid_alive(pid))
+    ]
+    if dead:
+        SendLease.objects.filter(pk__in=dead).delete()
+
+
+def recover_stranded(backend: BaseBackend | None = None) -> dict[str, int]:
+    """Take up the "sending" messages of workers that died (lease lapsed, or process
+    gone from this host): run at a worker's start and by the minute sweep.
+
+    A message never handed over is queued again. One handed over whose answer was
+    not recorded is looked up at the gateway by its reference: found, it is sent
+    (recorded, not sent again); not found, it is queued again. When the gateway
+    cannot be asked, it is queued again only if the gateway drops repeated
+    references; otherwise it becomes "handed over, unconfirmed". A look-up that
+    fails for now leaves the message for the next sweep.
+    """
+    counts: dict[str, int] = defaultdict(int)
+    now = timezone.now()
+    _forget_dead_leases(now)
+    # Held leases are read in the statement itself, so a message another recovering
+    # worker has just made its own is not taken from it.
+    held = SendLease.objects.filter(expires_at__gt=now).values("pk")
+    stranded = Message.objects.filter(status=Message.Status.SENDING).exclude(lease_id__in=held)
+    if not stranded.exists():
+        return {}
+    backend = backend or get_backend()
+    with Lease() as lease:
+        # Ours first (one statement), so two recovering workers never share a message.
+        stranded.update(lease_id=lease.pk, updated_at=now)
+        mine = Message.objects.filter(status=Message.Status.SENDING, lease_id=lease.pk)
+        unsent = mine.filter(handed_over_at__isnull=True)
+        requeue: list[tuple[int, int | None]] = list(unsent.values_list("pk", "batch_id"))
+        unsent.update(
+            status=Message.Status.QUEUED,
+            attempts=Greatest(F("attempts") - 1, 0),
+            lease_id=None,
+            not_before=now,
+            updated_at=now,
+        )
+        counts["requeued"] = len(requeue)
+        for pk, batch_id, reference, handed_over_at in mine.values_list(
+            "pk", "batch_id", "reference", "handed_over_at"
+        ):
+            this = Message.objects.filter(pk=pk, status=Message.Status.SENDING, lease_id=lease.pk)
+            try:
+                provider_id = backend.lookup(reference)
+            except LookupUnsupported:
+                if backend.idempotent:
+                    # Sent again with the same reference: the gateway drops a repeat.
+                    this.update(status=Message.Status.QUEUED, lease_id=None, not_before=now)
+                    requeue.append((pk, batch_id))
+                    counts["resent_idempotent"] += 1
+                else:
+                    this.update(
+                        status=Message.Status.UNCONFIRMED,
+                        lease_id=None,
+                        error="handed to the gateway by a worker that stopped; not re-sent",
+                        updated_at=now,
+                    )
+                    counts["unconfirmed"] += 1
+                continue
+            except Exception as exc:  # TransientError or a backend bug: the next sweep
+                logger.warning("message %s: look-up at the gateway failed: %s", pk, exc)
+                this.update(lease_id=None, updated_at=now)
+                counts["lookup_failed"] += 1
+                continue
+            if provider_id is None:
+                this.update(
+                    status=Message.Status.QUEUED,
+                    lease_id=None,
+                    handed_over_at=None,
+                    not_before=now,
+                    updated_at=now,
+                )
+                requeue.append((pk, batch_id))
+                counts["requeued"] += 1
+            else:
+                this.update(
+                    status=Message.Status.SENT,
+                    lease_id=None,
+                    provider_message_id=provider_id[:128],
+                    sent_at=handed_over_at,
+                    error="",
+                    updated_at=now,
+                )
+                counts["reconciled_sent"] += 1
+    if requeue:
+        _schedule_groups(requeue, now)
+    logger.warning("took up the messages of a stopped worker: %s", dict(counts))
+    return dict(counts)
 
 
 def batch_refresh_status(batch_id: int) -> None:
@@ -286,9 +499,7 @@ def release_due(now: dt.datetime | None = None) -> int:
     ).values_list("pk", flat=True):
         logger.warning("batch %s: its preparation stalled; preparing it again", batch_id)
         prepare_batch(batch_id=batch_id)
-    Message.objects.filter(
-        status=Message.Status.SENDING, updated_at__lt=now - STALE_SENDING
-    ).update(status=Message.Status.QUEUED, updated_at=now)
+    recover_stranded()
     preparing = Q(batch__status=Batch.Status.PREPARING)
     deferred = Message.objects.filter(status=Message.Status.DEFERRED, not_before__lte=now).exclude(
         preparing
@@ -304,6 +515,12 @@ def release_due(now: dt.datetime | None = None) -> int:
     Message.objects.filter(pk__in=[pk for pk, _b in due], status=Message.Status.DEFERRED).update(
         status=Message.Status.QUEUED, updated_at=now
     )
+    _schedule_groups(due, now)
+    return len(due)
+
+
+def _schedule_groups(due: list[tuple[int, int | None]], now: dt.datetime) -> None:
+    """Schedule (message id, batch id) pairs at each batch's rate."""
     groups: dict[int | None, list[int]] = defaultdict(list)
     for pk, group in due:
         groups[group].append(pk)
@@ -315,9 +532,14 @@ def release_due(now: dt.datetime | None = None) -> int:
     for group, ids in groups.items():
         rate = rates.get(group, conf.rate_per_minute()) if group else conf.rate_per_minute()
         _schedule(sorted(ids), rate, now)
-    return len(due)
 
 
 @db_periodic_task(crontab(minute="*"))
 def release_deferred() -> int:
     return release_due()
+
+
+@on_startup()
+def take_up_stranded_messages() -> None:
+    """A (re)started worker takes up at once what a dead worker on this host held."""
+    recover_stranded()

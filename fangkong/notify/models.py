@@ -12,6 +12,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fangkong.core.models import BaseModel
@@ -142,6 +143,10 @@ class Message(BaseModel):
         DELIVERED = "delivered", _("Delivered")
         FAILED = "failed", _("Failed")
         SKIPPED = "skipped", _("Skipped")
+        # Handed to a gateway by a worker that died before recording the answer, and
+        # the gateway can neither be asked about it nor drops repeats: not re-sent
+        # blindly; a delivery report settles it, or a person decides.
+        UNCONFIRMED = "unconfirmed", _("Handed over, unconfirmed")
 
     class SkipReason(models.TextChoices):
         OPT_OUT = "opt_out", _("Opted out")
@@ -175,6 +180,12 @@ class Message(BaseModel):
     sent_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
+    # While "sending": the worker's claim (a ``SendLease``), and when the message
+    # was handed to the gateway, written before the hand-over. A "sending" message
+    # whose lease has lapsed was either never handed over (queued again) or handed
+    # over with its answer unrecorded (reconciled with the gateway by ``reference``).
+    lease_id = models.BigIntegerField(null=True, blank=True, editable=False)
+    handed_over_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["id"]
@@ -192,6 +203,27 @@ class Message(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.purpose} → {self.person_id} ({self.status})"
+
+
+class SendLease(models.Model):
+    """A worker's claim on the messages it is sending, kept alive by a heartbeat.
+
+    ``expires_at`` moves forward every third of ``FANGKONG_SMS_LEASE_SECONDS`` while
+    the worker lives; a lapsed lease, or one of a process that no longer runs on
+    this host, frees its messages at once (``jobs.recover_stranded``).
+    """
+
+    host = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    expires_at = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("sending lease")
+        verbose_name_plural = _("sending leases")
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.pid}"
 
 
 class OptOut(BaseModel):

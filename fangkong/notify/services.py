@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from fangkong.core import permissions
 from fangkong.core.audit import audit_record, diff
 from fangkong.core.errors import Conflict, NotFound, ValidationFailed
-from fangkong.core.models import PATH_SEGMENT, Person
+from fangkong.core.models import Person, common_path
 from fangkong.core.selectors import access_person_by_id, person_list_for
 from fangkong.notify import conf
 from fangkong.notify.models import (
@@ -479,20 +479,6 @@ def notify_system(
     return message
 
 
-def _common_scope(paths: Iterable[str], current: str | None) -> str:
-    """Longest common prefix of tree paths, cut to whole path segments."""
-    for path in paths:
-        if current is None:
-            current = path
-            continue
-        n = 0
-        limit = min(len(current), len(path))
-        while n < limit and current[n] == path[n]:
-            n += 1
-        current = current[: n - n % PATH_SEGMENT]
-    return current or ""
-
-
 def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
@@ -631,7 +617,7 @@ def _batch_create(
         duplicates = 0
     if not wanted:
         raise ValidationFailed(fields={"filter": _("No one matches this filter.")})
-    scope = _common_scope([min(paths), max(paths)], None)
+    scope = common_path([min(paths), max(paths)])
     del paths
     # Every language the recipients read must have its placeholders filled.
     _check_context(templates, languages, clean_context)
@@ -985,11 +971,17 @@ def message_delivery_report(
         # A late "delivered" also corrects an earlier failure report.
         Message.objects.filter(
             pk=message.pk,
-            status__in=[Message.Status.SENDING, Message.Status.SENT, Message.Status.FAILED],
+            status__in=[
+                Message.Status.SENDING,
+                Message.Status.SENT,
+                Message.Status.FAILED,
+                Message.Status.UNCONFIRMED,
+            ],
         ).update(status=Message.Status.DELIVERED, delivered_at=now, error="", updated_at=now)
     else:
         Message.objects.filter(
-            pk=message.pk, status__in=[Message.Status.SENDING, Message.Status.SENT]
+            pk=message.pk,
+            status__in=[Message.Status.SENDING, Message.Status.SENT, Message.Status.UNCONFIRMED],
         ).update(
             status=Message.Status.FAILED,
             failed_at=now,

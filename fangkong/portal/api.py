@@ -4,20 +4,19 @@ and the editorial and moderation steps for staff."""
 import datetime as dt
 from typing import Any
 
-from captcha.models import CaptchaStore
 from django.http import Http404, HttpRequest
-from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router
 from ninja.pagination import paginate
 from ninja.responses import Status
 
 from fangkong.core.errors import ValidationFailed
 from fangkong.core.middleware import client_ip
 from fangkong.core.pagination import PageNumber
-from fangkong.portal import search, selectors, services
+from fangkong.core.schema import Id, Schema
+from fangkong.portal import captcha, search, selectors, services
 from fangkong.portal.models import Article, Channel
-from fangkong.portal.sanitise import plain_text
+from fangkong.portal.sanitise import html_text
 
 router = Router(tags=["portal"])
 
@@ -92,7 +91,6 @@ class ReasonIn(Schema):
 class CaptchaOut(Schema):
     key: str
     image_url: str
-    question: str
 
 
 class CommentIn(Schema):
@@ -175,7 +173,7 @@ def article_search(request: HttpRequest, q: str = Query(..., min_length=1, max_l
             "title": a.title,
             "url": a.get_absolute_url(),
             "score": score,
-            "excerpt_html": str(search.highlight(plain_text(a.body), q)),
+            "excerpt_html": str(search.highlight(html_text(a.body), q)),
         }
         for pk, score in hits
         if (a := found.get(pk)) is not None
@@ -195,34 +193,16 @@ def comment_list(request: HttpRequest, article_id: int) -> Any:
 
 @router.post("/captcha", response={201: CaptchaOut}, auth=None)
 def captcha_new(request: HttpRequest) -> Status[Any]:
-    """A new challenge: the picture's address, and the same question in words."""
-    from fangkong.portal.views import _spoken_challenge
-
-    key = CaptchaStore.generate_key()
-    store = CaptchaStore.objects.get(hashkey=key)
-    return Status(
-        201,
-        {
-            "key": key,
-            "image_url": f"/captcha/image/{key}/",
-            "question": _spoken_challenge(store.challenge),
-        },
-    )
-
-
-def _captcha_ok(key: str, answer: str) -> bool:
-    deleted, _n = CaptchaStore.objects.filter(
-        hashkey=key, response=answer.strip().lower(), expiration__gt=timezone.now()
-    ).delete()
-    if not deleted:
-        CaptchaStore.objects.filter(hashkey=key).delete()  # one try per challenge
-    return bool(deleted)
+    """A new challenge: its key and the address of its picture (never the answer's
+    question as text). A client may ask for a limited number in a few minutes (429)."""
+    key = captcha.challenge_new(client_ip(request))
+    return Status(201, {"key": key, "image_url": captcha.image_url(key)})
 
 
 @router.post("/articles/{int:article_id}/comments", response={201: CommentOut}, auth=None)
 def comment_create(request: HttpRequest, article_id: int, payload: CommentIn) -> Status[Any]:
     article = selectors.article_public(article_id)
-    if not _captcha_ok(payload.captcha_key, payload.captcha_answer):
+    if not captcha.challenge_passed(payload.captcha_key, payload.captcha_answer):
         raise ValidationFailed(fields={"captcha_answer": _("The verification code is wrong.")})
     comment = services.comment_post(
         article=article,
@@ -235,7 +215,7 @@ def comment_create(request: HttpRequest, article_id: int, payload: CommentIn) ->
 
 
 @router.get("/zones", auth=None)
-def zones(request: HttpRequest, district_id: int | None = None) -> Any:
+def zones(request: HttpRequest, district_id: Id | None = None) -> Any:
     return {
         "zones": selectors.public_zones(district_id=district_id),
         "levels": selectors.zones_by_level(),
@@ -243,7 +223,7 @@ def zones(request: HttpRequest, district_id: int | None = None) -> Any:
 
 
 @router.get("/sites", auth=None)
-def sites(request: HttpRequest, district_id: int | None = None, open_now: bool = False) -> Any:
+def sites(request: HttpRequest, district_id: Id | None = None, open_now: bool = False) -> Any:
     rows = selectors.public_sites(district_id=district_id)
     if rows is not None and open_now:
         rows = [r for r in rows if r.get("open_now")]

@@ -1,5 +1,7 @@
 """Demo portal: the seed article as the first bulletin at its original address
-(/gsyl/lzyl/10077.html), channels, a few notices, and the services directory."""
+(/gsyl/lzyl/10077.html), channels, a few notices, and the services directory;
+work for the portal logins: residents' comments (some approved, some waiting for
+the moderator), a district bulletin sent for review, residents' feedback."""
 
 from __future__ import annotations
 
@@ -7,14 +9,17 @@ import datetime as dt
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from django.contrib.auth import get_user_model
 from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.utils import timezone
 
 from fangkong.portal import search
-from fangkong.portal.models import Article, Channel, ServiceLink, Tag
+from fangkong.portal.models import Article, Channel, Comment, Feedback, ServiceLink, Tag
 from fangkong.portal.sanitise import clean_body, text_to_paragraphs
-from fangkong.portal.services.articles import _search_text
+from fangkong.portal.services.articles import _search_text, article_create, article_submit
+from fangkong.portal.services.comments import comment_approve, comment_post
+from fangkong.portal.services.selfservice import feedback_create
 
 SEED_ID = 10077
 SEED_TITLE = "韦韬主持召开市疫情防控工作领导小组第139次会议"
@@ -152,10 +157,70 @@ def _article(
     return article
 
 
+# (name, comment, approved by the moderator)
+COMMENTS = [
+    ("市民李女士", "感谢各位工作人员的辛苦付出，我们小区一定配合做好核酸检测。", True),
+    ("小店区居民", "请问封控区内需要买药的老人，可以通过哪个电话联系社区？", True),
+    ("", "建议在便民采样点增加夜间采样时段，上班族白天没有时间。", False),
+    ("王先生", "我们楼的生活物资已经送到了，谢谢网格员和志愿者！", False),
+    ("", "外地返并人员报备后多久能收到落地检的通知？", False),
+]
+FEEDBACK = [
+    ("采样点排队时间长", "坞城路便民采样点今天上午排队超过一个小时，希望增加采样通道。"),
+    ("上门服务", "家里有行动不便的老人，希望社区能安排上门采样。"),
+]
+DISTRICT_NEWS = (
+    "小店区开展重点区域全员核酸筛查",
+    "12月2日，小店区在坞城街道等重点区域开展全员核酸筛查，共设便民采样点8个，"
+    "对行动不便人员安排上门采样。请区域内居民按社区通知错峰有序参加检测。",
+)
+
+
+def _work() -> str:
+    """Work waiting for the portal logins (once): comments to moderate, a
+    bulletin to review, feedback to read."""
+    users = {
+        u.username: u
+        for u in get_user_model().objects.filter(username__in=["portal_editor", "portal_reviewer"])
+    }
+    editor, reviewer = users.get("portal_editor"), users.get("portal_reviewer")
+    seed_article = Article.objects.filter(pk=SEED_ID).first()
+    if editor is None or reviewer is None or seed_article is None:
+        return ""
+    if not Comment.objects.exists():
+        for name, text, approved in COMMENTS:
+            comment = comment_post(article=seed_article, text=text, name=name)
+            if approved and comment.state == Comment.State.PENDING:
+                comment_approve(actor=reviewer, comment_id=comment.pk)
+    if not Article.objects.filter(state=Article.State.REVIEW).exists():
+        channel = Channel.objects.filter(slug="qxdt").first()
+        if channel is not None:
+            title, body = DISTRICT_NEWS
+            article = article_create(
+                actor=editor,
+                channel=channel,
+                title=title,
+                body=text_to_paragraphs(body),
+                author="小店区融媒体中心",
+                place="小店区",
+                tags=["核酸"],
+            )
+            article_submit(actor=editor, article=article)
+    if not Feedback.objects.exists():
+        for subject, text in FEEDBACK:
+            feedback_create(person_id=None, subject=subject, text=text)
+    pending = Comment.objects.filter(state=Comment.State.PENDING).count()
+    review = Article.objects.filter(state=Article.State.REVIEW).count()
+    return (
+        f", {pending} comments waiting for moderation, {review} article in review, "
+        f"{Feedback.objects.count()} feedback messages"
+    )
+
+
 @transaction.atomic
 def seed() -> str:
     if Article.objects.filter(pk=SEED_ID).exists():
-        return "portal: demo content already present"
+        return "portal: demo content already present" + _work()
     by_slug: dict[str, Channel] = {}
     for i, (parent, slug, zh, en, pinned, comments) in enumerate(CHANNELS):
         ch = _channel(by_slug.get(parent) if parent else None, slug, zh, en, pinned, comments)
@@ -204,8 +269,9 @@ def seed() -> str:
             title_zh=zh,
             defaults={"title_en": en, "url": url, "phone": phone, "position": i},
         )
+    work = _work()
     return (
         f"portal: {Article.objects.count()} articles in {Channel.objects.count()} channels "
         f"(seed bulletin at /gsyl/lzyl/{SEED_ID}.html), "
-        f"{ServiceLink.objects.count()} directory links"
+        f"{ServiceLink.objects.count()} directory links" + work
     )

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from fangkong.portal import selectors
 from fangkong.portal.models import Article, Channel
-from fangkong.portal.sanitise import plain_text
+from fangkong.portal.sanitise import html_text
 
 
 class ChannelRss(Feed):
@@ -41,7 +41,7 @@ class ChannelRss(Feed):
         return item.title
 
     def item_description(self, item: Article) -> str:
-        return item.summary or plain_text(item.body)[:200]
+        return item.summary or html_text(item.body)[:200]
 
     def item_pubdate(self, item: Article) -> dt.datetime | None:
         return item.published_at

@@ -5,6 +5,7 @@ from typing import Any
 from captcha.fields import CaptchaField
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fangkong.portal.models import Channel, ServiceLink
 
@@ -17,7 +18,12 @@ class CommentForm(forms.Form):
         label=_("Comment"), max_length=2000, widget=forms.Textarea(attrs={"rows": 4})
     )
     parent = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    captcha = CaptchaField(label=_("Verification code"))
+    # Our own words for a wrong code (the library's Chinese says 认证码 where the
+    # field says 验证码).
+    captcha = CaptchaField(
+        label=_("Verification code"),
+        error_messages={"invalid": _("The verification code is wrong.")},
+    )
 
 
 class SearchForm(forms.Form):
@@ -52,22 +58,17 @@ class ReasonForm(forms.Form):
 
 
 class LinkForm(forms.ModelForm):
-    url = forms.URLField(label=_("Address"), required=False, assume_scheme="https")
+    url = forms.URLField(
+        label=pgettext_lazy("web", "Address"), required=False, assume_scheme="https"
+    )
 
     class Meta:
         model = ServiceLink
         fields = ["category", "title_zh", "title_en", "url", "phone", "position"]
-
-
-class ArrivalForm(forms.Form):
-    from_place = forms.CharField(label=_("Coming from"), max_length=100)
-    arrival_date = forms.DateField(
-        label=_("Arrival date"), widget=forms.DateInput(attrs={"type": "date"})
-    )
-    transport = forms.CharField(
-        label=_("Transport (flight, train, car…)"), max_length=60, required=False
-    )
-    destination = forms.CharField(label=_("Where you will stay in the city"), max_length=200)
+        labels = {
+            "phone": pgettext_lazy("hotline", "Phone number"),
+            "position": _("Place in its category (smaller first)"),
+        }
 
 
 class FeedbackForm(forms.Form):
@@ -75,19 +76,6 @@ class FeedbackForm(forms.Form):
     text = forms.CharField(
         label=_("Message"), max_length=4000, widget=forms.Textarea(attrs={"rows": 5})
     )
-
-
-class RequestForm(forms.Form):
-    kind = forms.ChoiceField(label=_("What do you need"), choices=())
-    text = forms.CharField(
-        label=_("Details"), max_length=1000, widget=forms.Textarea(attrs={"rows": 3})
-    )
-
-    def __init__(
-        self, *args: Any, kinds: list[tuple[str, str]] | None = None, **kwargs: Any
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = kinds or []  # type: ignore[attr-defined]
 
 
 def field_errors(form: forms.Form) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Public portal: channels, articles (with revisions, tags, attachments), comments
-and their moderation, the services directory, residents' arrival reports and
-feedback.
+and their moderation, the services directory and feedback (arrival reports
+belong to entry control).
 
 Images and attachments are stored in the database (small, size-limited), so the
 portal needs no media storage of its own and backups carry everything.
@@ -232,7 +232,7 @@ class SensitiveWord(models.Model):
 class ServiceLink(BaseModel):
     class Category(models.TextChoices):
         HEALTH = "health", _("Health")
-        TRANSPORT = "transport", _("Transport")
+        TRANSPORT = "transport", pgettext_lazy("service directory", "Transport")
         SOCIAL = "social", _("Social security")
         EDUCATION = "education", _("Education")
         POLICE = "police", _("Police")
@@ -257,23 +257,6 @@ class ServiceLink(BaseModel):
     @property
     def title(self) -> str:
         return self.title_zh if (get_language() or "").startswith("zh") else self.title_en
-
-
-class ArrivalReport(models.Model):
-    """A resident's report before travelling to the city (for entry control)."""
-
-    person_id = models.BigIntegerField(null=True, db_index=True)
-    from_place = models.CharField(_("coming from"), max_length=100)
-    arrival_date = models.DateField(_("arrival date"))
-    transport = models.CharField(_("transport"), max_length=60, blank=True)
-    destination = models.CharField(_("destination in the city"), max_length=200)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return f"{self.from_place} {self.arrival_date}"
 
 
 class Feedback(models.Model):

@@ -1,7 +1,9 @@
 """Editor bodies and comments are cleaned here, never stored as given.
 
 Bodies keep a small set of formatting tags (no scripts, styles, event handlers,
-frames, forms, or non-http(s) links); comments keep no markup at all.
+frames, forms, or non-http(s) links); comments keep no markup at all, and what
+people type stays the text they typed (``plain_text``): entities are never decoded
+into markup, pages and the API escape it on output.
 """
 
 from __future__ import annotations
@@ -37,8 +39,18 @@ def clean_body(raw: str) -> str:
 
 
 def plain_text(raw: str) -> str:
-    """Text only (comments, names, search): every tag dropped, entities decoded."""
-    return html.unescape(nh3.clean(raw or "", tags=set(), attributes={})).strip()
+    """What a person typed (comments, names, titles, search), as text: tags
+    dropped, everything else kept as typed. ``&lt;script&gt;`` stays those
+    characters (escaped again on output); only the escaping the cleaner itself
+    added is undone, so no entity a person typed ever turns into markup."""
+    typed = (raw or "").replace("&", "&amp;")
+    return html.unescape(nh3.clean(typed, tags=set(), attributes={})).strip()
+
+
+def html_text(body: str) -> str:
+    """The text of a cleaned HTML body (search index, excerpts, feeds): tags
+    dropped, its entities decoded into the characters they stand for."""
+    return html.unescape(nh3.clean(body or "", tags=set(), attributes={})).strip()
 
 
 def text_to_paragraphs(text: str) -> str:

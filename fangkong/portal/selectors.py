@@ -14,7 +14,10 @@ from django.http import Http404
 from django.utils import timezone
 
 from fangkong.core import permissions
+from fangkong.investigation.selectors.shared import daily_public_case_counts
 from fangkong.portal.models import Article, Attachment, Channel, Comment, Feedback, ServiceLink
+from fangkong.screening.selectors import shared as screening_shared
+from fangkong.zones.selectors import shared as zones_shared
 
 State = Article.State
 
@@ -154,48 +157,31 @@ def editor_articles(actor: Any) -> QuerySet[Article]:
 # --- Public information over the other apps' selectors --------------------------------
 
 
-def _optional(module: str, name: str) -> Any:
-    """A selector of another app, or None while that app has not shipped it."""
-    import importlib
-
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        return None
+def public_zones(district_id: int | None = None) -> list[dict[str, Any]]:
+    return zones_shared.public_zones(district_id=district_id)
 
 
-def public_zones(district_id: int | None = None) -> list[dict[str, Any]] | None:
-    fn = _optional("fangkong.zones.selectors", "public_zones")
-    return None if fn is None else list(fn(district_id=district_id))
+def public_zone_map() -> dict[str, Any]:
+    return zones_shared.public_zone_map()
 
 
-def public_zone_map() -> dict[str, Any] | None:
-    fn = _optional("fangkong.zones.selectors", "public_zone_map")
-    return None if fn is None else fn()
-
-
-def zones_by_level() -> list[dict[str, Any]] | None:
-    fn = _optional("fangkong.zones.selectors", "zones_count_by_level")
-    return None if fn is None else list(fn())
+def zones_by_level() -> list[dict[str, Any]]:
+    return zones_shared.zones_count_by_level()
 
 
 def public_sites(
     *, now: dt.datetime | None = None, district_id: int | None = None
-) -> list[dict[str, Any]] | None:
-    fn = _optional("fangkong.screening.selectors", "public_sites")
-    return None if fn is None else list(fn(now=now, district_id=district_id))
+) -> list[dict[str, Any]]:
+    return screening_shared.public_sites(now=now, district_id=district_id)
 
 
-def sites_open_count() -> int | None:
-    fn = _optional("fangkong.screening.selectors", "sites_open_count")
-    return None if fn is None else int(fn())
+def sites_open_count() -> int:
+    return screening_shared.sites_open_count()
 
 
 def daily_new_cases(days: int = 30, today: dt.date | None = None) -> dict[str, Any]:
     """City-wide new confirmed and asymptomatic cases per report day (aggregates
     only: no person, no place)."""
-    from fangkong.investigation.selectors.shared import daily_public_case_counts
-
     today = today or timezone.localdate()
     since = today - dt.timedelta(days=days - 1)
     rows = daily_public_case_counts(since, today)

@@ -26,9 +26,7 @@ urlpatterns = [
     path("like/<int:article_id>/", views.article_like, name="like"),
     # Self-service
     path("me/", views.me_hub, name="me"),
-    path("me/arrival/", views.me_arrival, name="me_arrival"),
     path("me/feedback/", views.me_feedback, name="me_feedback"),
-    path("me/requests/new/", views.me_request, name="me_request"),
     # Staff (editors, reviewers, moderators)
     path("editor/", views.overview, name="overview"),
     path("editor/articles/new/", views.article_edit, name="article_new"),

@@ -3,11 +3,9 @@ staff pages for editors, reviewers and moderators."""
 
 from __future__ import annotations
 
-import csv
 import json
 from typing import Any
 
-from captcha.models import CaptchaStore
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,6 +18,7 @@ from django.http import (
     HttpResponse,
     HttpResponseBadRequest,
     HttpResponseRedirect,
+    StreamingHttpResponse,
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -32,19 +31,22 @@ from fangkong.core import permissions
 from fangkong.core.errors import ApplicationError
 from fangkong.core.forms import errors_onto
 from fangkong.core.middleware import client_ip
-from fangkong.portal import search, selectors, services
+from fangkong.core.sheets import csv_response, csv_stream
+from fangkong.portal import captcha, search, selectors, services
 from fangkong.portal.forms import (
-    ArrivalForm,
     ArticleForm,
     CommentForm,
     FeedbackForm,
     LinkForm,
     ReasonForm,
-    RequestForm,
 )
 from fangkong.portal.models import Article, Attachment, ServiceLink
 from fangkong.portal.pagecache import SHORT_TIMEOUT, cached_public_page
-from fangkong.portal.sanitise import plain_text
+from fangkong.portal.sanitise import html_text, plain_text
+from fangkong.portal.services.comments import RateLimited
+from fangkong.screening.selectors import shared as screening_shared
+from fangkong.status.selectors import shared as status_shared
+from fangkong.zones.selectors import shared as zones_shared
 
 # --- Public pages ------------------------------------------------------------------------
 
@@ -121,34 +123,31 @@ def _article_page(
     )
 
 
-def _spoken_challenge(challenge: str) -> str:
-    """'3*5=' read as a sentence, for readers who cannot see the image."""
-    ops = {"+": _("plus"), "-": _("minus"), "*": _("times")}
-    for op, word in ops.items():
-        if op in challenge:
-            a, b = challenge.rstrip("=").split(op, 1)
-            return _("What is %(a)s %(op)s %(b)s? Answer with digits.") % {
-                "a": a.strip(),
-                "op": word,
-                "b": b.strip(),
-            }
-    return _("Type these characters: %(chars)s") % {"chars": " ".join(challenge)}
-
-
 def _comment_context(request: HttpRequest, article: Article, form: CommentForm) -> dict[str, Any]:
-    text_mode = request.GET.get("alt") == "text" or request.POST.get("alt") == "text"
-    spoken, key = "", None
-    if text_mode:  # a new challenge every time, shown as a sentence instead of a picture
-        key = CaptchaStore.generate_key()
-        store = CaptchaStore.objects.get(hashkey=key)
-        spoken = _spoken_challenge(store.challenge)
+    """The comment form with a new picture challenge, or the reason there is none
+    (too many challenges asked from this address)."""
+    key, limited = None, ""
+    try:
+        key = captcha.challenge_new(client_ip(request))
+    except RateLimited as exc:
+        limited = str(exc.message)
     return {
         "article": article,
         "form": form,
-        "text_mode": text_mode,
-        "spoken": spoken,
         "captcha_key": key,
+        "captcha_image": captcha.image_url(key) if key else "",
+        "captcha_limited": limited,
     }
+
+
+def _render_comment_form(
+    request: HttpRequest, context: dict[str, Any], *, status: int = 200
+) -> HttpResponse:
+    fragment = bool(request.headers.get("HX-Request"))
+    template = "portal/_comment_form.html" if fragment else "portal/comment_page.html"
+    if context["captcha_limited"] and not fragment:
+        status = 429  # htmx swaps only 2xx and 422: the fragment says it in words
+    return render(request, template, context, status=status)
 
 
 def comment_form(request: HttpRequest, article_id: int) -> HttpResponse:
@@ -158,18 +157,17 @@ def comment_form(request: HttpRequest, article_id: int) -> HttpResponse:
     if not article.channel.comments_enabled:
         raise Http404
     form = CommentForm(initial={"parent": request.GET.get("reply") or None})
-    context = _comment_context(request, article, form)
-    template = (
-        "portal/_comment_form.html"
-        if request.headers.get("HX-Request")
-        else "portal/comment_page.html"
-    )
-    return render(request, template, context)
+    return _render_comment_form(request, _comment_context(request, article, form))
 
 
 @require_POST
 def comment_submit(request: HttpRequest, article_id: int) -> HttpResponse:
     article = selectors.article_public(article_id)
+    if request.POST.get("new_code"):
+        # Another picture: the same form again, with what was typed, checked for nothing.
+        kept = {f: request.POST.get(f, "") for f in ("name", "text", "parent")}
+        form = CommentForm(initial=kept)
+        return _render_comment_form(request, _comment_context(request, article, form))
     form = CommentForm(request.POST)
     posted = None
     if form.is_valid():
@@ -181,7 +179,6 @@ def comment_submit(request: HttpRequest, article_id: int) -> HttpResponse:
                 parent_id=form.cleaned_data["parent"],
                 address=client_ip(request),
             )
-    # A bound form renders with a new captcha challenge (the widget makes one each time).
     fragment = bool(request.headers.get("HX-Request"))
     if posted is not None:
         if fragment:
@@ -192,9 +189,9 @@ def comment_submit(request: HttpRequest, article_id: int) -> HttpResponse:
             request, _("Thank you. Your comment will appear once a moderator has approved it.")
         )
         return redirect(article.get_absolute_url() + "#comments")
+    # The form again with what was typed and a new challenge (a challenge answers once).
     context = _comment_context(request, article, form)
-    template = "portal/_comment_form.html" if fragment else "portal/comment_page.html"
-    return render(request, template, context, status=422 if fragment else 400)
+    return _render_comment_form(request, context, status=422 if fragment else 400)
 
 
 @csrf_exempt  # cached pages carry no token; a like changes nothing but a counter
@@ -261,7 +258,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
                     "score": score,
                     "title": search.highlight(article.title, query, width=200),
                     "excerpt": search.highlight(
-                        " ".join([article.summary, plain_text(article.body)]), query, width=140
+                        " ".join([article.summary, html_text(article.body)]), query, width=140
                     ),
                 }
             )
@@ -318,6 +315,7 @@ def testing_sites(request: HttpRequest) -> HttpResponse:
             "name": s["name"],
             "value": [float(s["lon"]), float(s["lat"])],
             "open": bool(s.get("open_now")),
+            "status": _("Open now") if s.get("open_now") else _("Closed now"),
         }
         for s in rows
         if s.get("lat") is not None and s.get("lon") is not None
@@ -365,109 +363,41 @@ def statistics(request: HttpRequest) -> HttpResponse:
     )
 
 
-def statistics_csv(request: HttpRequest) -> HttpResponse:
+def statistics_csv(request: HttpRequest) -> StreamingHttpResponse:
     days = min(max(_int(request.GET.get("days")) or 30, 7), 366)
     daily = selectors.daily_new_cases(days=days)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="daily-figures.csv"'
-    response.write("\ufeff")
-    writer = csv.writer(response)
-    writer.writerow(["date", "new_confirmed", "new_asymptomatic"])
-    for row in zip(daily["days"], daily["confirmed"], daily["asymptomatic"], strict=True):
-        writer.writerow([row[0].isoformat(), row[1], row[2]])
-    return response
+    rows = zip(daily["days"], daily["confirmed"], daily["asymptomatic"], strict=True)
+    header = ["date", "new_confirmed", "new_asymptomatic"]
+    return csv_response(csv_stream(header, rows), "daily-figures.csv")
 
 
 # --- Self-service ------------------------------------------------------------------------
 
 
 def _resident(request: HttpRequest) -> int | None:
-    try:
-        from fangkong.status.resident import resident_person_id
-    except ImportError:
-        return None
-    return resident_person_id(request)
+    return status_shared.resident_person_id(request)
 
 
-def _resident_login_url(request: HttpRequest) -> str | None:
-    try:
-        from fangkong.status.resident import RESIDENT_LOGIN_URL_NAME
-
-        return reverse(RESIDENT_LOGIN_URL_NAME) + "?next=" + request.path
-    except Exception:  # noqa: BLE001 - status has not shipped the sign-in yet
-        return None
+def _resident_login_url(request: HttpRequest) -> str:
+    return reverse(status_shared.RESIDENT_LOGIN_URL_NAME) + "?next=" + request.path
 
 
 def me_hub(request: HttpRequest) -> HttpResponse:
     person_id = _resident(request)
     context: dict[str, Any] = {"person_id": person_id, "login_url": _resident_login_url(request)}
     if person_id:
-        context["results"] = _call(
-            "fangkong.screening.selectors", "latest_results_for_person", person_id
-        )
-        context["requests"] = _call("fangkong.zones.selectors", "requests_for_resident", person_id)
-        context["zone"] = _call("fangkong.zones.selectors", "zone_for_person", person_id)
-        try:
-            context["status_url"] = reverse("status:me")
-        except Exception:  # noqa: BLE001
-            context["status_url"] = None
+        context["results"] = screening_shared.latest_results_for_person(person_id)
+        context["requests"] = zones_shared.requests_for_resident(person_id)
+        context["zone"] = zones_shared.zone_for_person(person_id)
+        context["status_url"] = reverse("status:me")
     return render(request, "portal/me.html", context)
 
 
-def _call(module: str, name: str, *args: Any) -> Any:
-    fn = selectors._optional(module, name)
-    return None if fn is None else fn(*args)
-
-
-def _need_resident(request: HttpRequest) -> int | None | HttpResponse:
+def _need_resident(request: HttpRequest) -> int | HttpResponse:
     person_id = _resident(request)
     if person_id is None:
-        login = _resident_login_url(request)
-        return redirect(login) if login else redirect("portal:me")
+        return redirect(_resident_login_url(request))
     return person_id
-
-
-def me_request(request: HttpRequest) -> HttpResponse:
-    person_id = _need_resident(request)
-    if isinstance(person_id, HttpResponse):
-        return person_id
-    kinds_fn = selectors._optional("fangkong.zones.selectors", "service_kinds")
-    kinds = [(k.code, k.name) for k in kinds_fn()] if kinds_fn else []
-    form = RequestForm(request.POST or None, kinds=kinds)
-    if request.method == "POST" and form.is_valid():
-        create = selectors._optional("fangkong.zones.services", "service_request_create")
-        if create is None:
-            form.add_error(None, _("Door-step requests are not available yet."))
-        else:
-            with errors_onto(form) as outcome:
-                create(
-                    actor=None,
-                    person_id=person_id,
-                    kind=form.cleaned_data["kind"],
-                    text=form.cleaned_data["text"],
-                    via="portal",
-                )
-            if outcome.ok:
-                messages.success(request, _("Your request has been sent to your zone's team."))
-                return redirect("portal:me")
-    return render(
-        request, "portal/me_form.html", {"form": form, "heading": _("Ask for a door-step service")}
-    )
-
-
-def me_arrival(request: HttpRequest) -> HttpResponse:
-    form = ArrivalForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        with errors_onto(form) as outcome:
-            services.arrival_report_create(person_id=_resident(request), **form.cleaned_data)
-        if outcome.ok:
-            messages.success(request, _("Thank you. Your arrival report has been saved."))
-            return redirect("portal:me")
-    return render(
-        request,
-        "portal/me_form.html",
-        {"form": form, "heading": _("Report your arrival before travelling")},
-    )
 
 
 def me_feedback(request: HttpRequest) -> HttpResponse:
@@ -543,10 +473,13 @@ def article_edit(request: HttpRequest, article_id: int | None = None) -> HttpRes
                     **fields,
                 )
             else:
-                if data["channel"] != article.channel:
-                    Article.objects.filter(pk=article.pk).update(channel=data["channel"])
                 article = services.article_update(
-                    actor=request.user, article=article, tags=form.tag_list(), cover=cover, **fields
+                    actor=request.user,
+                    article=article,
+                    channel=data["channel"],
+                    tags=form.tag_list(),
+                    cover=cover,
+                    **fields,
                 )
             if data.get("attachment"):
                 upload = data["attachment"]
@@ -632,16 +565,19 @@ def moderation(request: HttpRequest) -> HttpResponse:
         try:
             if action == "approve":
                 services.comment_approve(actor=request.user, comment_id=comment_id)
+                done = _("The comment is published under its article.")
             elif action == "reject":
                 services.comment_reject(actor=request.user, comment_id=comment_id, reason=reason)
+                done = _("The comment was rejected; it stays unpublished.")
             elif action == "ban":
                 services.address_ban(actor=request.user, comment_id=comment_id, reason=reason)
+                done = _("The address is banned from commenting.")
             else:
                 return HttpResponseBadRequest()
         except ApplicationError as exc:
             messages.error(request, " ".join([str(exc.message), *exc.fields.values()]))
         else:
-            messages.success(request, _("Done."))
+            messages.success(request, done)
         return redirect("portal:moderation")
     queue = selectors.moderation_queue(request.user)[:100]
     return render(request, "portal/staff/moderation.html", {"queue": queue})

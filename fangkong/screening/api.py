@@ -5,9 +5,10 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router
 from ninja.responses import Status
 
+from fangkong.core.schema import Id, Patch, Schema
 from fangkong.core.selectors import access_jurisdiction_by_id
 from fangkong.screening import selectors
 from fangkong.screening.models import Round, Task, Tube
@@ -141,18 +142,18 @@ class SiteIn(Schema):
     lon: float
     opens_at: dt.time
     closes_at: dt.time
-    lanes: int = 1
+    lanes: int = Field(1, ge=1, le=1000)
     address: str = Field("", max_length=300)
     hours_text: str = Field("", max_length=200)
 
 
-class SitePatch(Schema):
+class SitePatch(Patch):
     name: str | None = Field(None, max_length=200)
     lat: float | None = None
     lon: float | None = None
     opens_at: dt.time | None = None
     closes_at: dt.time | None = None
-    lanes: int | None = None
+    lanes: int | None = Field(None, ge=1, le=1000)
     address: str | None = Field(None, max_length=300)
     hours_text: str | None = Field(None, max_length=200)
     active: bool | None = None
@@ -180,7 +181,7 @@ class LabIn(Schema):
     jurisdiction_id: int
 
 
-class LabPatch(Schema):
+class LabPatch(Patch):
     name: str | None = Field(None, max_length=200)
     capacity_per_day: int | None = None
     active: bool | None = None
@@ -201,7 +202,7 @@ class TeamIn(Schema):
     door_to_door: bool = False
 
 
-class TeamPatch(Schema):
+class TeamPatch(Patch):
     name: str | None = Field(None, max_length=200)
     door_to_door: bool | None = None
     active: bool | None = None
@@ -380,7 +381,7 @@ def task_done(request: HttpRequest, task_id: int) -> Task:
 
 
 @router.get("/sites", auth=None)
-def site_list(request: HttpRequest, district_id: int | None = None) -> Any:
+def site_list(request: HttpRequest, district_id: Id | None = None) -> Any:
     """Sampling sites with opening hours and live queue state (public)."""
     return selectors.public_sites(district_id=district_id)
 

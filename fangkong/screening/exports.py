@@ -1,25 +1,18 @@
-"""XLSX exports (openpyxl in write-only mode: rows are streamed into the file,
-never held as cell objects)."""
+"""XLSX exports, through the one export writer (``fangkong.core.sheets``: text
+cells typed as text, so a name starting with ``=`` is never a formula)."""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from typing import Any
 
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
+
+from fangkong.core.sheets import xlsx_stream
 
 
 def _book(title: str, header: list[str], rows: Iterator[list[Any]]) -> Iterator[bytes]:
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title=title[:31])
-    ws.append(header)
-    for row in rows:
-        ws.append(row)
-    out = io.BytesIO()
-    wb.save(out)
-    yield out.getvalue()
+    return xlsx_stream(title, header, rows)
 
 
 def coverage_xlsx(rows: list[Any]) -> Iterator[bytes]:

@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fangkong.core.models import BaseModel, Jurisdiction, KeyGroup, Person
 
@@ -190,7 +191,7 @@ class Round(BaseModel):
 
     class State(models.TextChoices):
         PLANNED = "planned", _("Planned")
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("screening round", "Open")
         CLOSED = "closed", _("Closed")
 
     name = models.CharField(_("name"), max_length=200)

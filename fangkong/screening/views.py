@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from fangkong.core import permissions
@@ -73,7 +74,7 @@ def overview(request: HttpRequest) -> HttpResponseBase:
 
 def _sampler_context(request: HttpRequest) -> dict[str, Any]:
     user: Any = request.user
-    open_rounds = [r for r in selectors_round_list_open(user)]
+    open_rounds = selectors.round_list_open_for(user, capability="screening.sample")
     round_id = request.session.get(SESSION_ROUND)
     site_id = request.session.get(SESSION_SITE)
     tube = None
@@ -101,19 +102,6 @@ def _sampler_context(request: HttpRequest) -> dict[str, Any]:
         "queue_states": Site.Queue.choices,
         "need_name": request.session.pop("screening_need_name", ""),
     }
-
-
-def selectors_round_list_open(user: Any) -> list[Any]:
-    prefix = permissions.scope_path(user)
-    if prefix is None:
-        return []
-    from fangkong.screening.models import Round
-
-    out = []
-    for r in Round.objects.filter(state=Round.State.OPEN).order_by("-starts_at")[:50]:
-        if r.scope_path.startswith(prefix) or prefix.startswith(r.scope_path):
-            out.append(r)
-    return out
 
 
 @staff_page
@@ -236,7 +224,11 @@ def boxes(request: HttpRequest) -> HttpResponseBase:
                 request, _error_text(exc) if isinstance(exc, ApplicationError) else str(exc)
             )
         return redirect("screening:boxes")
-    return render(request, "screening/boxes.html", {"rounds": selectors_round_list_open(user)})
+    return render(
+        request,
+        "screening/boxes.html",
+        {"rounds": selectors.round_list_open_for(user, capability="screening.transport")},
+    )
 
 
 @staff_page
@@ -345,11 +337,11 @@ def _report_message(request: HttpRequest, report: Any) -> None:
 # --- Round dashboard, untested, exports ----------------------------------------------------------
 
 
-LEVEL_LABELS = {
-    "district": _("District"),
-    "subdistrict": _("Subdistrict"),
-    "community": _("Community"),
-    "grid": _("Grid"),
+LEVEL_LABELS = {  # lazy: read in the language of each request
+    "district": gettext_lazy("District"),
+    "subdistrict": gettext_lazy("Subdistrict"),
+    "community": gettext_lazy("Community"),
+    "grid": gettext_lazy("Grid"),
 }
 
 
@@ -392,15 +384,11 @@ def _reminder_batches(user: Any, rnd: Round) -> list[dict[str, Any]]:
     messages by status in the reader's language)."""
     if not permissions.has_capability(user, "notify.view"):
         return []
-    from fangkong.notify.selectors import batch_list_for, batch_progress, status_label
+    from fangkong.notify.selectors.shared import batches_with_progress
 
-    out = []
-    for b in batch_list_for(user, purpose=reminders.PURPOSE).filter(
-        dedup_key=reminders.round_dedup_key(rnd)
-    )[:5]:
-        progress = {status_label(st): n for st, n in batch_progress(b).items()}
-        out.append({"batch": b, "progress": progress})
-    return out
+    return batches_with_progress(
+        user, purpose=reminders.PURPOSE, dedup_key=reminders.round_dedup_key(rnd)
+    )
 
 
 def _reminders_context(user: Any, rnd: Round) -> dict[str, Any]:

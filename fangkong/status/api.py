@@ -11,11 +11,12 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Field, Router, Schema
+from ninja import Field, Router
 from ninja.responses import Status
 
 from fangkong.core import permissions
 from fangkong.core.errors import NotFound
+from fangkong.core.schema import Schema
 from fangkong.core.selectors import access_person_by_id
 from fangkong.status import selectors
 from fangkong.status.check import check_response
@@ -79,6 +80,7 @@ def person_status_get(request: HttpRequest, person_id: int) -> Any:
 class ManualIn(Schema):
     action: ManualRequest.Action
     basis: str = Field(..., max_length=40)
+    source_ref: str = Field("", max_length=120)
     text: str = Field(..., max_length=4000)
     person_ids: list[int] = Field(default_factory=list, max_length=100_000)
     level: str = Field("", max_length=20)
@@ -93,6 +95,9 @@ class ManualOut(Schema):
     people_count: int
     level: str
     basis: str
+    basis_name: str
+    basis_health: bool
+    source_ref: str
     text: str
     ends_at: dt.datetime | None
     bulk: bool
@@ -109,6 +114,9 @@ def _manual(req: ManualRequest) -> dict[str, Any]:
         "people_count": req.people_count,
         "level": req.level,
         "basis": req.basis.code,
+        "basis_name": req.basis.name,
+        "basis_health": req.basis.health,
+        "source_ref": req.source_ref,
         "text": req.text,
         "ends_at": req.ends_at,
         "bulk": req.bulk,

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -11,6 +13,15 @@ class StatusConfig(AppConfig):
     nav_entry = (_("Risk status"), "status:overview", "status.view")
 
     def ready(self) -> None:
+        from fangkong.core import fastpaths
         from fangkong.status import facts
 
+        fastpaths.register("status.check", _fast_path, order=10)
         facts.connect()
+
+
+def _fast_path(app: Any) -> Any:
+    """The public status check, answered in front of Django (core.fastpaths)."""
+    from fangkong.status.wsgi import StatusCheckFastPath
+
+    return StatusCheckFastPath(app)

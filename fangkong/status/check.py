@@ -19,12 +19,13 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
-from ninja.security import django_auth
 
 from fangkong.core import permissions
+from fangkong.core.apiedge import session_auth
 from fangkong.core.errors import ApplicationError
 from fangkong.core.middleware import client_ip
 from fangkong.core.models import Person
+from fangkong.core.services import TOKEN_ATTR
 from fangkong.status import fastpath, rules, selectors
 from fangkong.status.tokens import person_id_from_status_token
 
@@ -61,7 +62,7 @@ def _scanner(request: HttpRequest) -> Any:
 
         user = BearerToken()(request) or HeaderToken()(request)
     elif settings.SESSION_COOKIE_NAME in request.COOKIES:
-        user = django_auth(request)
+        user = session_auth(request)
     if user and permissions.has_capability(user, "status.scan"):
         return user
     return None
@@ -94,11 +95,22 @@ def check_response(request: HttpRequest) -> HttpResponse:
         pid = person_id_from_status_token(token)
     except ApplicationError as exc:  # forged, tampered, expired: 400 with the field
         return _json(exc.as_dict(), exc.status)
+    scanner = _scanner(request)
+    device = getattr(scanner, TOKEN_ATTR, None) if scanner is not None else None
+    policy = rules.policy()
+    counter: str | None
+    if device is not None:
+        # A registered scanning device has its own limit: the scanners of one
+        # checkpoint often share one address.
+        counter, limit = f"device:{device}", policy.device_check_rate_per_minute
+        message = _("Too many checks from this device; wait a minute.")
+    else:
+        counter, limit = client_ip(request), policy.check_rate_per_minute
+        message = _("Too many checks from this address; wait a minute.")
     # Counted already when the WSGI fast path (``status.wsgi``) handed this check over.
     counted = request.META.get("fangkong.status.counted")
-    count, entry = fastpath.lookup(client_ip(request), pid, counted=counted)
-    if count > rules.policy().check_rate_per_minute:
-        message = _("Too many checks from this address; wait a minute.")
+    count, entry = fastpath.lookup(counter, pid, counted=counted)
+    if count > limit:
         return _json({"error": {"code": "rate_limited", "message": message, "fields": {}}}, 429)
     if fresh(entry):
         level_code, until = entry
@@ -106,7 +118,6 @@ def check_response(request: HttpRequest) -> HttpResponse:
         level_code, until = selectors.effective(pid)  # cache miss or stale: database
     lv = rules.levels().get(level_code) or rules.lowest_level()
     body = check_body(lv.code, str(lv.name), lv.colour, emergency_line(), until)
-    scanner = _scanner(request)
     if scanner is not None:
         person = (
             Person.objects.filter(pk=pid).values_list("name", "scope_path", "doc_masked").first()

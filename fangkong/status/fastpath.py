@@ -23,6 +23,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 
+from fangkong.core import cache as resilience
 from fangkong.status.services.reasons import cache_key
 
 _lock = threading.Lock()
@@ -151,23 +152,30 @@ def lookup(
         return counted, cache.get(cache_key(person_id))
     minute = int(time.time() // 60)
     url = _redis_url()
-    if url is not None:
+    if url is not None and not resilience.redis_down():
         rl_key = cache.make_key(f"st:rl:{client_address}:{minute}")
         st_key = cache.make_key(cache_key(person_id))
         got = _raw(url, rl_key, st_key)
         if got is None:
+            from redis.exceptions import ConnectionError as RedisConnectionError
             from redis.exceptions import NoScriptError
+            from redis.exceptions import TimeoutError as RedisTimeoutError
 
             client = _redis()
             assert client is not None
             try:
-                got = client.evalsha(_SHA, 2, rl_key, st_key)
-            except NoScriptError:  # Redis restarted: the script travels once more
-                got = client.eval(_LUA, 2, rl_key, st_key)
-            assert got is not None
-        count, raw = got
-        entry = pickle.loads(raw) if raw is not None else None  # noqa: S301
-        return int(count), entry
+                try:
+                    got = client.evalsha(_SHA, 2, rl_key, st_key)
+                except NoScriptError:  # Redis restarted: the script travels once more
+                    got = client.eval(_LUA, 2, rl_key, st_key)
+            except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+                # Redis is down: the cache's fallback counts, the database answers.
+                resilience.note_failure(exc)
+                got = None
+        if got is not None:
+            count, raw = got
+            entry = pickle.loads(raw) if raw is not None else None  # noqa: S301
+            return int(count), entry
     short_rl = f"st:rl:{client_address}:{minute}"
     if cache.add(short_rl, 1, 70):
         count = 1

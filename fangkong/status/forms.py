@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fangkong.status.models import Appeal, ManualBasis
 
@@ -39,20 +40,47 @@ class AppealForm(forms.Form):
     )
 
 
+class BasisChoiceField(forms.ModelChoiceField):
+    """Bases in words, saying which ones are health facts and what source they need."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        if obj.health:
+            kind = _("health basis")
+        else:
+            kind = _("only ends or lowers a status")
+        label = f"{obj.name} ({kind})"
+        if obj.source_label:
+            label += " · " + str(_("source: %(what)s") % {"what": obj.source_label})
+        return label
+
+
 class ManualRequestForm(forms.Form):
     action = forms.ChoiceField(
         label=_("Change"),
         choices=[("grant", _("Manual status")), ("end", _("Early end of the chosen reasons"))],
     )
-    level = forms.ChoiceField(label=_("Level"), required=False, choices=[])
+    level = forms.ChoiceField(
+        label=pgettext_lazy("risk level", "Level"), required=False, choices=[]
+    )
     reason_ids = forms.MultipleChoiceField(
         label=_("Reasons to end"), required=False, choices=[], widget=forms.CheckboxSelectMultiple
     )
-    basis = forms.ModelChoiceField(
+    basis = BasisChoiceField(
         label=_("Legal or health basis"),
         queryset=ManualBasis.objects.filter(active=True),
         to_field_name="code",
         required=False,
+        help_text=_(
+            "A manual status needs a health basis (a case, a contact, a test, an arrival "
+            "from a listed area, a clinical decision) and its source; other bases can only "
+            "end reasons."
+        ),
+    )
+    source_ref = forms.CharField(
+        label=_("Source of the basis"),
+        required=False,
+        max_length=120,
+        help_text=_("For example the case number, the tube barcode or the appeal number."),
     )
     text = forms.CharField(
         label=_("Written reason"), widget=forms.Textarea(attrs={"rows": 3}), required=False

@@ -21,3 +21,12 @@ def notify_status_changes(by_level: dict[str, list[int]], stamp: str) -> int:
     from fangkong.status.services.reasons import notify_batches
 
     return notify_batches(by_level, stamp)
+
+
+@db_task(retries=3, retry_delay=5)
+def deliver_resident_code(challenge_id: int) -> bool:
+    """Make and send the one-time code of a resident's sign-in challenge (the
+    request that asked for it does the same work for every document number)."""
+    from fangkong.status.resident import resident_code_deliver
+
+    return resident_code_deliver(challenge_id=challenge_id)

@@ -179,23 +179,60 @@ class StatusPolicy(BaseModel):
     check_rate_per_minute = models.PositiveIntegerField(
         _("status checks per minute per address"), default=600
     )
+    device_check_rate_per_minute = models.PositiveIntegerField(
+        _("status checks per minute per scanning device"),
+        default=300,
+        help_text=_(
+            "A registered scanning device (an API token allowed to scan status codes) is "
+            "counted on its own, not with the other devices sharing its address."
+        ),
+    )
 
     def __str__(self) -> str:
         return "status policy"
 
 
 class ManualBasis(BilingualName, BaseModel):
-    """The legal or health basis a manual change must cite (list is data)."""
+    """The legal or health basis a manual change must cite (list is data).
+
+    Only a health basis (a case, a contact, a test, an arrival from a listed area, a
+    clinical decision) may raise a person's level, and only with its source named;
+    any other basis (an appeal upheld, a data correction) may only lower or end a
+    status. ``source_zh``/``source_en`` say which source the request must name."""
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
-    health = models.BooleanField(_("health basis"), default=True)
+    health = models.BooleanField(
+        _("health basis"),
+        default=False,
+        help_text=_(
+            "A health fact (a case, a contact, a test, an arrival from a listed area, a "
+            "clinical decision): only such a basis may raise a level. Any other basis may "
+            "only lower or end a status."
+        ),
+    )
+    source_zh = models.CharField(
+        _("source to name (Chinese)"),
+        max_length=100,
+        blank=True,
+        help_text=_("What the request must name as its source; empty: no source needed."),
+    )
+    source_en = models.CharField(_("source to name (English)"), max_length=100, blank=True)
     active = models.BooleanField(_("active"), default=True)
 
     class Meta:
         ordering = ["code"]
 
     def __str__(self) -> str:
-        return self.code
+        return self.name
+
+    @property
+    def source_label(self) -> str:
+        return _pick(self.source_zh, self.source_en)
+
+    @property
+    def needs_source(self) -> bool:
+        """A health basis always names its source; another one when it says which."""
+        return self.health or bool(self.source_zh or self.source_en)
 
 
 class ManualRequest(BaseModel):
@@ -217,6 +254,7 @@ class ManualRequest(BaseModel):
     level = models.SlugField(max_length=20, blank=True)
     reason_ids = models.JSONField(default=list, blank=True)
     basis = models.ForeignKey(ManualBasis, on_delete=models.PROTECT)
+    source_ref = models.CharField(_("source"), max_length=120, blank=True)
     text = models.TextField()
     ends_at = models.DateTimeField(null=True, blank=True)
     bulk = models.BooleanField(default=False)

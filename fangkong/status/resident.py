@@ -31,6 +31,7 @@ from fangkong.core.crypto import lookup_hash
 from fangkong.core.errors import ValidationFailed
 from fangkong.core.selectors import person_find_by_document
 from fangkong.status import rules
+from fangkong.status.jobs import deliver_resident_code
 from fangkong.status.models import ResidentChallenge
 
 RESIDENT_LOGIN_URL_NAME = "status:resident_login"
@@ -75,7 +76,11 @@ def _locked_error(until: dt.datetime) -> LockedOut:
 def resident_code_send(*, doc_number: str) -> None:
     """Send a one-time code to the phone of the person with this document (if any).
 
-    Says nothing about whether the document is registered."""
+    Says nothing about whether the document is registered, not even by the time
+    it takes: a registered and an unknown document cost the request the same
+    statements (the checks, one look-up, one challenge row) and one queued
+    delivery. The code is made and sent by the worker (``resident_code_deliver``),
+    which finds nothing to send for an unknown document."""
     doc_number = (doc_number or "").strip().upper()
     if not 6 <= len(doc_number) <= 40:
         raise ValidationFailed(fields={"doc_number": _("Enter your ID document number.")})
@@ -94,34 +99,50 @@ def resident_code_send(*, doc_number: str) -> None:
             fields={"doc_number": _("Too many codes asked; wait a while.")},
         )
     person = person_find_by_document("prc_id", doc_number)
-    if person is None or not person.phone_encrypted:
-        # Recorded all the same (it can never be answered), so the send limit and
-        # the wrong-code lock-out behave alike for every document number.
-        ResidentChallenge.objects.create(
-            doc_hash=doc_hash,
-            person=None,
-            code_hash="",
-            expires_at=now + dt.timedelta(minutes=CODE_MINUTES),
-        )
-        return
+    # Recorded for every document number (an unknown one can never be answered),
+    # so the send limit and the wrong-code lock-out behave alike for all. Written
+    # (committed) before its delivery is queued, so the worker finds it.
+    challenge = ResidentChallenge.objects.create(
+        doc_hash=doc_hash,
+        person=person if person is not None and person.phone_encrypted else None,
+        code_hash="",
+        expires_at=now + dt.timedelta(minutes=CODE_MINUTES),
+    )
+    deliver_resident_code(challenge.pk)
+
+
+def resident_code_deliver(*, challenge_id: int) -> bool:
+    """The worker's half of ``resident_code_send``: make the code of a challenge
+    and send it by SMS. Nothing for an unknown document, a used or expired
+    challenge, or one whose code was already made (a retried job sends once)."""
     from fangkong.notify.services import notify_system
 
-    code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+    now = timezone.now()
     with transaction.atomic():
-        challenge = ResidentChallenge.objects.create(
-            doc_hash=doc_hash,
-            person=person,
-            code_hash="",
-            expires_at=now + dt.timedelta(minutes=CODE_MINUTES),
+        challenge = (
+            ResidentChallenge.objects.select_for_update(of=("self",))
+            .select_related("person")
+            .filter(
+                pk=challenge_id,
+                person__isnull=False,
+                used=False,
+                expires_at__gt=now,
+                code_hash="",
+            )
+            .first()
         )
-        challenge.code_hash = _code_hash(f"{challenge.pk}:{doc_hash}", code)
+        if challenge is None or challenge.person is None:
+            return False
+        code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+        challenge.code_hash = _code_hash(f"{challenge.pk}:{challenge.doc_hash}", code)
         challenge.save(update_fields=["code_hash"])
         notify_system(
-            person=person,
+            person=challenge.person,
             purpose="one_time_code",
             template_code="one_time_code",
             context={"code": code, "minutes": CODE_MINUTES},
         )
+    return True
 
 
 def resident_code_verify(request: HttpRequest, *, doc_number: str, code: str) -> int:

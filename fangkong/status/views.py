@@ -217,6 +217,7 @@ def person_panel(request: HttpRequest, person_id: int) -> HttpResponseBase:
                     actor=user,
                     action=cd["action"],
                     basis=cd["basis"].code if cd["basis"] else "",
+                    source_ref=cd["source_ref"],
                     text=cd["text"],
                     person_ids=[person.pk],
                     level=cd["level"] or "",
@@ -248,10 +249,15 @@ def person_panel(request: HttpRequest, person_id: int) -> HttpResponseBase:
 def approvals(request: HttpRequest) -> HttpResponse:
     permissions.require(request.user, "status.approve")
     pending = selectors.manual_requests_for(request.user, state="pending")
+    page = page_of(pending, _page(request), 50)
     return render(
         request,
         "status/approvals.html",
-        {"requests": page_of(pending, _page(request), 50), "form": DecisionForm()},
+        {
+            "requests": page,
+            "rows": selectors.manual_request_rows(page.items),
+            "form": DecisionForm(),
+        },
     )
 
 
@@ -338,11 +344,13 @@ def report(request: HttpRequest) -> HttpResponse:
     if state not in (None, *ManualRequest.State.values):
         state = None
     qs = selectors.manual_requests_for(request.user, state=state)
+    page = page_of(qs, _page(request), 50)
     return render(
         request,
         "status/report.html",
         {
-            "requests": page_of(qs, _page(request), 50),
+            "requests": page,
+            "rows": selectors.manual_request_rows(page.items),
             "alerts": selectors.manual_alerts(request.user),
             "state": state or "",
             "states": ManualRequest.State.choices,

@@ -5,11 +5,12 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router
 from ninja.pagination import paginate
 from ninja.responses import Status
 
 from fangkong.core.pagination import PageNumber
+from fangkong.core.schema import Schema
 from fangkong.zones import selectors, services
 from fangkong.zones.models import LiftRecommendation, ServiceRequest, Zone, ZoneProposal
 
@@ -181,8 +182,12 @@ class TeamMemberOut(Schema):
     id: int
     role: str
     name: str
-    phone: str
+    phone: str  # masked, as people's numbers are (+86*******0001)
     shift: str
+
+    @staticmethod
+    def resolve_phone(obj: Any) -> str:
+        return str(obj.phone_masked)
 
 
 class RequestIn(Schema):

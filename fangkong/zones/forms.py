@@ -7,8 +7,12 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
+from fangkong.core.forms import TreePickField, TreePickWidget
 from fangkong.zones.models import ServiceKind, TeamMember, Zone, ZoneLevel, ZoneProposal
+
+UNIT_LEVELS = "community,grid,building"  # what a zone is made of
 
 
 def _level_choices() -> list[tuple[str, str]]:
@@ -26,11 +30,15 @@ def _ids(text: str) -> list[int]:
 
 class DeclareForm(forms.Form):
     name = forms.CharField(label=_("Name of the zone"), max_length=200)
-    level = forms.ChoiceField(label=_("Level"), choices=())
-    units = forms.CharField(
-        label=_("Units (ids of buildings, grid units or communities)"),
+    level = forms.ChoiceField(label=pgettext_lazy("risk level", "Level"), choices=())
+    units = TreePickField(
+        label=_("Units (buildings, grid units or communities)"),
         required=False,
-        help_text=_("Or draw an area on the map: the buildings inside it are chosen."),
+        widget=TreePickWidget(levels=UNIT_LEVELS),
+        help_text=_(
+            "Open your area level by level and tick the units, or draw an area on the "
+            "map: the buildings inside it are chosen."
+        ),
     )
     polygon = forms.CharField(widget=forms.HiddenInput, required=False)
     reason = forms.CharField(
@@ -47,9 +55,6 @@ class DeclareForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["level"].choices = _level_choices()  # type: ignore[attr-defined]
-
-    def clean_units(self) -> list[int]:
-        return _ids(self.cleaned_data.get("units", ""))
 
     def clean_case_ids(self) -> list[int]:
         return _ids(self.cleaned_data.get("case_ids", ""))
@@ -72,7 +77,11 @@ class ChangeForm(forms.Form):
         choices=[(k.value, k.label) for k in ZoneProposal.Kind if k != ZoneProposal.Kind.DECLARE],
     )
     level = forms.ChoiceField(label=_("New level"), choices=(), required=False)
-    units = forms.CharField(label=_("Units (ids)"), required=False)
+    units = TreePickField(
+        label=_("Units to add or remove"),
+        required=False,
+        widget=TreePickWidget(levels=UNIT_LEVELS),
+    )
     reason = forms.CharField(
         label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=4000
     )
@@ -80,9 +89,6 @@ class ChangeForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["level"].choices = [("", "—"), *_level_choices()]  # type: ignore[attr-defined]
-
-    def clean_units(self) -> list[int]:
-        return _ids(self.cleaned_data.get("units", ""))
 
 
 class DecisionForm(forms.Form):
@@ -97,7 +103,9 @@ class ZoneFilterForm(forms.Form):
     state = forms.ChoiceField(
         label=_("State"), required=False, choices=[("", _("All")), *Zone.State.choices]
     )
-    level = forms.ChoiceField(label=_("Level"), required=False, choices=())
+    level = forms.ChoiceField(
+        label=pgettext_lazy("risk level", "Level"), required=False, choices=()
+    )
     district = forms.TypedChoiceField(
         label=_("District"), required=False, coerce=int, empty_value=None, choices=()
     )
@@ -151,6 +159,19 @@ class RequestForm(forms.Form):
             else:
                 out.append({"name": line, "qty": 1})
         return out
+
+
+class ResidentRequestForm(forms.Form):
+    """A resident's own door-step request (the portal's self-service pages)."""
+
+    kind = forms.ChoiceField(label=_("What do you need"), choices=())
+    text = forms.CharField(
+        label=_("Details"), max_length=1000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [(k.code, k.name) for k in ServiceKind.objects.all()]  # type: ignore[attr-defined]
 
 
 class NoteForm(forms.Form):

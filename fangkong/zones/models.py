@@ -220,7 +220,10 @@ class TeamMember(BaseModel):
     zone = models.ForeignKey(Zone, on_delete=models.CASCADE, related_name="team")
     role = models.CharField(_("role"), max_length=12, choices=Role.choices)
     name = models.CharField(_("name"), max_length=100)
-    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    # A personal number: encrypted, found by keyed hash, shown masked (as people's).
+    phone_encrypted = models.TextField(blank=True, editable=False)
+    phone_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    phone_masked = models.CharField(_("phone"), max_length=32, blank=True, editable=False)
     shift = models.CharField(_("shift"), max_length=60, blank=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -21,6 +21,7 @@ from fangkong.core import permissions
 from fangkong.core.forms import errors_onto
 from fangkong.core.models import Jurisdiction
 from fangkong.core.views import INVALID, is_htmx, page_of, staff_page
+from fangkong.status.selectors import shared as status_shared
 from fangkong.zones import selectors, services
 from fangkong.zones.forms import (
     ChangeForm,
@@ -28,6 +29,7 @@ from fangkong.zones.forms import (
     DeclareForm,
     NoteForm,
     RequestForm,
+    ResidentRequestForm,
     TeamMemberForm,
     ZoneFilterForm,
 )
@@ -466,4 +468,36 @@ def request_confirm(request: HttpRequest, request_id: int) -> HttpResponseBase:
         lambda note: services.service_request_confirm(
             actor=user, person_id=req.person_id, request_id=request_id, note=note
         ),
+    )
+
+
+# --- The resident's own request (public layout, under the portal's /me/) -------
+
+
+def resident_request(request: HttpRequest) -> HttpResponseBase:
+    """A resident signed in with their one-time code asks their zone's team for a
+    door-step service; validation errors show on the form."""
+    from django.urls import reverse
+
+    person_id = status_shared.resident_person_id(request)
+    if person_id is None:
+        return redirect(reverse(status_shared.RESIDENT_LOGIN_URL_NAME) + "?next=" + request.path)
+    form = ResidentRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        with errors_onto(form) as outcome:
+            services.service_request_create(
+                actor=None,
+                person_id=person_id,
+                kind=form.cleaned_data["kind"],
+                text=form.cleaned_data["text"],
+                via="portal",
+            )
+        if outcome.ok:
+            messages.success(request, _("Your request has been sent to your zone's team."))
+            return redirect("/me/")
+    return render(
+        request,
+        "zones/resident_request.html",
+        {"form": form},
+        status=INVALID if form.is_bound else 200,
     )

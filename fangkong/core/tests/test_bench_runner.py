@@ -99,3 +99,55 @@ def test_the_days_file_keeps_other_benchmarks_figures(tmp_path):
     figures = {f["name"]: f for f in json.loads(path.read_text())["figures"]}
     assert figures["a"]["value"] == 1.0 and figures["a"]["quick"] is False
     assert figures["b"]["value"] == 3.0 and figures["b"]["quick"] is True
+
+
+def test_the_load_generator_sends_each_request_and_counts_the_answers():
+    """The one load generator of the HTTP benchmarks (its own process), against a
+    small server here: GETs and JSON POSTs with their header lines, each once; and
+    round and round for a time with a distinct query string each."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen: list[tuple[str, str, str, str]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _answer(self, body: bytes = b"") -> None:
+            seen.append((self.command, self.path, self.headers.get("X-Lane", ""), body.decode()))
+            status = 201 if self.command == "POST" else 200
+            self.send_response(status)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def do_GET(self) -> None:
+            self._answer()
+
+        def do_POST(self) -> None:
+            self._answer(self.rfile.read(int(self.headers["Content-Length"])))
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        port = server.server_address[1]
+        requests = [runner.get("/a"), runner.post("/b", '{"x": 1}'), runner.get("/c")]
+        once = runner.http_load(port, requests, seconds=20, connections=2, headers=("X-Lane: 7",))
+        assert once["done"] == 3 and once["statuses"] == {"200": 2, "201": 1}
+        assert sorted(seen) == [
+            ("GET", "/a", "7", ""),
+            ("GET", "/c", "7", ""),
+            ("POST", "/b", "7", '{"x": 1}'),
+        ]
+        seen.clear()
+        loop = runner.http_load(
+            port, [runner.get("/p?q=1")], seconds=0.5, connections=2, cycle=True, unique=True
+        )
+        assert loop["done"] > 3 and loop["done"] == len(seen) and loop["bytes"] == 2
+        assert len({path for _m, path, _h, _b in seen}) == len(seen)
+        assert all(path.startswith("/p?q=1&n=") for _m, path, _h, _b in seen)
+    finally:
+        server.shutdown()

@@ -40,7 +40,7 @@ def audit_rows_removed_after(transactional_db):
     from django.db import connection
 
     if connection.vendor != "sqlite":
-        return  # PostgreSQL flushes with TRUNCATE, which the row triggers allow
+        return  # PostgreSQL flushes with TRUNCATE, its trigger lifted by fangkong/conftest.py
     with connection.cursor() as cursor:
         cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
         triggers = [(n, sql) for n, sql in cursor.fetchall() if n.startswith("core_audit_")]

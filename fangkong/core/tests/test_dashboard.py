@@ -27,6 +27,7 @@ def test_pending_approvals_and_overdue_appeals_reach_the_command_of_that_area_on
         actor=xiaodian_officer,
         action="grant",
         basis="epidemiological_investigation",
+        source_ref="Case 2022-0117",
         text="Shared a car with a confirmed case for two hours",
         person_ids=[person.pk],
         level="yellow",

@@ -94,3 +94,14 @@ def test_import_tree_reports_every_row_error(tmp_path, city, xiaodian_officer):
     with pytest.raises(CommandError, match="not valid"):
         run("import-tree", str(src), "--as", "xiaodian")
     assert not Jurisdiction.objects.filter(code="140199").exists()
+
+
+def test_import_people_with_valid_only_fails_when_every_row_is_rejected(
+    tmp_path, city, xiaodian_officer
+):
+    src = tmp_path / "people.csv"
+    write_people(src, [[doc(1), "甲", "", 424242]])
+    with pytest.raises(CommandError, match="nothing was imported"):
+        run("import_people", str(src), "--as", "xiaodian", "--valid-only")
+    assert Person.objects.count() == 0
+    assert (tmp_path / "people.csv.errors.csv").exists()

@@ -12,9 +12,10 @@ from fangkong.conftest import make_person
 from fangkong.core.crypto import decrypt
 from fangkong.core.errors import PermissionDenied
 from fangkong.core.identity import make_prc_id
-from fangkong.core.imports import FileRejected, FileTooLarge, ImportRejected, people_import
+from fangkong.core.imports import people_import
 from fangkong.core.models import AuditEntry, Jurisdiction, Person
 from fangkong.core.selectors import person_timeline
+from fangkong.core.tabular import FileRejected, FileTooLarge, ImportRejected
 
 pytestmark = pytest.mark.django_db
 

@@ -42,3 +42,37 @@ def test_key_rotation_keeps_old_tokens_until_their_key_is_dropped(settings):
     with pytest.raises(BadToken) as exc:
         verify("v", token)
     assert "retired" in str(exc.value.fields)
+
+
+@pytest.mark.parametrize("version", ["01", "+1", " 1", "1 ", "\u0661", "\uff11", "1_0", "-1", ""])
+def test_only_the_canonical_version_is_accepted(settings, version):
+    settings.FANGKONG_SIGNING_KEYS = {1: "k"}
+    token = sign("p", {"p": 42})
+    kind, current, payload, sig = token.split(".")
+    assert current == "1" and person_id_from_token(token) == 42
+    with pytest.raises(BadToken):
+        person_id_from_token(f"{kind}.{version}.{payload}.{sig}")
+
+
+def test_a_signature_spelled_differently_is_refused():
+    token = person_token(42)
+    kind, version, payload, sig = token.split(".")
+    for other in (sig + "=", sig + "==", sig.replace("-", "+").replace("_", "/")):
+        if other == sig:
+            continue
+        with pytest.raises(BadToken):
+            person_id_from_token(f"{kind}.{version}.{payload}.{other}")
+    # The last character carries unused bits: another letter that decodes to the
+    # same 16 bytes is another spelling of the same signature.
+    import base64
+
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    same = [
+        c
+        for c in alphabet
+        if c != sig[-1]
+        and base64.urlsafe_b64decode(sig[:-1] + c + "==") == base64.urlsafe_b64decode(sig + "==")
+    ]
+    assert same
+    with pytest.raises(BadToken):
+        person_id_from_token(f"{kind}.{version}.{payload}.{sig[:-1]}{same[0]}")

@@ -6,9 +6,9 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from fangkong.core.errors import NotFound, PermissionDenied
-from fangkong.core.imports import FileRejected, ImportRejected
 from fangkong.core.models import AuditEntry, Jurisdiction
 from fangkong.core.services import jurisdiction_build
+from fangkong.core.tabular import FileRejected, ImportRejected
 from fangkong.core.tree_io import tree_export, tree_import
 
 pytestmark = pytest.mark.django_db

@@ -76,11 +76,15 @@ def access_case_by_id(
     *,
     for_update: bool = False,
     related: tuple[str, ...] = ("disease", "rules", "person"),
+    annotate: dict[str, Any] | None = None,
 ) -> Case:
     """A case the user may see (else NotFound). ``related``: the rows loaded with it
-    (matching needs only the rules; loading the person decrypts their fields)."""
+    (matching needs only the rules; loading the person decrypts their fields);
+    ``annotate``: expressions read in the same query."""
     permissions.require(user, "case.view")
     qs = Case.objects.select_related(*related)
+    if annotate:
+        qs = qs.annotate(**annotate)
     if for_update:
         qs = qs.select_for_update(of=("self",))
     case = qs.filter(pk=case_id).first()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from collections import defaultdict, deque
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
@@ -46,6 +47,60 @@ def cluster_list_for(
     return qs.annotate(
         new_cases_7d=Count("cases", filter=Q(cases__report_date__gt=today - dt.timedelta(days=7)))
     ).order_by("-case_count", "id")
+
+
+def chain_components(
+    links: Iterable[tuple[int, int | None]],
+) -> list[tuple[set[int], int]]:
+    """Transmission chains: the connected components of the cases joined by infector
+    links alone (``(case id, infector case id or None)`` per case; a link to a case
+    not listed is ignored), as (members, size), largest first."""
+    rows = list(links)
+    ids = {case_id for case_id, _src in rows}
+    parent: dict[int, int] = {i: i for i in ids}
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for case_id, src in rows:
+        if src is not None and src in ids:
+            a, b = find(case_id), find(src)
+            if a != b:
+                parent[a] = b
+    members: dict[int, set[int]] = defaultdict(set)
+    for i in ids:
+        members[find(i)].add(i)
+    return sorted(((m, len(m)) for m in members.values()), key=lambda c: (-c[1], min(c[0])))
+
+
+def chain_and_cluster_figures(user: Any) -> dict[str, dict[str, int]]:
+    """In the user's area: the transmission chains (two or more cases joined by
+    infector links alone: count, largest) and the clusters (joined by links and
+    named events: count of two or more cases, largest (a named event may hold one),
+    named ones)."""
+    permissions.require(user, "case.view")
+    prefix = permissions.scope_path(user)
+    if prefix is None:
+        raise NotFound()
+    cases = scoped(Case.objects.exclude(classification=EXCLUDED), prefix)
+    chains = [
+        size
+        for _m, size in chain_components(cases.values_list("id", "source_contact__source_case_id"))
+        if size >= 2
+    ]
+    clusters = scoped(Cluster.objects.all(), prefix)
+    sized = list(clusters.filter(case_count__gte=1).values_list("case_count", flat=True))
+    return {
+        "chains": {"count": len(chains), "largest": max(chains, default=0)},
+        "clusters": {
+            "count": sum(1 for n in sized if n >= 2),
+            "largest": max(sized, default=0),
+            "named": clusters.filter(named=True).count(),
+        },
+    }
 
 
 def access_cluster_by_id(user: Any, cluster_id: int, *, for_update: bool = False) -> Cluster:

@@ -22,6 +22,7 @@ from fangkong.core.errors import Conflict, NotFound, ValidationFailed
 from fangkong.core.events import publish
 from fangkong.core.models import Jurisdiction, Person
 from fangkong.core.selectors import access_person_by_id
+from fangkong.core.types import Actor
 from fangkong.investigation.models import Case, CaseNumberSequence, Contact, Disease
 from fangkong.investigation.selectors.cases import access_case_by_id
 from fangkong.investigation.services.rules import disease_by_code, rules_in_force
@@ -330,6 +331,16 @@ def case_classify(
                 disease_id=case.disease_id,
                 actor=actor,
             )
+        if classification in INFECTED and before in INFECTED:  # dashboard cells (docs/events.md)
+            publish(
+                "case.reclassified",
+                case_id=case.pk,
+                person_id=case.person_id,
+                disease_id=case.disease_id,
+                previous=before,
+                classification=classification,
+                actor=actor,
+            )
         if classification == C.EXCLUDED:  # status: the case's reasons end (docs/events.md)
             publish("case.excluded", case_id=case.pk, person_id=case.person_id, actor=actor)
         if classification in INFECTED and before not in INFECTED and case.source_contact_id:
@@ -353,7 +364,7 @@ def case_set_outcome(
         raise ValidationFailed(fields=errors)
     with transaction.atomic():
         case = access_case_by_id(actor, case_id, for_update=True)
-        if outcome_date is not None and outcome_date < case.report_date:
+        if outcome_date is not None and case.report_date and outcome_date < case.report_date:
             raise ValidationFailed(
                 fields={"outcome_date": _("The outcome date is before the report date.")}
             )
@@ -458,7 +469,7 @@ def case_release(*, actor: Any, case_id: int, released_at: dt.date) -> Case:
             )
         if case.released_at is not None:
             raise Conflict(_("This case is already released."))
-        if released_at < case.report_date:
+        if case.report_date and released_at < case.report_date:
             raise ValidationFailed(
                 fields={"released_at": _("The release date is before the report date.")}
             )
@@ -474,8 +485,175 @@ def case_release(*, actor: Any, case_id: int, released_at: dt.date) -> Case:
     return case
 
 
-def access_case_or_404(case_id: int) -> Case:
-    case = Case.objects.filter(pk=case_id).first()
-    if case is None:
+def case_complete_report_date(
+    *,
+    actor: Actor,
+    case_id: int,
+    report_date: dt.date,
+    first_positive_date: dt.date | None = None,
+) -> Case:
+    """Give a case imported without its date (``needs_completion``) its report date
+    and, when known, its first positive sample date; the flag goes."""
+    permissions.require(actor, "case.manage")
+    errors: dict[str, str] = {}
+    _check_past(errors, "report_date", report_date)
+    _check_past(errors, "first_positive_date", first_positive_date)
+    if first_positive_date and first_positive_date > report_date:
+        errors["first_positive_date"] = _("The first positive sample is after the report date.")
+    if errors:
+        raise ValidationFailed(fields=errors)
+    with transaction.atomic():
+        case = access_case_by_id(actor, case_id, for_update=True)
+        if not case.needs_completion:
+            raise Conflict(_("This case's report date is already known."))
+        if case.onset_date and case.onset_date > report_date:
+            raise ValidationFailed(fields={"report_date": _("Onset is after the report date.")})
+        for later, field in ((case.released_at, "released_at"), (case.outcome_date, "outcome")):
+            if later and later < report_date:
+                raise ValidationFailed(
+                    fields={
+                        "report_date": _("The report date is after the case's %(what)s.")
+                        % {"what": _("release") if field == "released_at" else _("outcome")}
+                    }
+                )
+        before = {
+            "report_date": case.report_date,
+            "first_positive_date": case.first_positive_date,
+            "needs_completion": True,
+        }
+        case.report_date = report_date
+        if first_positive_date is not None:
+            case.first_positive_date = first_positive_date
+        case.needs_completion = False
+        case.save(
+            update_fields=["report_date", "first_positive_date", "needs_completion", "updated_at"]
+        )
+        audit_record_for(
+            actor,
+            "case.complete_date",
+            case,
+            diff(
+                before,
+                {
+                    "report_date": case.report_date,
+                    "first_positive_date": case.first_positive_date,
+                    "needs_completion": False,
+                },
+            ),
+        )
+    return case
+
+
+def case_open_suspected(
+    *,
+    actor: Any,
+    person_id: int,
+    disease_code: str = "",
+    found_by: str = Case.FoundBy.OTHER,
+    reason: str = "",
+    reporting_unit: str = "",
+    first_positive_date: dt.date | None = None,
+    external_ref: str = "",
+) -> tuple[Case, bool]:
+    """Open a suspected case for a person whom another module found symptomatic
+    or positive (a quarantine site's monitoring, a single-tube retest), for the
+    investigators to test and investigate. Idempotent: when the person already
+    has an open case of the disease, that case is returned with ``False``.
+
+    Without a disease code, the disease of the person's contact record under
+    monitoring applies, else that of the latest case reported (the outbreak
+    in course), else the first active disease. Other errors propagate.
+    """
+    person = Person.objects.filter(pk=person_id).first()
+    if person is None:
         raise NotFound()
+    while person.merged_into_id is not None:
+        person = Person.objects.get(pk=person.merged_into_id)
+    if disease_code:
+        disease = disease_by_code(disease_code)
+    else:
+        contact = (
+            Contact.objects.filter(person=person, status=Contact.Status.MONITORING)
+            .select_related("disease")
+            .order_by("-last_exposure", "-id")
+            .first()
+        )
+        latest = Case.objects.select_related("disease").order_by("-report_date", "-id").first()
+        fallback = Disease.objects.filter(active=True).order_by("code").first()
+        disease_or_none = contact.disease if contact else latest.disease if latest else fallback
+        if disease_or_none is None:
+            raise ValidationFailed(fields={"disease_code": _("No disease is set up.")})
+        disease = disease_or_none
+    with transaction.atomic():
+        Person.objects.select_for_update().filter(pk=person.pk).first()
+        existing = (
+            Case.objects.filter(person=person, disease=disease)
+            .exclude(classification=C.EXCLUDED)
+            .first()
+        )
+        if existing is not None:
+            return existing, False
+        case = case_create_unchecked(
+            actor=actor,
+            person=person,
+            disease=disease,
+            classification=C.SUSPECTED,
+            report_date=timezone.localdate(),
+            found_by=found_by,
+            reporting_unit=reporting_unit,
+            reason=reason,
+            first_positive_date=first_positive_date,
+            external_ref=external_ref,
+        )
+        return case, True
+
+
+def case_follow_treatment(
+    *,
+    actor: Any,
+    case_id: int,
+    facility: str | None = None,
+    facility_name: str | None = None,
+    severity: str | None = None,
+    outcome: str | None = None,
+    outcome_date: dt.date | None = None,
+    reason: str = "",
+) -> Case | None:
+    """The case follows its patient in hospital (facts of the quarantine app's
+    medical treatment, docs/events.md): where it is treated, its severity, and
+    its outcome when the patient is discharged or dies. The acting medical staff
+    is named in the audit; the capability was checked where the fact was
+    published. An outcome already recorded is kept; a case gone (or excluded
+    meanwhile) changes nothing. Returns the case, or ``None`` when nothing changed."""
+    with transaction.atomic():
+        case = Case.objects.select_for_update().filter(pk=case_id).first()
+        if case is None or case.classification == C.EXCLUDED:
+            return None
+        fields: dict[str, Any] = {
+            "treatment_facility": facility,
+            "facility_name": facility_name[:200] if facility_name is not None else None,
+            "severity": severity,
+        }
+        if outcome is not None and case.outcome == Case.Outcome.NONE:
+            fields["outcome"] = outcome
+            fields["outcome_date"] = outcome_date
+        wanted = {k: v for k, v in fields.items() if v is not None}
+        before = {k: getattr(case, k) for k in wanted}
+        changed = {k: v for k, v in wanted.items() if before[k] != v}
+        if not changed:
+            return None
+        for k, v in changed.items():
+            setattr(case, k, v)
+        case.save(update_fields=[*changed, "updated_at"])
+        audit_record_for(
+            actor, "case.treatment", case, diff({k: before[k] for k in changed}, changed), reason
+        )
+        if "outcome" in changed:
+            publish(
+                "case.outcome_set",
+                case_id=case.pk,
+                person_id=case.person_id,
+                outcome=case.outcome,
+                actor=actor,
+            )  # status (docs/events.md)
     return case

@@ -26,6 +26,8 @@ because we never lose data unless the operator chose to.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +42,16 @@ from fangkong.core.dbtime import db_datetime
 from fangkong.core.errors import NotFound, ValidationFailed
 from fangkong.core.models import Person
 from fangkong.core.selectors import person_find_by_document
+from fangkong.core.tabular import (
+    FIRST_DATA_ROW,
+    FileRejected,
+    ImportRejected,
+    RowError,
+    decode_text,
+    json_lines,
+    read_table,
+)
+from fangkong.core.types import Actor
 from fangkong.investigation.models import CheckIn, Disease, DiseaseRules
 from fangkong.investigation.services.venues import (
     CODE_ROW_SQL,
@@ -116,30 +128,48 @@ def _scan_time(when: dt.datetime | None) -> dt.datetime:
     return when
 
 
+# A live scan at %(at)s joins the person's latest visit at the venue by the rule of
+# ``_mergeable`` and ``_merge`` (the scan is a visit of one instant): a visit whose
+# scans come within the window of it and which stays within MAX_VISIT_LENGTH with it
+# is widened to it (an earlier check-in, a later last scan); its check-out is kept.
+_EXTEND_SQL = (
+    f"UPDATE {_TABLE} SET time = CASE WHEN time > %s THEN %s ELSE time END, "  # noqa: S608
+    "last_scan_at = CASE WHEN last_scan_at < %s THEN %s ELSE last_scan_at END "
+    f"WHERE id = (SELECT id FROM {_TABLE} WHERE person_id = %s AND time >= %s "
+    "AND time <= %s AND venue_id = %s AND last_scan_at >= %s AND last_scan_at <= %s "
+    "AND (left_at IS NULL OR left_at <= %s) ORDER BY time DESC LIMIT 1)"
+)
+
+
+def _extend_params(person_id: int, venue_id: int, when: dt.datetime) -> list[Any]:
+    window = dt.timedelta(minutes=DEDUP_MINUTES)
+    at = _db_dt(when)
+    latest = _db_dt(when + MAX_VISIT_LENGTH)
+    return [
+        at,
+        at,
+        at,
+        at,
+        person_id,
+        _db_dt(when - MAX_VISIT_LENGTH),
+        _db_dt(when + window),
+        venue_id,
+        _db_dt(when - window),
+        latest,
+        latest,
+    ]
+
+
 def _record_visit(*, venue_id: int, person_id: int, when: dt.datetime, source: str) -> Visit:
-    """Extend the person's open visit at the venue, or start a new one.
+    """Widen the person's visit at the venue to this scan, or start a new one.
 
     One statement on PostgreSQL, two at most on SQLite. Two scans of one person arriving in the same
     millisecond may both insert; the visits then overlap and matching, which
     works on time windows, counts the person once per trajectory stop anyway.
     """
-    window = dt.timedelta(minutes=DEDUP_MINUTES)
     at = _db_dt(when)
-    update = (
-        f"UPDATE {_TABLE} SET last_scan_at = CASE WHEN last_scan_at < %s THEN %s "  # noqa: S608
-        "ELSE last_scan_at END WHERE id = (SELECT id FROM "
-        f"{_TABLE} WHERE person_id = %s AND time >= %s AND time <= %s "
-        "AND venue_id = %s AND last_scan_at >= %s ORDER BY time DESC LIMIT 1) RETURNING id"
-    )
-    update_params = [
-        at,
-        at,
-        person_id,
-        _db_dt(when - DEDUP_LOOKBACK),
-        _db_dt(when + window),
-        venue_id,
-        _db_dt(when - window),
-    ]
+    update = _EXTEND_SQL + " RETURNING id"
+    update_params = _extend_params(person_id, venue_id, when)
     # INSERT ... SELECT from the person row: an unknown person inserts nothing
     # (FK checks are deferred inside transactions), a merged one is recorded
     # against the record they were merged into.
@@ -187,33 +217,23 @@ def _scan_in_one_statement(
     venue_id, serial, version = venue_token_payload(venue_token)
     person_id = signing.person_id_from_token(person_token)
     at = _scan_time(when)
-    window = dt.timedelta(minutes=DEDUP_MINUTES)
     db_at = _db_dt(at)
     ok = "EXISTS (SELECT 1 FROM code WHERE key_version = %s AND revoked_at IS NULL)"
     sql = (
         _async_commit_prefix() + f"WITH code AS ({CODE_ROW_SQL}), "  # noqa: S608
-        f"upd AS (UPDATE {_TABLE} SET last_scan_at = CASE WHEN last_scan_at < %s THEN %s "
-        f"ELSE last_scan_at END WHERE id = (SELECT id FROM {_TABLE} WHERE person_id = %s "
-        "AND time >= %s AND time <= %s AND venue_id = %s AND last_scan_at >= %s "
-        f"ORDER BY time DESC LIMIT 1) AND {ok} RETURNING id), "
+        f"upd AS ({_EXTEND_SQL} AND {ok} RETURNING id), "
         f"ins AS (INSERT INTO {_TABLE} (venue_id, person_id, time, last_scan_at, left_at, "
         "source, external_ref) SELECT %s, COALESCE(p.merged_into_id, p.id), %s, %s, NULL, "
         f"%s, '' FROM {_PERSON_TABLE} p WHERE p.id = %s AND NOT EXISTS (SELECT 1 FROM upd) "
         f"AND {ok} RETURNING id) "
         "SELECT code.key_version, code.revoked_at, code.scope_path, code.name, "
-        "(SELECT id FROM upd), (SELECT id FROM ins) FROM (SELECT 1) AS one "
-        "LEFT JOIN code ON TRUE"
+        f"(SELECT id FROM upd), (SELECT id FROM ins), ({_late_stops_sql()}) "
+        "FROM (SELECT 1) AS one LEFT JOIN code ON TRUE"
     )
     params = [
         venue_id,
         serial,
-        db_at,
-        db_at,
-        person_id,
-        _db_dt(at - DEDUP_LOOKBACK),
-        _db_dt(at + window),
-        venue_id,
-        _db_dt(at - window),
+        *_extend_params(person_id, venue_id, at),
         version,
         venue_id,
         db_at,
@@ -221,6 +241,9 @@ def _scan_in_one_statement(
         CheckIn.Source.SCAN.value,
         person_id,
         version,
+        venue_id,
+        _db_dt(at + dt.timedelta(minutes=DEDUP_MINUTES)),
+        db_at,
     ]
     with connection.cursor() as cur:
         cur.execute(sql, params)
@@ -236,7 +259,16 @@ def _scan_in_one_statement(
         raise ValidationFailed(
             fields={"person_token": _("This personal code is not known.")}, code="unknown_person"
         )
+    if row[6]:  # a matched stop of an open case may be reached: late data
+        _follow_scan(venue_id, at)
     return ScanResult(venue.venue_id, venue.name, at, [visit])
+
+
+@functools.cache
+def _late_stops_sql() -> str:
+    from fangkong.investigation.services.matching import late_stops_sql
+
+    return late_stops_sql()
 
 
 def _dependant_ids(scanner_id: int, dependants: list[Any]) -> list[int]:
@@ -297,6 +329,7 @@ def checkin_scan(
         visit = _record_visit(
             venue_id=venue.venue_id, person_id=person_id, when=at, source=CheckIn.Source.SCAN
         )
+        _follow_scan(venue.venue_id, at)
         return ScanResult(venue.venue_id, venue.name, at, [visit])
     others = _dependant_ids(person_id, dependants)
     with transaction.atomic():
@@ -314,6 +347,7 @@ def checkin_scan(
                     source=CheckIn.Source.DEPENDANT,
                 )
             )
+        _follow_scan(venue.venue_id, at)
     return ScanResult(venue.venue_id, venue.name, at, visits)
 
 
@@ -344,6 +378,7 @@ def checkin_assist(
     visit = _record_visit(
         venue_id=venue.venue_id, person_id=person.pk, when=at, source=CheckIn.Source.STAFF
     )
+    _follow_scan(venue.venue_id, at)
     return ScanResult(venue.venue_id, venue.name, at, [visit])
 
 
@@ -419,26 +454,16 @@ LOOKUP_CHUNK = 1000
 PERSON_LOOKUP_LIMIT = 20_000
 
 
-@dataclass(frozen=True)
-class IngestError:
-    """One problem in a log; ``row`` is 1-based with the header as row 1 (CSV) or
-    the line number (JSON lines)."""
-
-    row: int
-    column: str
-    message: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "column": self.column, "message": self.message}
-
-
 @dataclass
 class IngestReport:
     rows: int = 0
     inserted: int = 0
     duplicates: int = 0
     extended: int = 0
-    errors: list[IngestError] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    # Matches of open cases that the new or widened visits reach (late data).
+    matches_found: int = 0
+    matches_widened: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -446,20 +471,10 @@ class IngestReport:
             "inserted": self.inserted,
             "duplicates": self.duplicates,
             "extended": self.extended,
+            "matches_found": self.matches_found,
+            "matches_widened": self.matches_widened,
             "errors": [e.as_dict() for e in self.errors],
         }
-
-
-class IngestRejected(ValidationFailed):
-    code = "import_rejected"
-
-    def __init__(self, report: IngestReport) -> None:
-        errors = report.errors
-        super().__init__(
-            _("The log was not imported: %(n)s problems found.") % {"n": len(errors)},
-            extra={"errors": [e.as_dict() for e in errors[:1000]], "rows": report.rows},
-        )
-        self.report = report
 
 
 def _parse_time(value: Any) -> dt.datetime | None:
@@ -472,17 +487,6 @@ def _parse_time(value: Any) -> dt.datetime | None:
         return dt.datetime.fromisoformat(text)
     except ValueError:
         return None
-
-
-@dataclass
-class _Row:
-    line: int
-    venue_id: int
-    person_id: int
-    time: dt.datetime
-    last_scan_at: dt.datetime
-    left_at: dt.datetime | None
-    external_ref: str
 
 
 def _resolve_venues(
@@ -514,144 +518,190 @@ def _resolve_venues(
     return out
 
 
-def checkins_ingest(
-    rows: Any,
-    *,
-    actor: Any = None,
-    valid_only: bool = False,
-    source_name: str = "",
-    first_line: int = 2,
-) -> IngestReport:
-    """Validate and load a check-in log (an iterable of dicts with the columns of
-    ``INGEST_COLUMNS``).
+@dataclass
+class _Parsed:
+    """A row as read, its references not yet resolved."""
 
-    Every row is checked and every problem reported as (row, column, message);
-    unless ``valid_only``, nothing is written when any row is bad
-    (``IngestRejected``). Scans of one person at one venue within 10 minutes
-    of each other, in the file or against visits already stored, are one visit.
-    Rows are written in bulk: ``COPY`` on PostgreSQL, one ``executemany`` in one
-    transaction on SQLite. With ``actor`` (``checkin.import``) only venues of
-    their area are accepted; without, the caller is the system.
-    """
-    from fangkong.core.crypto import lookup_hash
+    line: int
+    venue_ref: str
+    person_id: int | None
+    doc: tuple[str, str] | None  # (doc_type, number)
+    time: dt.datetime
+    left_at: dt.datetime | None
+    external_ref: str
+
+
+@dataclass
+class _Row:
+    """A visit to write: a resolved row, or several merged (see ``_merge``)."""
+
+    line: int
+    venue_id: int
+    person_id: int
+    time: dt.datetime
+    last_scan_at: dt.datetime
+    left_at: dt.datetime | None
+    external_ref: str
+
+
+# --- Merging scans into visits: one rule for files, stored visits and live scans ----
+
+
+def _latest(a: dt.datetime | None, b: dt.datetime | None) -> dt.datetime | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return max(a, b)
+
+
+def _mergeable(visit: _Row, other: _Row) -> bool:
+    """Two visits of one person at one venue are one when their scans come within
+    ``DEDUP_MINUTES`` of each other and the visit they make lasts at most
+    ``MAX_VISIT_LENGTH`` (matching bounds its range scans by it)."""
+    window = dt.timedelta(minutes=DEDUP_MINUTES)
+    if other.time > visit.last_scan_at + window or visit.time > other.last_scan_at + window:
+        return False
+    start = min(visit.time, other.time)
+    end = max(visit.last_scan_at, other.last_scan_at)
+    end = _latest(end, _latest(visit.left_at, other.left_at)) or end
+    return end - start <= MAX_VISIT_LENGTH
+
+
+def _merge(visit: _Row, other: _Row) -> None:
+    """The union of what both say, never less than either: the earliest check-in,
+    the latest last scan, the latest check-out."""
+    visit.time = min(visit.time, other.time)
+    visit.last_scan_at = max(visit.last_scan_at, other.last_scan_at)
+    visit.left_at = _latest(visit.left_at, other.left_at)
+
+
+# --- Stage 1: parse ---------------------------------------------------------------
+
+
+def _parse_person(raw: Mapping[str, Any], line: int, errors: list[RowError]) -> tuple[Any, Any]:
+    """(person id, None) or (None, (doc type, number)) or (None, None) with errors."""
     from fangkong.core.identity import normalise_document
 
-    if actor is not None:
-        permissions.require(actor, "checkin.import")
-    report = IngestReport()
-    errors: list[IngestError] = []
-    now = timezone.now()
-    oldest = now - dt.timedelta(days=checkin_retention_days(timezone.localdate(now)))
-    window = dt.timedelta(minutes=DEDUP_MINUTES)
+    pid_text = str(raw.get("person_id") or "").strip()
+    if pid_text:
+        if pid_text.isdigit():
+            return int(pid_text), None
+        errors.append(RowError(line, "person_id", _("Give a number.")))
+        return None, None
+    if raw.get("doc_type") or raw.get("doc_number"):
+        try:
+            d = normalise_document(
+                str(raw.get("doc_type") or "").strip(), str(raw.get("doc_number") or "")
+            )
+        except ValidationFailed as exc:
+            errors.extend(RowError(line, col, msg) for col, msg in exc.fields.items())
+            return None, None
+        return None, (d.doc_type, d.number)
+    errors.append(
+        RowError(line, "person_id", _("Give a person id, or a document type and number."))
+    )
+    return None, None
 
-    # Pass 1: parse, collect references to resolve in bulk.
-    parsed: list[tuple[int, str, Any, tuple[str, str] | None, dt.datetime, Any, str]] = []
-    venue_refs: set[str] = set()
-    person_ids: set[int] = set()
-    docs: dict[tuple[str, str], str] = {}  # (doc_type, number) -> hash
-    line = first_line - 1
-    for raw in rows:
-        line += 1
-        report.rows += 1
-        row_errors: list[IngestError] = []
-        unknown = [k for k in raw if k not in INGEST_COLUMNS and k is not None and k != ""]
-        for col in unknown:
-            row_errors.append(IngestError(line, str(col), _("Unknown column.")))
-        venue_ref = str(
-            raw.get("venue") or raw.get("venue_id") or raw.get("venue_token") or ""
-        ).strip()
-        if not venue_ref:
-            row_errors.append(
-                IngestError(line, "venue", _("A venue id or venue code is required."))
-            )
-        person: Any = None
-        doc: tuple[str, str] | None = None
-        pid_text = str(raw.get("person_id") or "").strip()
-        if pid_text:
-            if pid_text.isdigit():
-                person = int(pid_text)
-            else:
-                row_errors.append(IngestError(line, "person_id", _("Give a number.")))
-        elif raw.get("doc_type") or raw.get("doc_number"):
-            try:
-                d = normalise_document(
-                    str(raw.get("doc_type") or "").strip(), str(raw.get("doc_number") or "")
-                )
-            except ValidationFailed as exc:
-                for col, msg in exc.fields.items():
-                    row_errors.append(IngestError(line, col, msg))
-            else:
-                doc = (d.doc_type, d.number)
-        else:
-            row_errors.append(
-                IngestError(
-                    line, "person_id", _("Give a person id, or a document type and number.")
-                )
-            )
-        when = _parse_time(raw.get("time"))
-        if when is None:
-            row_errors.append(
-                IngestError(
-                    line, "time", _("Give the time as ISO 8601, e.g. 2022-10-05T09:30:00+08:00.")
-                )
-            )
-        elif timezone.is_naive(when):
-            row_errors.append(IngestError(line, "time", _("Give the time with its time zone.")))
-            when = None
-        elif when > now + CLOCK_SKEW:
-            row_errors.append(IngestError(line, "time", _("A check-in cannot be in the future.")))
-        elif when < oldest:
-            row_errors.append(
-                IngestError(line, "time", _("Older than the retention period: not kept."))
-            )
-        left_text = raw.get("left_at")
-        left: dt.datetime | None = None
-        if left_text not in (None, ""):
-            left = _parse_time(left_text)
-            if left is None or timezone.is_naive(left):
-                row_errors.append(
-                    IngestError(line, "left_at", _("Give the time as ISO 8601 with its time zone."))
-                )
-                left = None
-            elif when is not None and not timezone.is_naive(when):
-                if left < when:
-                    row_errors.append(
-                        IngestError(line, "left_at", _("The visit ends before it starts."))
-                    )
-                elif left - when > MAX_VISIT_LENGTH:
-                    row_errors.append(
-                        IngestError(
-                            line,
-                            "left_at",
-                            _("A visit lasts at most %(hours)s hours.")
-                            % {"hours": int(MAX_VISIT_LENGTH.total_seconds() // 3600)},
-                        )
-                    )
-        ref = str(raw.get("external_ref") or "").strip()
-        if len(ref) > 64:
-            row_errors.append(IngestError(line, "external_ref", _("At most 64 characters.")))
-        if row_errors:
-            errors.extend(row_errors)
-            continue
-        assert when is not None
-        venue_refs.add(venue_ref)
-        if person is not None:
-            person_ids.add(person)
-        if doc is not None and doc not in docs:
-            docs[doc] = lookup_hash("doc", doc[1])
-        parsed.append((line, venue_ref, person, doc, when, left, ref))
 
-    # Pass 2: resolve venues, people and documents in bulk.
-    venue_errors: dict[str, str] = {}
-    venues = _resolve_venues(actor, venue_refs, venue_errors)
-    known_people: set[int] = set()
-    ids = sorted(person_ids)
-    for i in range(0, len(ids), LOOKUP_CHUNK):
-        known_people.update(
-            Person.objects.filter(pk__in=ids[i : i + LOOKUP_CHUNK]).values_list("pk", flat=True)
+def _parse_times(
+    raw: Mapping[str, Any],
+    line: int,
+    errors: list[RowError],
+    *,
+    now: dt.datetime,
+    oldest: dt.datetime,
+) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """(check-in time, check-out time or None); None for a bad check-in time."""
+    when = _parse_time(raw.get("time"))
+    if when is None:
+        errors.append(
+            RowError(line, "time", _("Give the time as ISO 8601, e.g. 2022-10-05T09:30:00+08:00."))
         )
-    by_doc: dict[tuple[str, str], int] = {}
-    hashes = {h: key for key, h in docs.items()}
+    elif timezone.is_naive(when):
+        errors.append(RowError(line, "time", _("Give the time with its time zone.")))
+        when = None
+    elif when > now + CLOCK_SKEW:
+        errors.append(RowError(line, "time", _("A check-in cannot be in the future.")))
+    elif when < oldest:
+        errors.append(RowError(line, "time", _("Older than the retention period: not kept.")))
+    left_text = raw.get("left_at")
+    if left_text in (None, ""):
+        return when, None
+    left = _parse_time(left_text)
+    if left is None or timezone.is_naive(left):
+        errors.append(RowError(line, "left_at", _("Give the time as ISO 8601 with its time zone.")))
+        return when, None
+    if when is not None:
+        if left < when:
+            errors.append(RowError(line, "left_at", _("The visit ends before it starts.")))
+        elif left - when > MAX_VISIT_LENGTH:
+            errors.append(
+                RowError(
+                    line,
+                    "left_at",
+                    _("A visit lasts at most %(hours)s hours.")
+                    % {"hours": int(MAX_VISIT_LENGTH.total_seconds() // 3600)},
+                )
+            )
+    return when, left
+
+
+def _parse_row(
+    raw: Mapping[str, Any], line: int, *, now: dt.datetime, oldest: dt.datetime
+) -> tuple[_Parsed | None, list[RowError]]:
+    errors: list[RowError] = []
+    for col in raw:
+        if col not in INGEST_COLUMNS and col is not None and col != "":
+            errors.append(RowError(line, str(col), _("Unknown column.")))
+    venue_ref = str(raw.get("venue") or raw.get("venue_id") or raw.get("venue_token") or "").strip()
+    if not venue_ref:
+        errors.append(RowError(line, "venue", _("A venue id or venue code is required.")))
+    person_id, doc = _parse_person(raw, line, errors)
+    when, left = _parse_times(raw, line, errors, now=now, oldest=oldest)
+    ref = str(raw.get("external_ref") or "").strip()
+    if len(ref) > 64:
+        errors.append(RowError(line, "external_ref", _("At most 64 characters.")))
+    if errors:
+        return None, errors
+    assert when is not None
+    return _Parsed(line, venue_ref, person_id, doc, when, left, ref), []
+
+
+def _parse_rows(
+    numbered: Iterable[tuple[int, Mapping[str, Any]]], *, now: dt.datetime, oldest: dt.datetime
+) -> tuple[list[_Parsed], list[RowError], int]:
+    """Every row checked: (parsed rows, problems, rows read)."""
+    parsed: list[_Parsed] = []
+    errors: list[RowError] = []
+    count = 0
+    for count, (line, raw) in enumerate(numbered, start=1):  # noqa: B007
+        row, problems = _parse_row(raw, line, now=now, oldest=oldest)
+        if row is None:
+            errors.extend(problems)
+        else:
+            parsed.append(row)
+    return parsed, errors, count
+
+
+# --- Stage 2: resolve venues, people and documents in bulk ---------------------------
+
+
+def _known_people(ids: set[int]) -> set[int]:
+    known: set[int] = set()
+    ordered = sorted(ids)
+    for i in range(0, len(ordered), LOOKUP_CHUNK):
+        known.update(
+            Person.objects.filter(pk__in=ordered[i : i + LOOKUP_CHUNK]).values_list("pk", flat=True)
+        )
+    return known
+
+
+def _people_by_document(docs: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    from fangkong.core.crypto import lookup_hash
+
+    hashes = {lookup_hash("doc", number): (doc_type, number) for doc_type, number in docs}
+    found: dict[tuple[str, str], int] = {}
     hash_list = list(hashes)
     for i in range(0, len(hash_list), LOOKUP_CHUNK):
         for doc_type, doc_hash, pk in (
@@ -661,61 +711,71 @@ def checkins_ingest(
         ):
             key = hashes[doc_hash]
             if key[0] == doc_type:
-                by_doc[key] = pk
+                found[key] = pk
+    return found
+
+
+def _resolve(actor: Any, parsed: list[_Parsed]) -> tuple[list[_Row], list[RowError]]:
+    """The rows whose venue (in the actor's area), person or document is known."""
+    venue_errors: dict[str, str] = {}
+    venues = _resolve_venues(actor, {p.venue_ref for p in parsed}, venue_errors)
+    known = _known_people({p.person_id for p in parsed if p.person_id is not None})
+    by_doc = _people_by_document({p.doc for p in parsed if p.doc is not None})
     good: list[_Row] = []
-    for line, venue_ref, person, doc, when, left, ref in parsed:
-        bad = False
-        if venue_ref not in venues:
-            errors.append(
-                IngestError(line, "venue", venue_errors.get(venue_ref, _("Unknown venue.")))
+    errors: list[RowError] = []
+    for p in parsed:
+        row_errors = []
+        if p.venue_ref not in venues:
+            message = venue_errors.get(p.venue_ref, _("Unknown venue."))
+            row_errors.append(RowError(p.line, "venue", message))
+        person = p.person_id
+        if person is not None and person not in known:
+            row_errors.append(
+                RowError(p.line, "person_id", _("No one is registered with this id."))
             )
-            bad = True
-        if person is not None and person not in known_people:
-            errors.append(IngestError(line, "person_id", _("No one is registered with this id.")))
-            bad = True
-        if doc is not None:
-            person = by_doc.get(doc)
+        if p.doc is not None:
+            person = by_doc.get(p.doc)
             if person is None:
-                errors.append(
-                    IngestError(line, "doc_number", _("No one is registered with this document."))
+                row_errors.append(
+                    RowError(p.line, "doc_number", _("No one is registered with this document."))
                 )
-                bad = True
-        if bad:
+        if row_errors:
+            errors.extend(row_errors)
             continue
-        good.append(_Row(line, venues[venue_ref][0], person, when, when, left, ref))
+        assert person is not None
+        venue_id = venues[p.venue_ref][0]
+        good.append(_Row(p.line, venue_id, person, p.time, p.time, p.left_at, p.external_ref))
+    return good, errors
 
-    errors.sort(key=lambda e: (e.row, e.column))
-    report.errors = errors
-    if errors and not valid_only:
-        raise IngestRejected(report)
-    if not good:
-        return report
 
-    # Pass 3: one visit per person and venue within the dedup window, in the file...
-    good.sort(key=lambda r: (r.person_id, r.venue_id, r.time))
+# --- Stage 3: merge into visits, in the file and with the visits stored ----------------
+
+
+def _merge_in_file(rows: list[_Row]) -> tuple[list[_Row], int]:
+    """One visit per person and venue for scans within the window: (visits, rows merged)."""
+    rows.sort(key=lambda r: (r.person_id, r.venue_id, r.time))
     visits: list[_Row] = []
-    for r in good:
+    merged = 0
+    for r in rows:
         prev = visits[-1] if visits else None
         if (
             prev is not None
-            and prev.person_id == r.person_id
-            and prev.venue_id == r.venue_id
-            and r.time <= prev.last_scan_at + window
+            and (prev.person_id, prev.venue_id) == (r.person_id, r.venue_id)
+            and _mergeable(prev, r)
         ):
-            prev.last_scan_at = max(prev.last_scan_at, r.time)
-            if r.left_at is not None and (prev.left_at is None or r.left_at > prev.left_at):
-                prev.left_at = r.left_at
-            report.duplicates += 1
-            continue
-        visits.append(r)
+            _merge(prev, r)
+            merged += 1
+        else:
+            visits.append(r)
+    return visits, merged
 
-    # ... and against the visits already stored.
+
+def _stored_visits(visits: list[_Row]) -> dict[tuple[int, int], list[tuple[int, _Row]]]:
+    """The stored visits a visit of the file could merge with, by (person, venue)."""
+    window = dt.timedelta(minutes=DEDUP_MINUTES)
     lo = min(r.time for r in visits) - MAX_VISIT_LENGTH - window
-    hi = max(r.time for r in visits) + window
-    pairs: dict[tuple[int, int], list[_Row]] = {}
-    for r in visits:
-        pairs.setdefault((r.person_id, r.venue_id), []).append(r)
-    existing: dict[tuple[int, int], list[tuple[int, dt.datetime, dt.datetime]]] = {}
+    hi = max(r.last_scan_at for r in visits) + window
+    pairs = {(r.person_id, r.venue_id) for r in visits}
     people = sorted({p for p, _v in pairs})
     # Few people: their visits through the (person, time) index; many (a city's
     # daily log): one range scan of the time index over the log's span.
@@ -728,32 +788,155 @@ def checkins_ingest(
         ]
     else:
         queries = [CheckIn.objects.filter(time__gte=lo, time__lte=hi)]
+    stored: dict[tuple[int, int], list[tuple[int, _Row]]] = {}
     for qs in queries:
-        for pk, person_id, venue_id, time, last in qs.values_list(
-            "pk", "person_id", "venue_id", "time", "last_scan_at"
+        for pk, person_id, venue_id, time, last, left in qs.values_list(
+            "pk", "person_id", "venue_id", "time", "last_scan_at", "left_at"
         ).iterator(chunk_size=5000):
             if (person_id, venue_id) in pairs:
-                existing.setdefault((person_id, venue_id), []).append((pk, time, last))
-    extend: dict[int, dt.datetime] = {}
-    to_insert: list[_Row] = []
-    for r in visits:
-        hit = None
-        for pk, time, last in existing.get((r.person_id, r.venue_id), ()):
-            if time - window <= r.time <= last + window:
-                hit = (pk, last)
-                break
-        if hit is None:
-            to_insert.append(r)
-            continue
-        report.duplicates += 1
-        if r.last_scan_at > hit[1]:
-            extend[hit[0]] = max(extend.get(hit[0], r.last_scan_at), r.last_scan_at)
+                row = _Row(0, venue_id, person_id, time, last, left, "")
+                stored.setdefault((person_id, venue_id), []).append((pk, row))
+    return stored
 
+
+def _merge_with_stored(visits: list[_Row]) -> tuple[list[_Row], dict[int, _Row], int]:
+    """(new visits to insert, stored visits to widen by id with their union, merged)."""
+    stored = _stored_visits(visits)
+    to_insert: list[_Row] = []
+    widened: dict[int, _Row] = {}
+    merged = 0
+    for r in visits:
+        for pk, visit in stored.get((r.person_id, r.venue_id), ()):
+            if _mergeable(visit, r):
+                _merge(visit, r)
+                widened[pk] = visit
+                merged += 1
+                break
+        else:
+            to_insert.append(r)
+    return to_insert, widened, merged
+
+
+# --- Stage 4: write ----------------------------------------------------------------------
+
+
+def _follow(visits: list[_Row], *, actor: Actor) -> Any:
+    """Matches of open cases follow the visits just added or widened."""
+    from fangkong.investigation.services.matching import matches_follow_visits
+
+    spans = [(v.venue_id, v.time, max(v.last_scan_at, v.left_at or v.last_scan_at)) for v in visits]
+    return matches_follow_visits(spans, actor=actor)
+
+
+def _follow_scan(venue_id: int, at: dt.datetime) -> None:
+    """Matches follow a live scan (one sent late reaches a matched stop): the visit
+    it changed changed at most from ``at`` to ``at`` + the dedup window (plus the
+    assumed stay, which the matching adds)."""
+    from fangkong.investigation.services.matching import matches_follow_visits
+
+    matches_follow_visits([(venue_id, at, at + dt.timedelta(minutes=DEDUP_MINUTES))])
+
+
+# A stored visit widened by a merge: never narrowed, even if a live scan widened it
+# since it was read (each bound moves only outwards).
+_WIDEN_SQL = (
+    f"UPDATE {_TABLE} SET "  # noqa: S608
+    "time = CASE WHEN time > %s THEN %s ELSE time END, "
+    "last_scan_at = CASE WHEN last_scan_at < %s THEN %s ELSE last_scan_at END, "
+    "left_at = CASE WHEN left_at IS NULL OR left_at < %s THEN COALESCE(%s, left_at) "
+    "ELSE left_at END WHERE id = %s"
+)
+
+
+def _widen(visits: dict[int, _Row]) -> None:
+    db = _db_dt
+    params = []
+    for pk, v in visits.items():
+        left = db(v.left_at) if v.left_at is not None else None
+        params.append([db(v.time)] * 2 + [db(v.last_scan_at)] * 2 + [left] * 2 + [pk])
+    if params:
+        with connection.cursor() as cur:
+            cur.executemany(_WIDEN_SQL, params)
+
+
+def checkins_ingest(
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    actor: Actor = None,
+    valid_only: bool = False,
+    source_name: str = "",
+    first_line: int = FIRST_DATA_ROW,
+) -> IngestReport:
+    """Validate and load a check-in log given as rows (mappings with the columns of
+    ``INGEST_COLUMNS``, as a CSV reader yields them), numbered from ``first_line``;
+    see ``_ingest``."""
+    return _ingest(
+        enumerate(rows, start=first_line),
+        actor=actor,
+        valid_only=valid_only,
+        source_name=source_name,
+    )
+
+
+def checkins_ingest_file(
+    data: bytes,
+    *,
+    fmt: str,
+    actor: Actor = None,
+    valid_only: bool = False,
+    source_name: str = "",
+) -> IngestReport:
+    """Validate and load a check-in log file (CSV or JSON lines, UTF-8 or GB18030);
+    problems carry the file's own row numbers. See ``_ingest``."""
+    return _ingest(
+        read_checkin_log(data, fmt=fmt),
+        actor=actor,
+        valid_only=valid_only,
+        source_name=source_name,
+    )
+
+
+def _ingest(
+    numbered: Iterable[tuple[int, Mapping[str, Any]]],
+    *,
+    actor: Actor,
+    valid_only: bool,
+    source_name: str,
+) -> IngestReport:
+    """Four stages: parse every row, resolve venues and people in bulk, merge the
+    scans into visits (in the file and with the visits stored), write.
+
+    Every problem is reported as a ``RowError`` (row, column, message); unless
+    ``valid_only``, nothing is written when any row is bad (``ImportRejected``,
+    whose ``result`` is the report). Scans of one person at one venue within 10
+    minutes of each other are one visit keeping the union of what each says
+    (``_merge``). Rows are written in bulk: ``COPY`` on PostgreSQL, one
+    ``executemany`` in one transaction on SQLite. With ``actor``
+    (``checkin.import``) only venues of their area are accepted; without, the
+    caller is the system.
+    """
+    if actor is not None:
+        permissions.require(actor, "checkin.import")
+    now = timezone.now()
+    oldest = now - dt.timedelta(days=checkin_retention_days(timezone.localdate(now)))
+    parsed, errors, count = _parse_rows(numbered, now=now, oldest=oldest)
+    good, unresolved = _resolve(actor, parsed)
+    errors += unresolved
+    errors.sort(key=lambda e: (e.row, e.column))
+    report = IngestReport(rows=count, errors=errors)
+    if errors and not valid_only:
+        raise ImportRejected(errors, result=report)
+    if not good:
+        return report
+    visits, in_file = _merge_in_file(good)
+    to_insert, widened, with_stored = _merge_with_stored(visits)
+    report.duplicates = in_file + with_stored
     with transaction.atomic():
         report.inserted = _bulk_insert(to_insert)
-        for pk, last in extend.items():
-            CheckIn.objects.filter(pk=pk, last_scan_at__lt=last).update(last_scan_at=last)
-        report.extended = len(extend)
+        _widen(widened)
+        report.extended = len(widened)
+        followed = _follow([*to_insert, *widened.values()], actor=actor)
+        report.matches_found, report.matches_widened = followed.created, followed.updated
         audit_record(
             actor=actor,
             action="checkin.import",
@@ -812,53 +995,24 @@ def _bulk_insert(rows: list[_Row]) -> int:
     return len(rows)
 
 
-def read_checkin_log(data: bytes, *, fmt: str) -> tuple[list[dict[str, Any]], int]:
-    """Decode a log file (UTF-8 with or without BOM, or GBK/GB18030) into rows.
-
-    Returns (rows, number of the first data row). Raises ValidationFailed on
-    ``file`` for an undecodable file or a bad JSON line."""
-    import csv
-    import io
-    import json
-
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = data.decode("gb18030")
-        except UnicodeDecodeError:
-            raise ValidationFailed(
-                fields={"file": _("The file is neither UTF-8 nor GBK text.")}
-            ) from None
+def read_checkin_log(data: bytes, *, fmt: str) -> list[tuple[int, dict[str, Any]]]:
+    """A log file's rows, each with its row number as the person sees it (the
+    spreadsheet's, header = row 1; a JSON-lines file's line). Raises FileRejected
+    for a file that is not text, has unknown columns or a line that is not JSON."""
+    text = decode_text(data)
     if fmt == "csv":
-        reader = csv.DictReader(io.StringIO(text, newline=""))
-        header = [h.strip() for h in reader.fieldnames or []]
-        reader.fieldnames = header
-        unknown = [h for h in header if h not in INGEST_COLUMNS]
+        table = read_table(text, delimiter=",")
+        unknown = [h for h in table.header if h and h not in INGEST_COLUMNS]
         if unknown:
-            raise ValidationFailed(
-                fields={
-                    "file": _("Unknown columns: %(cols)s. Known columns: %(known)s.")
-                    % {"cols": ", ".join(unknown), "known": ", ".join(sorted(INGEST_COLUMNS))}
-                },
-                code="unknown_columns",
+            raise FileRejected(
+                _("Unknown columns: %(cols)s. Known columns: %(known)s.")
+                % {"cols": ", ".join(unknown), "known": ", ".join(sorted(INGEST_COLUMNS))}
             )
-        return list(reader), 2
+        names = list(enumerate(table.header))
+        return [
+            (row, {name: cells[i] for i, name in names if name and i < len(cells)})
+            for row, cells in table.rows
+        ]
     if fmt == "jsonl":
-        rows: list[dict[str, Any]] = []
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except ValueError:
-                raise ValidationFailed(
-                    fields={"file": _("Line %(n)s is not valid JSON.") % {"n": number}}
-                ) from None
-            if not isinstance(obj, dict):
-                raise ValidationFailed(
-                    fields={"file": _("Line %(n)s is not a JSON object.") % {"n": number}}
-                )
-            rows.append(obj)
-        return rows, 1
+        return list(json_lines(text))
     raise ValidationFailed(fields={"format": _("Use csv or jsonl.")})

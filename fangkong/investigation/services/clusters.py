@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -28,31 +27,12 @@ from django.utils.translation import gettext as _
 from fangkong.core import permissions
 from fangkong.core.audit import audit_record, diff
 from fangkong.core.errors import ValidationFailed
-from fangkong.core.models import PATH_SEGMENT
+from fangkong.core.models import common_path
 from fangkong.investigation.models import Case, Cluster, Contact, Disease
 from fangkong.investigation.selectors.cases import access_case_by_id
 from fangkong.investigation.selectors.clusters import access_cluster_by_id
 
 EXCLUDED = Case.Classification.EXCLUDED
-
-
-def common_scope(paths: Iterable[str]) -> str:
-    """The deepest tree node containing every path (a prefix of whole segments)."""
-    it = iter(paths)
-    try:
-        prefix = next(it)
-    except StopIteration:
-        return ""
-    for p in it:
-        if not p.startswith(prefix):
-            n = 0
-            limit = min(len(p), len(prefix))
-            while n < limit and p[n] == prefix[n]:
-                n += 1
-            prefix = prefix[: n - n % PATH_SEGMENT]
-            if not prefix:
-                return ""
-    return prefix
 
 
 def _write_case_clusters(pairs: list[tuple[int | None, int]]) -> None:
@@ -179,11 +159,12 @@ def cluster_recompute(disease: Disease | str) -> dict[str, int]:
         stats: dict[int, tuple[int, dt.date | None, str]] = {}
         new_components: list[list[int]] = []
 
-        def stats_of(idx: list[int]) -> tuple[int, dt.date, str]:
+        def stats_of(idx: list[int]) -> tuple[int, dt.date | None, str]:
             paths = [rows[i][4] for i in idx]
             first = paths[0]
-            scope = first if paths.count(first) == len(paths) else common_scope(paths)
-            return len(idx), _as_date(max([rows[i][5] for i in idx])), scope
+            scope = first if paths.count(first) == len(paths) else common_path(paths)
+            days = [rows[i][5] for i in idx if rows[i][5] is not None]  # a date may be unknown
+            return len(idx), _as_date(max(days)) if days else None, scope
 
         for root, idx in sorted(components.items(), key=lambda kv: -len(kv[1])):
             if len(idx) < 2 and root not in pinned:
@@ -307,7 +288,7 @@ def cluster_link_case(case: Case) -> Cluster | None:
     lone = [m for m in members if m[1] is None]
     count = target.case_count + sum(c.case_count for c in others) + len(lone)
     days = [d for d in [target.last_case_at, *(c.last_case_at for c in others)] if d]
-    days += [m[3] for m in lone]
+    days += [m[3] for m in lone if m[3]]
     scopes = [c.scope_path for c in [target, *others] if c.case_count] + [m[2] for m in lone]
     moved = Q(pk__in=[m[0] for m in lone]) if lone else Q(pk__in=[])
     if others:
@@ -327,7 +308,7 @@ def cluster_link_case(case: Case) -> Cluster | None:
             cursor.execute(f"DELETE FROM {table} WHERE id IN ({marks})", unnamed_others)  # noqa: S608
     target.case_count = count
     target.last_case_at = max(days) if days else None
-    target.scope_path = common_scope(scopes)
+    target.scope_path = common_path(scopes)
     target.save(update_fields=["case_count", "last_case_at", "scope_path", "updated_at"])
     case.cluster_id = target.pk
     return target

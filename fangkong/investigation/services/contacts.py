@@ -241,7 +241,7 @@ def _publish_categorised(actor: Any, c: Contact) -> None:
         contact_id=c.pk,
         person_id=c.person_id,
         category=c.category,
-        monitoring_end=c.monitoring_end,
+        monitoring_end=c.monitoring_end.isoformat() if c.monitoring_end else None,
         disease_id=c.disease_id,
         actor=actor,
     )

@@ -2,13 +2,16 @@
 generic CSV), as they are.
 
 Row problems never stop the import: they are listed in the report and every
-other row imports. Kinds: ``malformed_row`` (wrong number of columns),
+other row imports. Errors: ``malformed_row`` (wrong number of columns),
 ``missing_id``, ``bad_id``, ``duplicate_id`` (the first row with an id wins),
-``already_imported``, ``missing_date`` / ``bad_date`` (no usable confirmation
-date: the row is not imported), ``self_infection``, ``unknown_infector``,
+``already_imported``, ``bad_date`` (a date that is not one, or in the future:
+the row is not imported), ``self_infection``, ``unknown_infector``,
 ``mutual_infection`` (two people recorded as infecting each other: neither link
-is kept), ``multiple_infectors`` (only the first is linked). For the last four
-the case imports, only the link is dropped.
+is kept); for the last three the case imports, only the link is dropped.
+Warnings (nothing is lost): ``missing_date`` (no confirmation date: the case
+imports with its report date unknown and ``needs_completion`` set),
+``multiple_infectors`` (every named infector is kept: the first usable one as
+the source of the case, the others as possible sources).
 
 What becomes what:
 
@@ -24,10 +27,16 @@ What becomes what:
 - each infector link → a close contact of the infector's case (exposure type
   "other", relation = the line list's ``infection_case``; the exposure date is
   not in the file: recorded as the infectee's onset, or confirmation, date),
-  status "became a case", and the infectee's ``Case.source_contact``;
+  status "became a case", and the infectee's ``Case.source_contact``; a further
+  infector named on the same row → the same kind of contact marked
+  ``possible_source``, which is not the case's source;
 - each named ``infection_case`` (not "contact with patient", "overseas
   inflow", "etc" or empty) → a named cluster the cases are pinned to; then the
   disease's clusters are recomputed.
+
+The report counts the transmission chains (``chains``: cases joined by infector
+links alone, two or more) and the clusters (``clusters``: joined by links and
+named events; ``named`` events) that hold the imported cases.
 
 Decisions use the disease rule version in force on the day of the import.
 """
@@ -36,12 +45,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -53,7 +62,10 @@ from fangkong.core.errors import ValidationFailed
 from fangkong.core.models import Person
 from fangkong.core.selectors import access_jurisdiction_by_code
 from fangkong.core.services import PersonData, person_clean, person_instance
+from fangkong.core.tabular import FileRejected, csv_records, decode_text
+from fangkong.core.types import Actor
 from fangkong.investigation.models import Case, Cluster, Contact
+from fangkong.investigation.selectors.clusters import chain_components
 from fangkong.investigation.services.cases import case_numbers_allocate, city_code_for
 from fangkong.investigation.services.clusters import cluster_recompute
 from fangkong.investigation.services.rules import disease_by_code, monitoring_days, rules_in_force
@@ -99,18 +111,29 @@ class LineListReport:
     rows: int = 0
     cases_imported: int = 0
     links_imported: int = 0
+    possible_sources: int = 0
+    to_complete: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
-    clusters: dict[str, Any] = field(default_factory=dict)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    chains: dict[str, int] = field(default_factory=dict)
+    clusters: dict[str, int] = field(default_factory=dict)
 
     def error(self, row: int, kind: str, message: str) -> None:
         self.errors.append({"row": row, "kind": kind, "message": message})
+
+    def warning(self, row: int, kind: str, message: str) -> None:
+        self.warnings.append({"row": row, "kind": kind, "message": message})
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "rows": self.rows,
             "cases_imported": self.cases_imported,
             "links_imported": self.links_imported,
+            "possible_sources": self.possible_sources,
+            "to_complete": self.to_complete,
             "errors": self.errors,
+            "warnings": self.warnings,
+            "chains": self.chains,
             "clusters": self.clusters,
         }
 
@@ -122,7 +145,7 @@ class _Row:
     sex: str
     birth: dt.date | None
     onset: dt.date | None
-    confirmed: dt.date
+    confirmed: dt.date | None  # None: imported with the report date to be completed
     infectors: list[str]
     event: str
     place: str
@@ -130,17 +153,11 @@ class _Row:
     released: dt.date | None
     deceased: dt.date | None
 
-
-def decode(data: bytes) -> str:
-    """UTF-8 (with or without BOM), else GB18030 (a superset of GBK)."""
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ValidationFailed(
-        fields={"file": _("The file is neither UTF-8 nor GBK/GB18030 text.")}, code="encoding"
-    )
+    @property
+    def known_day(self) -> dt.date | None:
+        """The confirmation date, else the earliest date the row gives."""
+        days = [d for d in (self.onset, self.released, self.deceased) if d]
+        return self.confirmed or (min(days) if days else None)
 
 
 def _date(value: str) -> dt.date | None:
@@ -150,9 +167,11 @@ def _date(value: str) -> dt.date | None:
     return dt.date.fromisoformat(value)
 
 
-def _birth_from_age(age: str, birth_year: str, confirmed: dt.date) -> dt.date | None:
+def _birth_from_age(age: str, birth_year: str, confirmed: dt.date | None) -> dt.date | None:
     if birth_year.strip().isdigit():
         return dt.date(int(birth_year), 7, 1)
+    if confirmed is None:  # an age band needs the year it was given in
+        return None
     age = age.strip().lower()
     m = _AGE_BAND.match(age)
     if m:
@@ -191,20 +210,98 @@ def _header_check(header: list[str], fmt: str) -> list[str]:
     return cols
 
 
-def _records(text: str, fmt: str, report: LineListReport) -> list[_Row]:
-    reader = csv.reader(io.StringIO(text))
+# --- Stage 1: parse -------------------------------------------------------------------
+
+
+def _fields(values: list[str], cols: list[str], fmt: str) -> dict[str, str]:
+    """A row's cells by the generic column names (DS4C's renamed)."""
+    r = {k: (v or "").strip() for k, v in zip(cols, values, strict=True)}
+    if fmt != "ds4c":
+        return r
+    return {
+        "id": r["patient_id"],
+        "sex": r["sex"],
+        "age": r["age"],
+        "onset_date": r["symptom_onset_date"],
+        "confirmed_date": r["confirmed_date"],
+        "infected_by": r["infected_by"],
+        "cluster": r["infection_case"],
+        "place": " / ".join(p for p in (r["province"], r["city"]) if p),
+        "released_date": r["released_date"],
+        "deceased_date": r["deceased_date"],
+    }
+
+
+def _parse_record(
+    line: int, r: dict[str, str], report: LineListReport, today: dt.date
+) -> _Row | None:
+    """One row's case, or None with the problem in the report."""
+    ext_id = r.get("id", "").upper()
+    if not ext_id:
+        report.error(line, "missing_id", _("The row has no line-list id."))
+        return None
+    if not re.fullmatch(r"[A-Z0-9\-]{3,32}", ext_id):
+        report.error(line, "bad_id", _("“%(id)s” is not a usable id.") % {"id": ext_id})
+        return None
     try:
-        header = next(reader)
-    except StopIteration:
-        raise ValidationFailed(fields={"file": _("The file is empty.")}) from None
-    cols = _header_check(header, fmt)
+        confirmed = _date(r.get("confirmed_date", ""))
+        onset = _date(r.get("onset_date", ""))
+        released = _date(r.get("released_date", ""))
+        deceased = _date(r.get("deceased_date", ""))
+    except ValueError:
+        report.error(line, "bad_date", _("A date of %(id)s is not YYYY-MM-DD.") % {"id": ext_id})
+        return None
+    if max((d for d in (confirmed, onset, released, deceased) if d), default=today) > today:
+        report.error(line, "bad_date", _("A date of %(id)s is in the future.") % {"id": ext_id})
+        return None
+    if confirmed is None:
+        report.warning(
+            line,
+            "missing_date",
+            _(
+                "%(id)s has no confirmation date: imported with the report date unknown, "
+                "to be completed."
+            )
+            % {"id": ext_id},
+        )
+    classification = (r.get("classification") or "confirmed").lower()
+    if classification not in (Case.Classification.CONFIRMED, Case.Classification.ASYMPTOMATIC):
+        classification = Case.Classification.CONFIRMED
+    return _Row(
+        line=line,
+        ext_id=ext_id,
+        sex=_SEX.get(r.get("sex", "").lower(), "U"),
+        birth=_birth_from_age(r.get("age", ""), r.get("birth_year", ""), confirmed or onset),
+        onset=onset,
+        confirmed=confirmed,
+        infectors=list(
+            dict.fromkeys(
+                i.strip().upper()
+                for i in re.split(r"[,;\s]+", r.get("infected_by", ""))
+                if i.strip()
+            )
+        ),
+        event=r.get("cluster", ""),
+        place=r.get("place", "")[:200],
+        classification=classification,
+        released=released,
+        deceased=deceased,
+    )
+
+
+def _parse(text: str, fmt: str, report: LineListReport) -> list[_Row]:
+    """The file's rows as cases to be, numbered as in the spreadsheet (header = 1)."""
+    records = csv_records(text, delimiter=",")
+    first = next(records, None)
+    if first is None:
+        raise FileRejected(_("The file is empty."))
+    cols = _header_check(first[1], fmt)
     width = len(cols)
     today = timezone.localdate()
     out: list[_Row] = []
-    for line, values in enumerate(reader, start=2):
-        if not values or all(not v.strip() for v in values):
-            continue
+    for line, cells in records:
         report.rows += 1
+        values = cells
         if len(values) == 1 and width > 1 and "," in values[0]:
             # A whole row quoted as one field: read its inside as the row.
             inner = next(csv.reader([values[0]]), [])
@@ -218,312 +315,375 @@ def _records(text: str, fmt: str, report: LineListReport) -> list[_Row]:
                 % {"got": len(values), "want": width},
             )
             continue
-        r = {k: (v or "").strip() for k, v in zip(cols, values, strict=True)}
-        if fmt == "ds4c":
-            r = {
-                "id": r["patient_id"],
-                "sex": r["sex"],
-                "age": r["age"],
-                "onset_date": r["symptom_onset_date"],
-                "confirmed_date": r["confirmed_date"],
-                "infected_by": r["infected_by"],
-                "cluster": r["infection_case"],
-                "place": " / ".join(p for p in (r["province"], r["city"]) if p),
-                "released_date": r["released_date"],
-                "deceased_date": r["deceased_date"],
-            }
-        ext_id = r.get("id", "").upper()
-        if not ext_id:
-            report.error(line, "missing_id", _("The row has no line-list id."))
-            continue
-        if not re.fullmatch(r"[A-Z0-9\-]{3,32}", ext_id):
-            report.error(line, "bad_id", _("“%(id)s” is not a usable id.") % {"id": ext_id})
-            continue
-        try:
-            confirmed = _date(r.get("confirmed_date", ""))
-            onset = _date(r.get("onset_date", ""))
-            released = _date(r.get("released_date", ""))
-            deceased = _date(r.get("deceased_date", ""))
-        except ValueError:
+        row = _parse_record(line, _fields(values, cols, fmt), report, today)
+        if row is not None:
+            out.append(row)
+    return out
+
+
+# --- Stage 2: resolve against the file itself and what is stored ---------------------------
+
+
+def _fresh(
+    records: list[_Row], disease: Any, report: LineListReport
+) -> tuple[list[_Row], dict[str, int]]:
+    """The rows to import (the first of each id, none imported before) and the case
+    ids of the rows imported before, by line-list id."""
+    seen: dict[str, _Row] = {}
+    rows: list[_Row] = []
+    for rec in records:
+        if rec.ext_id in seen:
             report.error(
-                line, "bad_date", _("A date of %(id)s is not YYYY-MM-DD.") % {"id": ext_id}
+                rec.line,
+                "duplicate_id",
+                _("%(id)s already appears on row %(row)s; this row is skipped.")
+                % {"id": rec.ext_id, "row": seen[rec.ext_id].line},
             )
             continue
-        if confirmed is None:
+        seen[rec.ext_id] = rec
+        rows.append(rec)
+    earlier = dict(
+        Case.objects.filter(disease=disease, external_ref__in=[r.ext_id for r in rows])
+        .exclude(external_ref="")
+        .values_list("external_ref", "id")
+    )
+    fresh = []
+    for rec in rows:
+        if rec.ext_id in earlier:
             report.error(
-                line, "missing_date", _("%(id)s has no confirmation date.") % {"id": ext_id}
+                rec.line,
+                "already_imported",
+                _("%(id)s was imported before; this row is skipped.") % {"id": rec.ext_id},
             )
+        else:
+            fresh.append(rec)
+    return fresh, earlier
+
+
+@dataclass
+class _Links:
+    """Infectee → the infector linked as the source of the case, and (infectee,
+    infector) pairs of the further infectors a row names (possible sources)."""
+
+    source: dict[str, str] = field(default_factory=dict)
+    possible: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _usable_infectors(
+    rec: _Row, ids: set[str], earlier: dict[str, int], report: LineListReport
+) -> list[str]:
+    """The infectors a row names that can be linked: not the row itself, and in the
+    line list (this file or an earlier import); the others are reported."""
+    usable = []
+    for infector in rec.infectors:
+        if infector == rec.ext_id:
+            report.error(
+                rec.line,
+                "self_infection",
+                _("%(id)s is recorded as their own infector; the link is dropped.")
+                % {"id": rec.ext_id},
+            )
+        elif infector not in ids and infector not in earlier:
+            report.error(
+                rec.line,
+                "unknown_infector",
+                _("Infector %(infector)s of %(id)s is not in the line list.")
+                % {"infector": infector, "id": rec.ext_id},
+            )
+        else:
+            usable.append(infector)
+    return usable
+
+
+def _infector_links(rows: list[_Row], earlier: dict[str, int], report: LineListReport) -> _Links:
+    """The links to keep (see the module docstring): the first usable infector of a
+    row is the source of its case unless the two name each other as first (then
+    neither is); every other usable infector is a possible source."""
+    ids = {r.ext_id for r in rows}
+    usable = {rec.ext_id: _usable_infectors(rec, ids, earlier, report) for rec in rows}
+    first = {ext_id: named[0] for ext_id, named in usable.items() if named}
+    links = _Links()
+    for rec in rows:
+        named = usable[rec.ext_id]
+        if not named:
             continue
-        if max(d for d in (confirmed, onset, released, deceased) if d) > today:
-            report.error(line, "bad_date", _("A date of %(id)s is in the future.") % {"id": ext_id})
+        infector, others = named[0], named[1:]
+        if first.get(infector) == rec.ext_id:
+            report.error(
+                rec.line,
+                "mutual_infection",
+                _(
+                    "%(id)s and %(other)s are recorded as infecting each other; "
+                    "neither link is kept."
+                )
+                % {"id": rec.ext_id, "other": infector},
+            )
+        else:
+            links.source[rec.ext_id] = infector
+        if others:
+            links.possible.extend((rec.ext_id, other) for other in others)
+            report.warning(
+                rec.line,
+                "multiple_infectors",
+                _(
+                    "%(id)s names several infectors: %(first)s is linked as the source, "
+                    "%(others)s kept as possible sources."
+                )
+                % {"id": rec.ext_id, "first": infector, "others": ", ".join(others)},
+            )
+    return links
+
+
+def _people(rows: list[_Row], node: Any) -> dict[str, int]:
+    """Person ids by line-list id: earlier line-list registrations reused, the others
+    created under ``node``."""
+    hashes = {r.ext_id: lookup_hash("doc", r.ext_id) for r in rows}
+    known = dict(
+        Person.objects.active()
+        .filter(doc_type=Person.DocumentType.LINE_LIST, doc_hash__in=list(hashes.values()))
+        .values_list("doc_hash", "id")
+    )
+    new_people = []
+    for rec in rows:
+        if hashes[rec.ext_id] in known:
             continue
-        classification = (r.get("classification") or "confirmed").lower()
-        if classification not in (Case.Classification.CONFIRMED, Case.Classification.ASYMPTOMATIC):
-            classification = Case.Classification.CONFIRMED
-        out.append(
-            _Row(
-                line=line,
-                ext_id=ext_id,
-                sex=_SEX.get(r.get("sex", "").lower(), "U"),
-                birth=_birth_from_age(r.get("age", ""), r.get("birth_year", ""), confirmed),
-                onset=onset,
-                confirmed=confirmed,
-                infectors=[
-                    i.strip().upper()
-                    for i in re.split(r"[,;\s]+", r.get("infected_by", ""))
-                    if i.strip()
-                ],
-                event=r.get("cluster", ""),
-                place=r.get("place", "")[:200],
-                classification=classification,
-                released=released,
-                deceased=deceased,
+        clean = person_clean(
+            PersonData(
+                doc_type=Person.DocumentType.LINE_LIST,
+                doc_number=rec.ext_id,
+                name=f"Patient {rec.ext_id}",  # a stable label (data, not interface text)
+                sex=rec.sex,
+                birth_date=rec.birth,
             )
         )
-    return out
+        new_people.append(person_instance(clean, scope_path=node.path))
+    for p in Person.objects.bulk_create(new_people, batch_size=1000):
+        known[p.doc_hash] = p.pk
+    return {r.ext_id: known[hashes[r.ext_id]] for r in rows}
+
+
+def _events(rows: list[_Row], disease: Any, node: Any) -> dict[str, Cluster]:
+    """The named clusters (events) of the rows, found or created."""
+    names = sorted({r.event for r in rows if r.event.lower() not in GENERIC_SOURCES})
+    events = {
+        c.name: c for c in Cluster.objects.filter(disease=disease, named=True, name__in=names)
+    }
+    missing = [n for n in names if n not in events]
+    for c in Cluster.objects.bulk_create(
+        [Cluster(disease=disease, name=n[:200], named=True, scope_path=node.path) for n in missing]
+    ):
+        events[c.name] = c
+    return events
+
+
+# --- Stage 3: write ---------------------------------------------------------------------
+
+
+def _numbers(rows: list[_Row], node: Any) -> dict[str, str]:
+    """Case numbers by line-list id, allocated per year in the node's city."""
+    city = city_code_for(node.path) or "000000"
+    by_year: dict[int, list[_Row]] = defaultdict(list)
+    today = timezone.localdate()
+    for rec in rows:
+        by_year[(rec.known_day or today).year].append(rec)
+    numbers: dict[str, str] = {}
+    for year, recs in sorted(by_year.items()):
+        for rec, number in zip(recs, case_numbers_allocate(city, year, len(recs)), strict=True):
+            numbers[rec.ext_id] = number
+    return numbers
+
+
+def _create_cases(
+    rows: list[_Row],
+    *,
+    disease: Any,
+    rules: Any,
+    node: Any,
+    person_of: dict[str, int],
+    events: dict[str, Cluster],
+) -> list[Case]:
+    numbers = _numbers(rows, node)
+    cases = []
+    for rec in rows:
+        outcome, outcome_date = Case.Outcome.NONE, None
+        if rec.deceased:
+            outcome, outcome_date = Case.Outcome.DIED, rec.deceased
+        elif rec.released:
+            outcome, outcome_date = Case.Outcome.RECOVERED, rec.released
+        cases.append(
+            Case(
+                number=numbers[rec.ext_id],
+                person_id=person_of[rec.ext_id],
+                disease=disease,
+                rules=rules,
+                classification=rec.classification,
+                onset_date=rec.onset,
+                first_positive_date=rec.confirmed,
+                report_date=rec.confirmed,
+                needs_completion=rec.confirmed is None,
+                reporting_unit=rec.place,
+                found_by=(
+                    Case.FoundBy.ARRIVAL
+                    if rec.event.lower() == "overseas inflow"
+                    else Case.FoundBy.OTHER
+                ),
+                outcome=outcome,
+                outcome_date=outcome_date,
+                released_at=rec.released,
+                investigation_status=Case.InvestigationStatus.COMPLETED,
+                named_cluster=events.get(rec.event),
+                external_ref=rec.ext_id,
+                scope_path=node.path,
+            )
+        )
+    return Case.objects.bulk_create(cases, batch_size=1000)
+
+
+def _create_links(
+    links: _Links,
+    *,
+    rows: list[_Row],
+    case_id_of: dict[str, int],
+    person_of: dict[str, int],
+    disease: Any,
+    rules: Any,
+    node: Any,
+    actor: Actor,
+) -> tuple[int, int]:
+    """Each link a close contact of the infector's case that became the infectee's
+    case; the case's source for the confirmed link, a possible source for the others.
+    Returns (sources, possible sources)."""
+    rec_of = {r.ext_id: r for r in rows}
+    days = monitoring_days(rules, Contact.Category.CLOSE)
+    today = timezone.localdate()
+
+    def contact(infectee: str, infector: str, possible: bool) -> Contact:
+        rec = rec_of[infectee]
+        known = [d for d in (rec.onset, rec.confirmed) if d]
+        exposed = min(known) if known else (rec.known_day or today)
+        return Contact(
+            disease=disease,
+            rules=rules,
+            source_case_id=case_id_of[infector],
+            person_id=person_of[infectee],
+            category=Contact.Category.CLOSE,
+            exposure_type=Contact.ExposureType.OTHER,
+            relation=rec.event[:100],
+            first_exposure=exposed,
+            last_exposure=exposed,
+            monitoring_end=exposed + dt.timedelta(days=days),
+            status=Contact.Status.BECAME_CASE,
+            possible_source=possible,
+            notes=_("Imported from a line list (exposure date unknown)."),
+            scope_path=node.path,
+            created_by=actor if isinstance(actor, User) else None,
+        )
+
+    sources = list(links.source.items())
+    made = Contact.objects.bulk_create(
+        [contact(a, b, False) for a, b in sources]
+        + [contact(a, b, True) for a, b in links.possible],
+        batch_size=1000,
+    )
+    pairs = [
+        (c.pk, case_id_of[infectee])
+        for (infectee, _infector), c in zip(sources, made[: len(sources)], strict=True)
+    ]
+    table = connection.ops.quote_name(Case._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {table} SET source_contact_id = %s WHERE id = %s",  # noqa: S608
+            pairs,
+        )
+    return len(sources), len(links.possible)
+
+
+def _chain_and_cluster_report(
+    disease: Any, created: list[Case], events: dict[str, Cluster]
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Clusters recomputed; the chains (infector links alone) and the clusters (links
+    and named events) holding the imported cases, in figures."""
+    cluster_recompute(disease)
+    mine = {c.pk for c in created}
+    chains = [
+        size
+        for members, size in chain_components(
+            Case.objects.filter(disease=disease)
+            .exclude(classification=Case.Classification.EXCLUDED)
+            .values_list("id", "source_contact__source_case_id")
+        )
+        if size >= 2 and members & mine
+    ]
+    sizes = Counter(
+        Case.objects.filter(pk__in=list(mine), cluster__isnull=False).values_list(
+            "cluster_id", flat=True
+        )
+    )
+    counts = dict(Cluster.objects.filter(pk__in=list(sizes)).values_list("id", "case_count"))
+    return (
+        {"count": len(chains), "largest": max(chains, default=0)},
+        {
+            "count": sum(1 for n in counts.values() if n >= 2),
+            "largest": max(counts.values(), default=0),
+            "named": len(events),
+        },
+    )
+
+
+def _target_node(actor: Actor, into_code: str | None) -> Any:
+    if into_code:
+        return access_jurisdiction_by_code(actor, into_code)
+    profile = permissions.staff_profile(actor)
+    if profile is None:
+        raise ValidationFailed(fields={"into": _("Give the jurisdiction node to import into.")})
+    return profile.jurisdiction
 
 
 def linelist_import(
     *,
-    actor: Any,
+    actor: Actor,
     data: bytes,
     fmt: str,
     disease_code: str = "covid19",
     into_code: str | None = None,
 ) -> LineListReport:
-    """Import a line list; see the module docstring. One transaction."""
+    """Import a line list (see the module docstring) in one transaction: parse the
+    rows, resolve them (repeats, earlier imports, infector links, people, events),
+    write the cases and links, recompute the clusters."""
     permissions.require(actor, "linelist.import")
     if fmt not in FORMATS:
         raise ValidationFailed(
             fields={"format": _("Choose one of: %(formats)s.") % {"formats": ", ".join(FORMATS)}}
         )
     disease = disease_by_code(disease_code, field="disease")
-    if into_code:
-        node = access_jurisdiction_by_code(actor, into_code)
-    else:
-        profile = permissions.staff_profile(actor)
-        if profile is None:
-            raise ValidationFailed(fields={"into": _("Give the jurisdiction node to import into.")})
-        node = profile.jurisdiction
+    node = _target_node(actor, into_code)
     report = LineListReport()
-    records = _records(decode(data), fmt, report)
-    today = timezone.localdate()
-    rules = rules_in_force(disease, today)
-
+    records = _parse(decode_text(data), fmt, report)
+    rules = rules_in_force(disease, timezone.localdate())
     with transaction.atomic():
-        # Duplicates in the file and rows imported before.
-        seen: dict[str, _Row] = {}
-        rows: list[_Row] = []
-        for rec in records:
-            if rec.ext_id in seen:
-                report.error(
-                    rec.line,
-                    "duplicate_id",
-                    _("%(id)s already appears on row %(row)s; this row is skipped.")
-                    % {"id": rec.ext_id, "row": seen[rec.ext_id].line},
-                )
-                continue
-            seen[rec.ext_id] = rec
-            rows.append(rec)
-        earlier = dict(
-            Case.objects.filter(disease=disease, external_ref__in=[r.ext_id for r in rows])
-            .exclude(external_ref="")
-            .values_list("external_ref", "id")
+        rows, earlier = _fresh(records, disease, report)
+        links = _infector_links(rows, earlier, report)
+        person_of = _people(rows, node)
+        events = _events(rows, disease, node)
+        created = _create_cases(
+            rows, disease=disease, rules=rules, node=node, person_of=person_of, events=events
         )
-        fresh = []
-        for rec in rows:
-            if rec.ext_id in earlier:
-                report.error(
-                    rec.line,
-                    "already_imported",
-                    _("%(id)s was imported before; this row is skipped.") % {"id": rec.ext_id},
-                )
-            else:
-                fresh.append(rec)
-        rows = fresh
-
-        # Infector links.
-        ids = {r.ext_id for r in rows}
-        first_infector: dict[str, str] = {}
-        for rec in rows:
-            if rec.infectors:
-                first_infector[rec.ext_id] = rec.infectors[0]
-        links: dict[str, str] = {}  # infectee -> infector
-        for rec in rows:
-            if not rec.infectors:
-                continue
-            infector = rec.infectors[0]
-            if len(rec.infectors) > 1:
-                report.error(
-                    rec.line,
-                    "multiple_infectors",
-                    _("%(id)s lists several infectors; only the first, %(first)s, is linked.")
-                    % {"id": rec.ext_id, "first": infector},
-                )
-            if infector == rec.ext_id:
-                report.error(
-                    rec.line,
-                    "self_infection",
-                    _("%(id)s is recorded as their own infector; the link is dropped.")
-                    % {"id": rec.ext_id},
-                )
-            elif infector not in ids and infector not in earlier:
-                report.error(
-                    rec.line,
-                    "unknown_infector",
-                    _("Infector %(infector)s of %(id)s is not in the line list.")
-                    % {"infector": infector, "id": rec.ext_id},
-                )
-            elif first_infector.get(infector) == rec.ext_id:
-                report.error(
-                    rec.line,
-                    "mutual_infection",
-                    _(
-                        "%(id)s and %(other)s are recorded as infecting each other; "
-                        "neither link is kept."
-                    )
-                    % {"id": rec.ext_id, "other": infector},
-                )
-            else:
-                links[rec.ext_id] = infector
-
-        # People: reuse earlier line-list registrations, create the others.
-        hashes = {r.ext_id: lookup_hash("doc", r.ext_id) for r in rows}
-        known_people = dict(
-            Person.objects.active()
-            .filter(doc_type=Person.DocumentType.LINE_LIST, doc_hash__in=list(hashes.values()))
-            .values_list("doc_hash", "id")
-        )
-        new_people = []
-        for rec in rows:
-            if hashes[rec.ext_id] in known_people:
-                continue
-            clean = person_clean(
-                PersonData(
-                    doc_type=Person.DocumentType.LINE_LIST,
-                    doc_number=rec.ext_id,
-                    name=f"Patient {rec.ext_id}",  # a stable label (data, not interface text)
-                    sex=rec.sex,
-                    birth_date=rec.birth,
-                )
-            )
-            new_people.append(person_instance(clean, scope_path=node.path))
-        for p in Person.objects.bulk_create(new_people, batch_size=1000):
-            known_people[p.doc_hash] = p.pk
-        person_of = {r.ext_id: known_people[hashes[r.ext_id]] for r in rows}
-
-        # Named clusters (events).
-        event_names = sorted({r.event for r in rows if r.event.lower() not in GENERIC_SOURCES})
-        events = {
-            c.name: c
-            for c in Cluster.objects.filter(disease=disease, named=True, name__in=event_names)
-        }
-        missing = [n for n in event_names if n not in events]
-        for c in Cluster.objects.bulk_create(
-            [
-                Cluster(disease=disease, name=n[:200], named=True, scope_path=node.path)
-                for n in missing
-            ]
-        ):
-            events[c.name] = c
-
-        # Cases, numbered per year in the node's city.
-        city = city_code_for(node.path) or "000000"
-        by_year: dict[int, list[_Row]] = defaultdict(list)
-        for rec in rows:
-            by_year[rec.confirmed.year].append(rec)
-        numbers: dict[str, str] = {}
-        for year, recs in sorted(by_year.items()):
-            for rec, number in zip(recs, case_numbers_allocate(city, year, len(recs)), strict=True):
-                numbers[rec.ext_id] = number
-        cases = []
-        for rec in rows:
-            outcome, outcome_date = Case.Outcome.NONE, None
-            if rec.deceased:
-                outcome, outcome_date = Case.Outcome.DIED, rec.deceased
-            elif rec.released:
-                outcome, outcome_date = Case.Outcome.RECOVERED, rec.released
-            cases.append(
-                Case(
-                    number=numbers[rec.ext_id],
-                    person_id=person_of[rec.ext_id],
-                    disease=disease,
-                    rules=rules,
-                    classification=rec.classification,
-                    onset_date=rec.onset,
-                    first_positive_date=rec.confirmed,
-                    report_date=rec.confirmed,
-                    reporting_unit=rec.place,
-                    found_by=(
-                        Case.FoundBy.ARRIVAL
-                        if rec.event.lower() == "overseas inflow"
-                        else Case.FoundBy.OTHER
-                    ),
-                    outcome=outcome,
-                    outcome_date=outcome_date,
-                    released_at=rec.released,
-                    investigation_status=Case.InvestigationStatus.COMPLETED,
-                    named_cluster=events.get(rec.event),
-                    external_ref=rec.ext_id,
-                    scope_path=node.path,
-                )
-            )
-        created = Case.objects.bulk_create(cases, batch_size=1000)
-        case_of = {c.external_ref: c for c in created}
-        case_id_of = {**earlier, **{k: c.pk for k, c in case_of.items()}}
-        rec_of = {r.ext_id: r for r in rows}
-
-        # Links: contacts that became cases.
-        days = monitoring_days(rules, Contact.Category.CLOSE)
-        contacts = []
-        for infectee, infector in links.items():
-            rec = rec_of[infectee]
-            exposed = min(d for d in (rec.onset, rec.confirmed) if d)
-            contacts.append(
-                Contact(
-                    disease=disease,
-                    rules=rules,
-                    source_case_id=case_id_of[infector],
-                    person_id=person_of[infectee],
-                    category=Contact.Category.CLOSE,
-                    exposure_type=Contact.ExposureType.OTHER,
-                    relation=rec.event[:100],
-                    first_exposure=exposed,
-                    last_exposure=exposed,
-                    monitoring_end=exposed + dt.timedelta(days=days),
-                    status=Contact.Status.BECAME_CASE,
-                    notes=_("Imported from a line list (exposure date unknown)."),
-                    scope_path=node.path,
-                    created_by=actor if getattr(actor, "is_authenticated", False) else None,
-                )
-            )
-        made = Contact.objects.bulk_create(contacts, batch_size=1000)
-        pairs = [
-            (contact.pk, case_of[infectee].pk)
-            for infectee, contact in zip(links, made, strict=True)
-        ]
-        table = connection.ops.quote_name(Case._meta.db_table)
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                f"UPDATE {table} SET source_contact_id = %s WHERE id = %s",  # noqa: S608
-                pairs,
-            )
+        case_id_of = {**earlier, **{c.external_ref: c.pk for c in created}}
         report.cases_imported = len(created)
-        report.links_imported = len(made)
-
-        cluster_recompute(disease)
-        sizes = Counter(
-            Case.objects.filter(pk__in=[c.pk for c in created], cluster__isnull=False).values_list(
-                "cluster_id", flat=True
-            )
+        report.to_complete = sum(1 for c in created if c.needs_completion)
+        report.links_imported, report.possible_sources = _create_links(
+            links,
+            rows=rows,
+            case_id_of=case_id_of,
+            person_of=person_of,
+            disease=disease,
+            rules=rules,
+            node=node,
+            actor=actor,
         )
-        counts = dict(Cluster.objects.filter(pk__in=list(sizes)).values_list("id", "case_count"))
-        report.clusters = {
-            "count": sum(1 for n in counts.values() if n >= 2),
-            "largest": max(counts.values(), default=0),
-            "named": len(event_names),
-        }
+        report.chains, report.clusters = _chain_and_cluster_report(disease, created, events)
         report.errors.sort(key=lambda e: (e["row"], e["kind"]))
+        report.warnings.sort(key=lambda e: (e["row"], e["kind"]))
         audit_record(
             actor=actor,
             action="linelist.import",
@@ -536,7 +696,10 @@ def linelist_import(
                 "rows": report.rows,
                 "cases_imported": report.cases_imported,
                 "links_imported": report.links_imported,
+                "possible_sources": report.possible_sources,
+                "to_complete": report.to_complete,
                 "errors": len(report.errors),
+                "warnings": len(report.warnings),
             },
         )
     return report

@@ -2,16 +2,23 @@
 
 For each trajectory stop of a case, inside the case's infectious period:
 
-- **venue** stops: everyone whose visit window ``[time, coalesce(left_at,
-  last_scan_at + assumed stay)]`` at the same venue overlaps the stop window
-  widened by the co-presence buffer on both sides;
+- **venue** stops: everyone whose visit window at the same venue overlaps the stop
+  window widened by the co-presence buffer on both sides. A visit lasts from its
+  check-in to its check-out, or, when it has none or was scanned again after it
+  (a merged visit), to its last scan plus the assumed stay: ``[time, left_at if
+  left_at >= last_scan_at else last_scan_at + assumed stay]``;
 - **transport** stops: everyone on the same flight / train / bus on the same
   day (same carriage for trains), seated within ``transport_seat_rows`` rows of
   the case when both seats are known.
 
 Periods come from the rule version recorded on the case (in force on its report date),
-recorded on every match. One match per (stop, person): re-running after new
-stops adds only the new matches (the unique constraint does the work).
+recorded on every match. One match per (stop, person): re-running adds the new
+matches and widens the ones that late check-ins extended (the unique constraint
+does the work; a match is never narrowed). Matches follow late data by
+themselves: check-ins imported or scanned after a stop of an open case was
+matched, at its venue and time, re-run that case (``matches_follow_visits``);
+what they add is marked ``found_late``, what they widen ``revised_at`` with the
+overlap before.
 
 Speed: the stops of a case (or of a batch of cases) and the check-ins around
 them come from one join, each stop a small range scan on the (venue, time)
@@ -23,7 +30,9 @@ bounded range loses nothing.
 
 On PostgreSQL the whole venue matching of a batch of cases is one statement
 (windows, overlapping visits, union of a person's overlaps per stop, insert of
-the new matches, stops marked); transport stops, rare, go through Python. On
+the new matches, stops marked); transport stops, rare, go through Python. One
+case without transport stops (``match_case``) is that statement with its audit
+row, in autocommit: one round trip after the case is read. On
 SQLite the overlaps are computed in Python on the few rows the join returns
 (times as integer microseconds). The property test checks both against a
 brute-force computation.
@@ -40,11 +49,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangkong.core import permissions
-from fangkong.core.audit import audit_record
+from fangkong.core.audit import audit_insert_sql, audit_record, audit_row
 from fangkong.core.errors import Conflict, ValidationFailed
 from fangkong.investigation.models import (
     Case,
@@ -71,6 +81,7 @@ class MatchResult:
     stops_examined: int
     found: int
     created: int
+    updated: int = 0
 
 
 @dataclass(frozen=True)
@@ -85,6 +96,7 @@ class _Stop:
     transport_number: str
     carriage: str
     seat: str
+    matched: bool = False  # matched before this run: what it finds now came late
 
 
 @dataclass(frozen=True)
@@ -130,6 +142,10 @@ def _local_midnight(day: dt.date) -> dt.datetime:
 def infectious_window(case: Case, rules: DiseaseRules) -> tuple[dt.datetime, dt.datetime]:
     """From onset (or first positive sample) minus the rule's days, to the end
     of the report date (when the case is isolated)."""
+    if case.report_date is None:
+        raise ValidationFailed(
+            _("The case's report date is not known yet: complete it before matching.")
+        )
     start = infectious_period_start(
         rules, onset_date=case.onset_date, first_positive_date=case.first_positive_date
     )
@@ -232,15 +248,15 @@ def stops_join_sql(case_ids: Sequence[int], pads: Pads) -> tuple[str, list[Any]]
         "s.transport_number, s.carriage, s.seat"
     )
     sql = (
-        f"SELECT {sql}, NULL, NULL, NULL, NULL FROM {_STOP} s "  # noqa: S608
+        f"SELECT {sql}, NULL, NULL, NULL, NULL, s.matched_at FROM {_STOP} s "  # noqa: S608
         f"WHERE s.case_id IN ({marks}) AND s.kind IN ('venue', 'transport') "
         "UNION ALL "
         "SELECT s.id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, c.person_id, "
-        f"{_us_sql('c.time')}, {_us_sql('c.last_scan_at')}, {_us_sql('c.left_at')} "
+        f"{_us_sql('c.time')}, {_us_sql('c.last_scan_at')}, {_us_sql('c.left_at')}, NULL "
         f"FROM {_STOP} s JOIN {_CHECKIN} c ON c.venue_id = s.venue_id "
         f"AND c.time >= {lower} AND c.time < {upper} "
         f"WHERE s.case_id IN ({marks}) AND s.kind = 'venue' "
-        f"AND (c.left_at > {ended} OR (c.left_at IS NULL AND c.last_scan_at > {stayed}))"
+        f"AND (c.left_at > {ended} OR c.last_scan_at > {stayed})"
     )
     return sql, [*case_ids, p_lower, p_upper, *case_ids, p_ended, p_stayed]
 
@@ -270,6 +286,7 @@ def _candidates(cases: Sequence[Case]) -> tuple[list[_Window], list[_Hit]]:
             row[7] or "",
             row[8] or "",
             row[9] or "",
+            row[14] is not None,
         )
         case = by_case[stop.case_id]
         if case.pk not in periods:
@@ -281,7 +298,7 @@ def _candidates(cases: Sequence[Case]) -> tuple[list[_Window], list[_Hit]]:
         person_id = row[10]
         if w is None or person_id == w.case.person_id:
             continue
-        end = row[13] if row[13] is not None else row[12] + w.stay_us
+        end = row[13] if row[13] is not None and row[13] >= row[12] else row[12] + w.stay_us
         s, e = max(row[11], w.lo_us), min(end, w.hi_us)
         if e > s:
             hits.append(_Hit(w, person_id, s, e))
@@ -384,7 +401,7 @@ def _transport_windows(cases: Sequence[Case]) -> list[_Window]:
     with connection.cursor() as cur:
         cur.execute(
             'SELECT id, case_id, kind, venue_id, start, "end", transport_mode, '  # noqa: S608
-            f"transport_number, carriage, seat FROM {_STOP} WHERE case_id IN ({marks}) "
+            f"transport_number, carriage, seat, matched_at FROM {_STOP} WHERE case_id IN ({marks}) "
             "AND kind = 'transport' AND transport_number <> ''",
             list(by_case),
         )
@@ -398,7 +415,11 @@ def _transport_windows(cases: Sequence[Case]) -> list[_Window]:
             row[3],
             parse_db_datetime(row[4]),
             parse_db_datetime(row[5]),
-            *(value or "" for value in row[6:10]),
+            row[6] or "",
+            row[7] or "",
+            row[8] or "",
+            row[9] or "",
+            row[10] is not None,
         )
         case = by_case[stop.case_id]
         w = _window(case, stop, infectious_window(case, case.rules))
@@ -421,6 +442,7 @@ _JOIN_CTES = f"""k AS (
                 AS k(case_id, person_id, inf_lo, inf_hi, buf, stay, rules_id)
 ), st AS (
   SELECT s.id, s.case_id, s.kind, s.venue_id, k.person_id AS case_person, k.stay, k.rules_id,
+         s.matched_at IS NOT NULL AS late,
          greatest(s.start, k.inf_lo) - make_interval(mins => k.buf) AS lo,
          least(s."end", k.inf_hi) + make_interval(mins => k.buf) AS hi
   FROM k CROSS JOIN LATERAL (  -- each case's stops by the case_id index, whatever the stats
@@ -429,9 +451,10 @@ _JOIN_CTES = f"""k AS (
   ) s
   WHERE least(s."end", k.inf_hi) >= greatest(s.start, k.inf_lo)
 ), v AS (
-  SELECT st.id AS stop_id, c.person_id, st.case_id, st.venue_id, st.rules_id,
+  SELECT st.id AS stop_id, c.person_id, st.case_id, st.venue_id, st.rules_id, st.late,
          greatest(c.time, st.lo) AS a,
-         least(coalesce(c.left_at, c.last_scan_at + make_interval(mins => st.stay)), st.hi) AS b
+         least(CASE WHEN c.left_at >= c.last_scan_at THEN c.left_at
+                    ELSE c.last_scan_at + make_interval(mins => st.stay) END, st.hi) AS b
   FROM st CROSS JOIN LATERAL (  -- each stop one range scan on (venue, time), always
     SELECT c0.person_id, c0.time, c0.last_scan_at, c0.left_at FROM {_CHECKIN} c0
     WHERE c0.venue_id = st.venue_id AND c0.time < st.hi
@@ -441,38 +464,47 @@ _JOIN_CTES = f"""k AS (
   WHERE st.kind = 'venue' AND c.person_id <> st.case_person
 )"""  # noqa: S608
 
-_VENUE_MATCH_SQL = (  # table names and constants only
-    "WITH cfg AS (SELECT set_config('synchronous_commit', "  # noqa: S608
-    "CASE WHEN %s THEN 'off' ELSE current_setting('synchronous_commit') END, true)), "
-    + _JOIN_CTES
-    + f""", g AS (
-  SELECT stop_id, person_id, case_id, venue_id, rules_id, a, b,
+# The union of a person's overlaps per stop (gaps and islands), one row per match.
+_GROUP_CTES = """g AS (
+  SELECT stop_id, person_id, case_id, venue_id, rules_id, late, a, b,
          CASE WHEN a <= max(b) OVER (PARTITION BY stop_id, person_id ORDER BY a, b
                                      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
               THEN 0 ELSE 1 END AS fresh
   FROM v WHERE b > a
 ), i AS (
-  SELECT stop_id, person_id, case_id, venue_id, rules_id, a, b,
+  SELECT stop_id, person_id, case_id, venue_id, rules_id, late, a, b,
          sum(fresh) OVER (PARTITION BY stop_id, person_id ORDER BY a, b
                           ROWS UNBOUNDED PRECEDING) AS island
   FROM g
 ), isl AS (
-  SELECT stop_id, person_id, case_id, venue_id, rules_id, min(a) AS a, max(b) AS b
-  FROM i GROUP BY stop_id, person_id, case_id, venue_id, rules_id, island
+  SELECT stop_id, person_id, case_id, venue_id, rules_id, late, min(a) AS a, max(b) AS b
+  FROM i GROUP BY stop_id, person_id, case_id, venue_id, rules_id, late, island
 ), m AS (
-  SELECT stop_id, person_id, case_id, venue_id, rules_id, min(a) AS ws, max(b) AS we,
+  SELECT stop_id, person_id, case_id, venue_id, rules_id, late, min(a) AS ws, max(b) AS we,
          greatest(1, ceil(extract(epoch from sum(b - a)) / 60))::int AS ov
-  FROM isl GROUP BY stop_id, person_id, case_id, venue_id, rules_id
-), ins AS (
-  INSERT INTO {_MATCH} ({{columns}})
-  SELECT %s, %s, case_id, stop_id, person_id, 'venue', venue_id, ws, we, ov, %s, rules_id
-  FROM m
-  ON CONFLICT DO NOTHING RETURNING 1
+  FROM isl GROUP BY stop_id, person_id, case_id, venue_id, rules_id, late
+)"""
+_INSERT_SELECT = (
+    "SELECT %s, %s, case_id, stop_id, person_id, 'venue', venue_id, ws, we, ov, %s, rules_id, "
+    "late FROM m"
+)
+
+_VENUE_MATCH_SQL = (  # table names and constants only
+    "WITH cfg AS (SELECT set_config('synchronous_commit', "  # noqa: S608
+    "CASE WHEN %s THEN 'off' ELSE current_setting('synchronous_commit') END, true)), "
+    + _JOIN_CTES
+    + ", "
+    + _GROUP_CTES
+    + f""", ins AS (
+  INSERT INTO {_MATCH} ({{columns}}) {_INSERT_SELECT}
+  {{upsert}} RETURNING revised_at
 ), mark AS (
   UPDATE {_STOP} SET matched_at = %s WHERE case_id = ANY(%s::bigint[])
   AND kind IN ('venue', 'transport') RETURNING 1
-)
-SELECT (SELECT count(*) FROM st), (SELECT count(*) FROM m), (SELECT count(*) FROM ins),
+){{audit}}
+SELECT (SELECT count(*) FROM st), (SELECT count(*) FROM m),
+       (SELECT count(*) FROM ins WHERE revised_at IS NULL),
+       (SELECT count(*) FROM ins WHERE revised_at IS NOT NULL),
        (SELECT count(*) FROM st WHERE kind = 'transport'), (SELECT count(*) FROM mark),
        (SELECT count(*) FROM cfg)
 """  # noqa: S608
@@ -497,6 +529,18 @@ def _join_params(cases: Sequence[Case]) -> list[Any]:
     ]
 
 
+def venue_match_floor_sql(cases: Sequence[Case], table: str) -> tuple[str, list[Any]]:
+    """PostgreSQL, the co-presence match's floor: the same join, the union of the
+    overlaps and the INSERT of the same match rows into ``table`` (a copy of the
+    match table), in one statement; nothing else (no upsert, no marks, no audit)."""
+    now = timezone.now()
+    return (
+        f"WITH {_JOIN_CTES}, {_GROUP_CTES} "  # noqa: S608
+        f"INSERT INTO {table} ({_INSERT_COLUMNS}) {_INSERT_SELECT}",
+        [*_join_params(cases), now, now, ExposureMatch.Status.PENDING.value],
+    )
+
+
 def venue_join_sql(cases: Sequence[Case]) -> tuple[str, list[Any]]:
     """PostgreSQL: the bare SQL join of the cases' venue windows with the visits
     overlapping them (stop, person, overlap start and end), nothing else."""
@@ -506,7 +550,21 @@ def venue_join_sql(cases: Sequence[Case]) -> tuple[str, list[Any]]:
     )
 
 
-def _run_postgresql(cases: Sequence[Case]) -> tuple[int, int, int]:
+# The audit row of a one-case run written by the statement itself: its counts.
+_AUDIT_CHANGES = (
+    "jsonb_build_object("
+    "'found', jsonb_build_array(NULL, (SELECT count(*) FROM m)), "
+    "'created', jsonb_build_array(NULL, (SELECT count(*) FROM ins WHERE revised_at IS NULL)), "
+    "'updated', jsonb_build_array(NULL, (SELECT count(*) FROM ins WHERE revised_at IS NOT NULL)))"
+)
+
+
+def _run_postgresql(
+    cases: Sequence[Case], *, audit: dict[str, Any] | None = None
+) -> tuple[int, int, int, int]:
+    """The venue matching of ``cases`` in one statement; with ``audit`` (an
+    ``audit_row``) the run's audit row is inserted by the same statement, so a
+    run in autocommit is one round trip (transport stops, rare, follow in Python)."""
     now = timezone.now()
     ids = _array(c.pk for c in cases)
     params: list[Any] = [
@@ -521,26 +579,78 @@ def _run_postgresql(cases: Sequence[Case]) -> tuple[int, int, int]:
     with connection.cursor() as cur:
         # With FANGKONG_MATCH_ASYNC_COMMIT the statement sets synchronous_commit = off
         # for its transaction (see _NO_FLUSH_WAIT).
-        cur.execute(_VENUE_MATCH_SQL.replace("{columns}", _INSERT_COLUMNS), params)
-        examined, found, created, transport, _marked, _cfg = cur.fetchone()
+        sql = _VENUE_MATCH_SQL.replace("{columns}", _INSERT_COLUMNS).replace("{upsert}", _UPSERT)
+        audit_sql = ""
+        if audit is not None:
+            insert, audit_params = audit_insert_sql(audit, changes_sql=_AUDIT_CHANGES)
+            audit_sql = f", audit AS ({insert})"
+            params += audit_params
+        cur.execute(sql.replace("{audit}", audit_sql), params)
+        examined, found, created, updated, transport, _marked, _cfg = cur.fetchone()
+    if transport and audit is not None:
+        # A transport stop added since the case was read: its matches and their
+        # own audit row, together.
+        with transaction.atomic():
+            more = _run_transport(cases)
+            audit_record(
+                actor=audit["actor"],
+                action=audit["action"],
+                object_type=audit["object_type"],
+                object_id=audit["object_id"],
+                scope_path=audit["scope_path"],
+                person_id=audit["person_id"],
+                changes={k: [None, n] for k, n in zip(_COUNTS, more, strict=True)},
+            )
+        return int(examined), int(found) + more[0], int(created) + more[1], int(updated) + more[2]
     if transport:
-        matches = _group(_transport_hits(_transport_windows(cases)))
-        found += len(matches)
-        created += _store(matches, [c.pk for c in cases])
-    return int(examined), int(found), int(created)
+        more = _run_transport(cases)
+        found += more[0]
+        created += more[1]
+        updated += more[2]
+    return int(examined), int(found), int(created), int(updated)
 
 
-def _run(cases: Sequence[Case]) -> tuple[int, int, int]:
-    """Match the cases and store the new matches: (stops examined, found, created)."""
+_COUNTS = ("found", "created", "updated")
+
+
+def _run_transport(cases: Sequence[Case]) -> tuple[int, int, int]:
+    """The transport stops' matches (Python): found, created, widened."""
+    matches = _group(_transport_hits(_transport_windows(cases)))
+    created, updated = _store(matches, [c.pk for c in cases])
+    return len(matches), created, updated
+
+
+def _run(cases: Sequence[Case]) -> tuple[int, int, int, int]:
+    """Match the cases and store the matches: (stops examined, found, created,
+    widened)."""
     if connection.vendor == "postgresql":
         return _run_postgresql(cases)
     examined, matches = _compute(cases)
-    return examined, len(matches), _store(matches, [c.pk for c in cases])
+    created, updated = _store(matches, [c.pk for c in cases])
+    return examined, len(matches), created, updated
 
 
 _INSERT_COLUMNS = (
     "created_at, updated_at, case_id, stop_id, person_id, kind, venue_id, window_start, "
-    "window_end, overlap_minutes, status, rules_id"
+    "window_end, overlap_minutes, status, rules_id, found_late"
+)
+# A match found again: widened to what it is now when late check-ins extended it
+# (the overlap before kept, the time of the change recorded), never narrowed (a
+# check-in purged after the retention period takes nothing away). RETURNING
+# revised_at: NULL for a new match. Both engines.
+_UPSERT = (
+    "ON CONFLICT (stop_id, person_id) DO UPDATE SET "
+    f"window_start = CASE WHEN excluded.window_start < {_MATCH}.window_start "
+    f"THEN excluded.window_start ELSE {_MATCH}.window_start END, "
+    f"window_end = CASE WHEN excluded.window_end > {_MATCH}.window_end "
+    f"THEN excluded.window_end ELSE {_MATCH}.window_end END, "
+    f"overlap_minutes = CASE WHEN excluded.overlap_minutes > {_MATCH}.overlap_minutes "
+    f"THEN excluded.overlap_minutes ELSE {_MATCH}.overlap_minutes END, "
+    f"previous_overlap_minutes = {_MATCH}.overlap_minutes, "
+    "revised_at = excluded.updated_at, updated_at = excluded.updated_at "
+    f"WHERE excluded.overlap_minutes > {_MATCH}.overlap_minutes "
+    f"OR excluded.window_start < {_MATCH}.window_start "
+    f"OR excluded.window_end > {_MATCH}.window_end"
 )
 
 
@@ -569,7 +679,7 @@ def _array(values: Any) -> str:
 
 def _store_postgresql(
     cur: Any, matches: list[tuple[_Window, int, int, int, int]], case_ids: Sequence[int]
-) -> int:
+) -> tuple[int, int]:
     """One statement: the matches travel as five integer arrays (``unnest``), the
     case, kind, venue and rule version come from the stop and its case; the
     stops are marked matched in the same statement."""
@@ -580,11 +690,12 @@ def _store_postgresql(
         f"INSERT INTO {_MATCH} ({_INSERT_COLUMNS}) "
         "SELECT %s, %s, s.case_id, u.stop_id, u.person_id, s.kind, s.venue_id, "
         "'epoch'::timestamptz + u.ws * interval '1 microsecond', "
-        "'epoch'::timestamptz + u.we * interval '1 microsecond', u.ov, %s, k.rules_id "
+        "'epoch'::timestamptz + u.we * interval '1 microsecond', u.ov, %s, k.rules_id, "
+        "s.matched_at IS NOT NULL "
         "FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::int[]) "
         "AS u(stop_id, person_id, ws, we, ov) "
         f"JOIN {_STOP} s ON s.id = u.stop_id JOIN {Case._meta.db_table} k ON k.id = s.case_id "
-        "ON CONFLICT DO NOTHING"
+        f"{_UPSERT} RETURNING revised_at"
     )
     if settings.FANGKONG_MATCH_ASYNC_COMMIT:
         cur.execute(_NO_FLUSH_WAIT)
@@ -602,24 +713,30 @@ def _store_postgresql(
             _array(m[4] for m in matches),
         ],
     )
-    return max(0, cur.rowcount)
+    revised = [row[0] for row in cur.fetchall()]
+    return sum(1 for r in revised if r is None), sum(1 for r in revised if r is not None)
 
 
-def _store(matches: list[tuple[_Window, int, int, int, int]], case_ids: Sequence[int]) -> int:
-    """Insert the matches not recorded yet (one per stop and person) and mark the
-    cases' stops as matched; return how many matches were new.
+def _store(
+    matches: list[tuple[_Window, int, int, int, int]], case_ids: Sequence[int]
+) -> tuple[int, int]:
+    """Insert the matches not recorded yet (one per stop and person), widen the
+    ones late data extended, and mark the cases' stops as matched; return how many
+    matches were new and how many widened.
 
-    PostgreSQL: one statement. SQLite: one multi-row ``INSERT ... ON CONFLICT DO
-    NOTHING`` per 500 matches, then the stops' update."""
+    PostgreSQL: one statement. SQLite: one multi-row upsert per 500 matches, then
+    the stops' update."""
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
             return _store_postgresql(cur, matches, case_ids)
         db = connection.ops.adapt_datetimefield_value
         now = db(timezone.now())
-        created = 0
+        created = updated = 0
         for i in range(0, len(matches), 500):
             chunk = matches[i : i + 500]
-            values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
+            values = ", ".join(
+                ["(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(chunk)
+            )
             params: list[Any] = []
             for w, person_id, start, end, minutes in chunk:
                 params += [
@@ -635,16 +752,27 @@ def _store(matches: list[tuple[_Window, int, int, int, int]], case_ids: Sequence
                     minutes,
                     ExposureMatch.Status.PENDING.value,
                     w.rules.pk,
+                    w.stop.matched,
                 ]
             cur.execute(
                 f"INSERT INTO {_MATCH} ({_INSERT_COLUMNS}) VALUES {values} "  # noqa: S608
-                "ON CONFLICT DO NOTHING RETURNING id",
+                f"{_UPSERT} RETURNING revised_at",
                 params,
             )
-            created += len(cur.fetchall())
+            revised = [row[0] for row in cur.fetchall()]
+            created += sum(1 for r in revised if r is None)
+            updated += sum(1 for r in revised if r is not None)
         mark, mark_params = _mark_sql(case_ids)
         cur.execute(mark, mark_params)
-    return created
+    return created, updated
+
+
+# Whether a case has transport stops to match (read with the case).
+_TRANSPORT_STOPS = Exists(
+    TrajectoryStop.objects.filter(case=OuterRef("pk"), kind=TrajectoryStop.Kind.TRANSPORT).exclude(
+        transport_number=""
+    )
+)
 
 
 def match_case(*, actor: Any, case_id: int) -> MatchResult:
@@ -653,18 +781,36 @@ def match_case(*, actor: Any, case_id: int) -> MatchResult:
     Uses the rule version recorded on the case (the one in force on its report
     date) and records it on every match."""
     permissions.require(actor, "match.run")
-    case = access_case_by_id(actor, case_id, related=("rules",))
+    case = access_case_by_id(
+        actor, case_id, related=("rules",), annotate={"transport_stops": _TRANSPORT_STOPS}
+    )
+    if connection.vendor == "postgresql" and not case.transport_stops:  # type: ignore[attr-defined]
+        # Venue stops only: the matching, the marks and the audit row in one
+        # statement, atomic by itself (no BEGIN and COMMIT round trips of its own).
+        audit = audit_row(
+            actor=actor,
+            action="match.run",
+            obj=case,
+            scope_path=case.scope_path,
+            person_id=case.person_id,
+        )
+        counts = _run_postgresql([case], audit=audit)
+        return MatchResult([case.pk], *counts)
     with transaction.atomic():
-        examined, found, created = _run([case])
+        examined, found, created, updated = _run([case])
         audit_record(
             actor=actor,
             action="match.run",
             obj=case,
             scope_path=case.scope_path,
             person_id=case.person_id,
-            changes={"found": [None, found], "created": [None, created]},
+            changes={
+                "found": [None, found],
+                "created": [None, created],
+                "updated": [None, updated],
+            },
         )
-    return MatchResult([case.pk], examined, found, created)
+    return MatchResult([case.pk], examined, found, created, updated)
 
 
 def match_cases(case_ids: Sequence[int], *, actor: Any = None, chunk: int = 250) -> MatchResult:
@@ -677,25 +823,28 @@ def match_cases(case_ids: Sequence[int], *, actor: Any = None, chunk: int = 250)
     qs = Case.objects.select_related("rules").filter(pk__in=list(case_ids))
     prefix = permissions.scope_path(actor) if actor is not None else ""
     cases = [c for c in qs if prefix is not None and c.scope_path.startswith(prefix)]
-    total_examined = total_found = total_created = 0
     with transaction.atomic():
-        for i in range(0, len(cases), chunk):
-            part = cases[i : i + chunk]
-            examined, found, created = _run(part)
-            total_examined += examined
-            total_found += found
-            total_created += created
+        result = _run_batch(cases, chunk=chunk)
         audit_record(
             actor=actor,
             action="match.batch",
             object_type="investigation.case",
             changes={
                 "cases": [None, len(cases)],
-                "found": [None, total_found],
-                "created": [None, total_created],
+                "found": [None, result.found],
+                "created": [None, result.created],
+                "updated": [None, result.updated],
             },
         )
-    return MatchResult([c.pk for c in cases], total_examined, total_found, total_created)
+    return result
+
+
+def _run_batch(cases: Sequence[Case], *, chunk: int = 250) -> MatchResult:
+    total = [0, 0, 0, 0]
+    for i in range(0, len(cases), chunk):
+        for k, n in enumerate(_run(cases[i : i + chunk])):
+            total[k] += n
+    return MatchResult([c.pk for c in cases], *total)
 
 
 # --- Decisions -------------------------------------------------------------------
@@ -753,3 +902,116 @@ def _decide(actor: Any, match: ExposureMatch, status: str, *, reason: str) -> No
         changes={"status": [before, status]},
         reason=reason,
     )
+
+
+# --- Late data --------------------------------------------------------------------
+
+_CASE = Case._meta.db_table
+_RULES = DiseaseRules._meta.db_table
+# A case whose matches still follow late data: not excluded, investigation not closed.
+OPEN_CASE_SQL = "k.investigation_status <> 'completed' AND k.classification <> 'excluded'"
+# The widest a stop's window reaches around it (rules: buffer and stay up to a day each).
+_SLACK = dt.timedelta(days=2)
+
+
+def late_stops_sql() -> str:
+    """PostgreSQL: whether a matched venue stop of an open case may be reached by a
+    visit changed at venue %s between %s and %s (its buffer around the stop, its
+    assumed stay after the visit): one probe of the stops' venue index, for the
+    live scan's statement. ``matches_follow_visits`` decides exactly."""
+    return (
+        f"SELECT EXISTS (SELECT 1 FROM {_STOP} s JOIN {_CASE} k ON k.id = s.case_id "  # noqa: S608
+        f"JOIN {_RULES} r ON r.id = k.rules_id WHERE s.venue_id = %s AND s.kind = 'venue' "
+        f"AND s.matched_at IS NOT NULL AND {OPEN_CASE_SQL} "
+        "AND s.start - make_interval(mins => r.copresence_buffer_minutes "
+        "+ r.assumed_stay_minutes) < %s "
+        'AND s."end" + make_interval(mins => r.copresence_buffer_minutes) > %s)'
+    )
+
+
+def _reached_cases(spans: Sequence[tuple[int, dt.datetime, dt.datetime]]) -> list[int]:
+    """The open cases with a matched venue stop that one of the spans reaches."""
+    from bisect import bisect_left
+
+    lo = min(s for _v, s, _e in spans) - _SLACK
+    hi = max(e for _v, _s, e in spans) + _SLACK
+    stops = TrajectoryStop.objects.filter(
+        kind=TrajectoryStop.Kind.VENUE, matched_at__isnull=False, end__gt=lo, start__lt=hi
+    ).exclude(case__investigation_status=Case.InvestigationStatus.COMPLETED)
+    stops = stops.exclude(case__classification=Case.Classification.EXCLUDED)
+    venues = sorted({v for v, _s, _e in spans})
+    queries = (
+        [stops.filter(venue_id__in=venues[i : i + 1000]) for i in range(0, len(venues), 1000)]
+        if len(venues) <= 5000
+        else [stops]
+    )
+    candidates = [
+        row
+        for qs in queries
+        for row in qs.values_list(
+            "case_id",
+            "venue_id",
+            "start",
+            "end",
+            "case__rules__copresence_buffer_minutes",
+            "case__rules__assumed_stay_minutes",
+        )
+    ]
+    if not candidates:  # the usual case: no matched stop there and then
+        return []
+    wanted = {venue_id for _c, venue_id, *_rest in candidates}
+    by_venue: dict[int, list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)
+    for venue_id, start, end in spans:
+        if venue_id in wanted:
+            by_venue[venue_id].append((start, end))
+    starts: dict[int, list[dt.datetime]] = {}
+    reach: dict[int, list[dt.datetime]] = {}  # the latest end among spans up to here
+    for venue_id, items in by_venue.items():
+        items.sort()
+        starts[venue_id] = [a for a, _b in items]
+        latest: list[dt.datetime] = []
+        for _a, b in items:
+            latest.append(b if not latest or b > latest[-1] else latest[-1])
+        reach[venue_id] = latest
+    cases: set[int] = set()
+    for case_id, venue_id, start, end, buffer, stay in candidates:
+        if case_id in cases or venue_id not in starts:
+            continue
+        # A span reaches the window [start - buffer, end + buffer] when it begins
+        # before its end and its visit (plus the assumed stay) lasts past its start.
+        n = bisect_left(starts[venue_id], end + dt.timedelta(minutes=buffer))
+        if n and reach[venue_id][n - 1] + dt.timedelta(minutes=stay + buffer) > start:
+            cases.add(case_id)
+    return sorted(cases)
+
+
+def matches_follow_visits(
+    spans: Sequence[tuple[int, dt.datetime, dt.datetime]], *, actor: Any = None
+) -> MatchResult:
+    """Matches follow late data. ``spans``: visits just added or widened, as (venue
+    id, their check-in, their last scan or check-out). The open cases with a matched
+    venue stop that such a visit reaches are matched again: new matches are
+    proposed for review (``found_late``), the ones the visits extend are widened
+    (``revised_at``). One audit row (the system, or ``actor`` whose import or scan
+    it was) when anything changed."""
+    if not spans:
+        return MatchResult([], 0, 0, 0)
+    case_ids = _reached_cases(spans)
+    if not case_ids:
+        return MatchResult([], 0, 0, 0)
+    cases = list(Case.objects.select_related("rules").filter(pk__in=case_ids).order_by("pk"))
+    with transaction.atomic():
+        result = _run_batch(cases)
+        if result.created or result.updated:
+            audit_record(
+                actor=actor,
+                action="match.follow",
+                object_type="investigation.case",
+                changes={
+                    "cases": [None, [c.pk for c in cases]],
+                    "created": [None, result.created],
+                    "updated": [None, result.updated],
+                },
+                reason=_("Late check-ins at the venues and times of these cases."),
+            )
+    return result

@@ -10,10 +10,11 @@ from fangkong.conftest import make_person
 from fangkong.core.crypto import decrypt
 from fangkong.core.errors import PermissionDenied, ValidationFailed
 from fangkong.core.models import AuditEntry
+from fangkong.core.tabular import ImportRejected
 from fangkong.investigation.models import CheckIn
 from fangkong.investigation.services.checkins import (
-    IngestRejected,
     checkins_ingest,
+    checkins_ingest_file,
     read_checkin_log,
 )
 from fangkong.investigation.services.venues import venue_code_issue
@@ -93,9 +94,9 @@ def test_every_bad_row_is_reported_and_nothing_is_written(city, venue, people, x
         {"venue": str(venue.pk), "doc_type": "passport", "doc_number": "E99999999", "time": iso(T)},
         {"venue": str(venue.pk), "person_id": str(people[0].pk), "time": "yesterday"},
     ]
-    with pytest.raises(IngestRejected) as exc:
+    with pytest.raises(ImportRejected) as exc:
         checkins_ingest(rows, actor=xiaodian_officer)
-    got = [(e.row, e.column) for e in exc.value.report.errors]
+    got = [(e.row, e.column) for e in exc.value.errors]
     assert got == [
         (3, "venue"),
         (4, "person_id"),
@@ -105,8 +106,8 @@ def test_every_bad_row_is_reported_and_nothing_is_written(city, venue, people, x
         (8, "doc_number"),
         (9, "time"),
     ]
-    assert "time zone" in exc.value.report.errors[2].message
-    assert "future" in exc.value.report.errors[3].message
+    assert "time zone" in exc.value.errors[2].message
+    assert "future" in exc.value.errors[3].message
     assert not CheckIn.objects.exists()
     assert not AuditEntry.objects.filter(action="checkin.import").exists()
 
@@ -122,12 +123,12 @@ def test_with_valid_only_the_good_rows_are_loaded(city, venue, people, xiaodian_
 
 
 def test_venues_of_another_district_are_refused(city, people, yingze_officer, venue):
-    with pytest.raises(IngestRejected) as exc:
+    with pytest.raises(ImportRejected) as exc:
         checkins_ingest(
             [{"venue": str(venue.pk), "person_id": str(people[0].pk), "time": iso(T)}],
             actor=yingze_officer,
         )
-    assert exc.value.report.errors[0].column == "venue"
+    assert exc.value.errors[0].column == "venue"
 
 
 def test_staff_without_checkin_import_cannot_load_logs(investigator):
@@ -163,8 +164,8 @@ def test_repeated_scans_in_the_file_and_in_the_database_are_one_visit(
 def test_gbk_and_utf8_files_are_read_and_unknown_columns_refused(venue, people):
     text = f"venue,person_id,time,external_ref\n{venue.pk},{people[0].pk},{iso(T)},太原扫码\n"
     for encoding in ("utf-8", "utf-8-sig", "gbk"):
-        rows, first = read_checkin_log(text.encode(encoding), fmt="csv")
-        assert first == 2 and rows[0]["external_ref"] == "太原扫码"
+        rows = read_checkin_log(text.encode(encoding), fmt="csv")
+        assert rows[0][0] == 2 and rows[0][1]["external_ref"] == "太原扫码"
     with pytest.raises(ValidationFailed) as exc:
         read_checkin_log(b"venue,person,when\n1,2,3\n", fmt="csv")
     assert "person, when" in exc.value.fields["file"]
@@ -196,4 +197,21 @@ def test_the_command_fails_and_lists_the_errors_of_a_bad_csv(
     with pytest.raises(CommandError):
         call_command("import_checkins", str(path), "--as", "xiaodian", stderr=err)
     assert err.getvalue().startswith("2\ttime\t")
+    assert not CheckIn.objects.exists()
+
+
+def test_a_files_problems_carry_its_own_row_numbers(venue, people, xiaodian_officer):
+    """A blank line and a quoted cell over two lines: the rows are numbered as the
+    spreadsheet shows them."""
+    good = f"{venue.pk},{people[0].pk},{iso(T)}"
+    text = (
+        "venue,person_id,time,external_ref\n"
+        f'{good},"two\nlines"\n'
+        "\n"
+        f"{venue.pk},{people[1].pk},yesterday,\n"
+    )
+    with pytest.raises(ImportRejected) as exc:
+        checkins_ingest_file(text.encode(), fmt="csv", actor=xiaodian_officer)
+    assert [(e.row, e.column) for e in exc.value.errors] == [(4, "time")]
+    assert exc.value.result.rows == 2
     assert not CheckIn.objects.exists()

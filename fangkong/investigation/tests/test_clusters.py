@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from fangkong.conftest import make_person, make_staff
 from fangkong.core.errors import NotFound, ValidationFailed
+from fangkong.core.models import common_path
 from fangkong.investigation.models import Case, Cluster, Contact, Disease
 from fangkong.investigation.selectors.clusters import (
     case_chain,
@@ -21,7 +22,6 @@ from fangkong.investigation.services.clusters import (
     cluster_link_case,
     cluster_name,
     cluster_recompute,
-    common_scope,
 )
 from fangkong.investigation.services.contacts import contact_promote_to_case
 from fangkong.investigation.services.rules import rules_in_force
@@ -37,11 +37,11 @@ def _partition(disease: Disease) -> set[frozenset[int]]:
     return {frozenset(g) for g in groups.values()}
 
 
-def test_common_scope_is_the_deepest_node_holding_every_path() -> None:
-    assert common_scope(["00010002", "00010003"]) == "0001"
-    assert common_scope(["000100020003", "00010002"]) == "00010002"
-    assert common_scope(["0001", "0002"]) == ""
-    assert common_scope([]) == ""
+def test_common_path_is_the_deepest_node_holding_every_path() -> None:
+    assert common_path(["00010002", "00010003"]) == "0001"
+    assert common_path(["000100020003", "00010002"]) == "00010002"
+    assert common_path(["0001", "0002"]) == ""
+    assert common_path([]) == ""
 
 
 # (infector index or None, pin index or None) for each new case, in creation order

@@ -6,6 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fangkong.conftest import make_person
+from fangkong.core.audit import request_context
 from fangkong.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from fangkong.core.models import AuditEntry, Person
 from fangkong.investigation.models import (
@@ -79,7 +80,8 @@ def test_people_at_the_venue_during_the_widened_stop_are_matched(
     make_checkin(venue, in_buffer, STOP_START - minutes(60), left_at=STOP_START - minutes(10))
     make_checkin(venue, too_late, STOP_END + minutes(31))
     make_checkin(venue, case.person, STOP_START)  # the case's own check-in
-    result = match_case(actor=investigator, case_id=case.pk)
+    with request_context("req-match-1", "10.1.2.3"):
+        result = match_case(actor=investigator, case_id=case.pk)
     assert result.created == 2
     got = {m.person_id: m for m in ExposureMatch.objects.all()}
     assert set(got) == {inside.pk, in_buffer.pk}
@@ -88,7 +90,14 @@ def test_people_at_the_venue_during_the_widened_stop_are_matched(
     assert got[in_buffer.pk].window_start == STOP_START - minutes(30)
     assert got[inside.pk].rules_id == case.rules_id
     assert got[inside.pk].venue_id == venue.pk
-    assert AuditEntry.objects.filter(action="match.run").count() == 1
+    # The run's audit row (on PostgreSQL written by the matching statement itself).
+    audit = AuditEntry.objects.get(action="match.run")
+    assert (audit.actor_id, audit.actor_username) == (investigator.pk, investigator.username)
+    assert (audit.object_type, audit.object_id) == ("investigation.case", str(case.pk))
+    assert (audit.scope_path, audit.person_id) == (case.scope_path, case.person_id)
+    assert audit.changes == {"found": [None, 2], "created": [None, 2], "updated": [None, 0]}
+    assert (audit.request_id, audit.client_ip) == ("req-match-1", "10.1.2.3")
+    assert audit.actor_roles and audit.actor_jurisdiction_path
     stop.refresh_from_db()
     assert stop.matched_at is not None
 
@@ -286,7 +295,11 @@ def brute_force(case, rules, stop_rows, checkins):
         for c in checkins:
             if c.venue_id != s.venue_id or c.person_id == case.person_id:
                 continue
-            v_end = c.left_at or (c.last_scan_at + minutes(rules.assumed_stay_minutes))
+            # A check-out ends the visit unless it was scanned again after it.
+            if c.left_at is not None and c.left_at >= c.last_scan_at:
+                v_end = c.left_at
+            else:
+                v_end = c.last_scan_at + minutes(rules.assumed_stay_minutes)
             a, b = max(c.time, lo), min(v_end, hi)
             t = a
             while t < b:
@@ -319,7 +332,8 @@ def test_matching_equals_a_brute_force_computation(city, investigator, visits, s
             people[p],
             t,
             last_scan_at=t + minutes(scans),
-            left_at=None if out is None else t + minutes(max(out, scans)),
+            # A merged visit may have been scanned again after its check-out.
+            left_at=None if out is None else t + minutes(out),
         )
     stop_rows = [
         make_stop(case, venues[v], BASE + minutes(s), BASE + minutes(s + length))

@@ -434,3 +434,32 @@ def test_the_pickers_offer_only_people_and_venues_of_the_users_area(investigator
     venues = c.get("/investigation/pick/venues/", {"venue_q": "超市"}).content.decode()
     assert "坞城超市" in venues and "柳巷超市" not in venues
     assert 'name="venue_id"' in venues
+
+
+def test_the_case_page_says_when_infectiousness_began_by_the_rules_one_definition(
+    case, investigator, monkeypatch
+):
+    """The page recomputed the rule itself: a change to infectious_period_start (the
+    one definition matching uses) did not reach what the investigator reads."""
+    import datetime as dt
+
+    from fangkong.investigation.services import rules
+
+    seen = []
+
+    def rule(r, *, onset_date, first_positive_date):
+        seen.append((r.pk, onset_date, first_positive_date))
+        return dt.date(2020, 1, 23)
+
+    monkeypatch.setattr(rules, "infectious_period_start", rule)
+    page = en_client(investigator).get(reverse("investigation:case", args=[case.pk]))
+    assert "2020-01-23" in page.content.decode()
+    assert seen == [(case.rules_id, case.onset_date, case.first_positive_date)]
+
+
+def test_no_unscoped_case_access_is_left():
+    """``access_case_or_404`` found any case by id, outside the user's area, and
+    nothing used it: the scoped ``access_case_by_id`` is the one way."""
+    from fangkong.investigation.services import cases
+
+    assert not hasattr(cases, "access_case_or_404")

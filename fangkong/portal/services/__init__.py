@@ -18,11 +18,10 @@ from fangkong.portal.services.comments import (
     comment_reject,
 )
 from fangkong.portal.services.directory import link_save, links_check
-from fangkong.portal.services.selfservice import arrival_report_create, feedback_create
+from fangkong.portal.services.selfservice import feedback_create
 
 __all__ = [
     "address_ban",
-    "arrival_report_create",
     "article_create",
     "article_like",
     "article_publish",

@@ -16,12 +16,12 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.core import permissions
+from fangkong.core import foureyes, permissions
 from fangkong.core.audit import audit_record
 from fangkong.core.errors import Conflict, PermissionDenied, ValidationFailed
 from fangkong.portal import pagecache, search
 from fangkong.portal.models import Article, Attachment, Channel, Revision, Tag
-from fangkong.portal.sanitise import clean_body, plain_text
+from fangkong.portal.sanitise import clean_body, html_text, plain_text
 
 State = Article.State
 
@@ -64,7 +64,7 @@ def _tags(names: Iterable[str]) -> list[Tag]:
 
 def _search_text(article: Article) -> str:
     return search.segment(
-        " ".join([article.title, article.summary, plain_text(article.body), article.place])
+        " ".join([article.title, article.summary, html_text(article.body), article.place])
     )
 
 
@@ -91,7 +91,7 @@ def _validate(title: str, body: str) -> None:
     fields = {}
     if not title.strip():
         fields["title"] = _("A title is needed.")
-    if not plain_text(body):
+    if not html_text(body):
         fields["body"] = _("The body is empty (after removing what is not allowed).")
     if fields:
         raise ValidationFailed(fields=fields)
@@ -171,14 +171,16 @@ def article_update(
     *,
     actor: Any,
     article: Article,
+    channel: Channel | None = None,
     tags: Iterable[str] | None = None,
     cover: bytes | None = None,
     **fields: str,
 ) -> Article:
-    """Edit an article. A published article edited by someone who may not review
-    goes back to review (and off the public site) until a reviewer publishes it."""
+    """Edit an article, its channel too. A changed published article goes back to
+    review (and off the public site) until a reviewer publishes it; every change
+    is a revision and an audit entry."""
     _require_edit(actor)
-    article = Article.objects.select_for_update().get(pk=article.pk)
+    article = Article.objects.select_for_update().select_related("channel").get(pk=article.pk)
     unknown = set(fields) - set(EDITABLE)
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
@@ -192,21 +194,36 @@ def article_update(
         article.cover_type = "image/jpeg"
     after = {k: getattr(article, k) for k in EDITABLE}
     changed = {k: [before[k], after[k]] for k in EDITABLE if before[k] != after[k]}
+    if channel is not None and channel.pk != article.channel_id:
+        # Moving an article changes where the public reads it: a change like any other.
+        changed["channel"] = [str(article.channel), str(channel)]
+        article.channel = channel
     if article.state == State.PUBLISHED and (changed or cover):
         # Four eyes on what the public reads: changed text goes back to review,
         # whoever changed it, and is published by someone else.
         article.state = State.REVIEW
+    audited = {k: ["…", "…"] if k == "body" else v for k, v in changed.items()}
+    if cover:
+        audited["cover"] = ["…", "…"]
+    if article.scheduled_at is not None and (changed or cover):
+        # A reviewer scheduled the text they read: a changed text is reviewed
+        # again, never published by the clock unread.
+        audited["scheduled_at"] = [article.scheduled_at.isoformat(), None]
+        article.scheduled_at = None
     article.save()
     if tags is not None:
         article.tags.set(_tags(tags))
+    if changed or cover:
+        # A new cover is a change too: its author is the last editor, whom the
+        # second-person rule keeps from publishing it.
+        _revision(article, actor, note="" if changed else "cover")
     if changed:
-        _revision(article, actor)
         _reindex(article)
     audit_record(
         actor=actor,
         action="portal.article.update",
         obj=article,
-        changes={k: ["…", "…"] if k == "body" else v for k, v in changed.items()},
+        changes=audited,
     )
     pagecache.bump()
     return article
@@ -286,13 +303,15 @@ def article_publish(*, actor: Any, article: Article, at: dt.datetime | None = No
 
 
 def _require_second_person(actor: Any, article: Article) -> None:
-    """Nobody publishes text they wrote or changed last: a second person reviews it."""
+    """Nobody publishes text they wrote or changed last, nor text last changed by
+    an account linked to theirs (``core.foureyes``): a second person reviews it."""
     last = article.revisions.order_by("-number").values_list("editor_id", flat=True).first()
-    if last is not None and last == getattr(actor, "pk", None):
-        raise PermissionDenied(
-            _("You changed this article last; another reviewer must publish it."),
-            code="own_article",
-        )
+    foureyes.require_second_person(
+        actor=actor,
+        first_id=last,
+        own_message=_("You changed this article last; another reviewer must publish it."),
+        own_code="own_article",
+    )
 
 
 def _publish(article: Article, now: dt.datetime) -> None:

@@ -1,3 +1,5 @@
+import json
+
 import pytest
 from captcha.models import CaptchaStore
 from django.core.cache import cache
@@ -36,11 +38,8 @@ def test_public_reads_need_no_sign_in(demo):
 def test_a_comment_through_the_api_needs_the_captcha(demo):
     c = Client()
     cap = c.post(f"{API}/captcha").json()
-    assert (
-        cap["image_url"].startswith("/captcha/image/")
-        and "?" in cap["question"]
-        or "？" in cap["question"]
-    )
+    assert set(cap) == {"key", "image_url"}  # a picture, never the question in words
+    assert cap["image_url"] == f"/captcha/image/{cap['key']}/"
     bad = c.post(
         f"{API}/articles/{SEED_ID}/comments",
         {"text": "好", "captcha_key": cap["key"], "captcha_answer": "nope"},
@@ -112,3 +111,24 @@ def test_the_workflow_through_the_api(demo, city):
     assert ed.get(f"{API}/comments/queue").status_code == 403
     assert rv.post(f"{API}/comments/{queue[0]['id']}/approve").json()["state"] == "approved"
     assert Client().post(f"{API}/articles", {}, content_type="application/json").status_code == 401
+
+
+def test_the_captcha_is_a_picture_for_every_client_and_limited_per_address(demo):
+    from fangkong.portal.captcha import CHALLENGES_PER_WINDOW
+
+    c = Client(REMOTE_ADDR="10.9.9.9")
+    cap = c.post(f"{API}/captcha").json()
+    store = CaptchaStore.objects.get(hashkey=cap["key"])
+    picture = c.get(cap["image_url"])
+    assert picture.status_code == 200 and picture["Content-Type"] == "image/png"
+    assert store.challenge not in json.dumps(cap) and store.response not in json.dumps(cap)
+    assert store.challenge.isalpha()  # characters drawn in the picture, not a sum
+    for _ in range(CHALLENGES_PER_WINDOW - 1):
+        assert c.post(f"{API}/captcha").status_code == 201
+    over = c.post(f"{API}/captcha")
+    assert over.status_code == 429 and over.json()["error"]["code"] == "rate_limited"
+    assert CaptchaStore.objects.count() == CHALLENGES_PER_WINDOW
+    assert Client(REMOTE_ADDR="10.9.9.10").post(f"{API}/captcha").status_code == 201
+    # The library's own refresh view (unlimited challenges) is not served.
+    refresh = c.get("/captcha/refresh/", HTTP_X_REQUESTED_WITH="XMLHttpRequest")
+    assert refresh.status_code == 404

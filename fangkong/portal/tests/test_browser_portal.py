@@ -85,6 +85,14 @@ def test_a_resident_comments_on_the_seed_article_and_a_moderator_approves_it(
     page.get_by_label("评论内容").fill("感谢一线工作人员的辛苦付出！")
     key = form.locator("input[name=captcha_0]").get_attribute("value")
     assert key
+    expect(form.get_by_test_id("captcha-image")).to_be_visible()
+    assert form.get_by_test_id("captcha-image").evaluate("img => img.naturalWidth") > 0
+    # Another picture keeps what was typed (issue 18).
+    page.get_by_role("button", name="换一张").click()
+    expect(form.locator("input[name=captcha_0]")).not_to_have_value(key)
+    expect(page.get_by_label("评论内容")).to_have_value("感谢一线工作人员的辛苦付出！")
+    expect(page.get_by_label("昵称（留空则匿名评论）")).to_have_value("小店居民")
+    page.screenshot(path=ARTIFACTS / "portal-comment-another-picture-phone.png", full_page=True)
     page.get_by_label("验证码").fill("999999")  # wrong first
     page.get_by_role("button", name="提交评论").click()
     expect(page.locator("form#comment-form [role=alert]")).to_be_visible()

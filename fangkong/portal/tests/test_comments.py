@@ -48,6 +48,27 @@ def test_markup_in_comments_is_removed(city, article):
     assert comment.name == "x"
 
 
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "&lt;script&gt;alert(1)&lt;/script&gt;",
+        "&#60;img src=x onerror=alert(1)&#62;",
+        "1 < 2 & 3 > 2, x &amp; y",
+    ],
+)
+def test_a_comment_keeps_the_text_as_typed_and_every_answer_escapes_it(city, article, typed):
+    from django.test import Client
+
+    comment = comment_post(article=article, text=typed, name=typed, address="10.0.0.1")
+    assert comment.text == typed and comment.name == typed  # never decoded into markup
+    comment_approve(actor=reviewer(city), comment_id=comment.pk)
+    answer = Client().get(f"/api/v1/portal/articles/{article.pk}/comments").json()
+    assert [c["text"] for c in answer] == [typed]
+    assert "<script" not in answer[0]["text"] and "<img" not in answer[0]["text"]
+    page = Client().get(article.get_absolute_url()).content.decode()
+    assert "<script>alert" not in page and "<img src=x" not in page
+
+
 def test_the_word_filter_holds_comments_even_on_open_channels(city, article):
     article.channel.comments_premoderated = False
     article.channel.save()

@@ -121,17 +121,51 @@ def test_a_comment_through_the_captcha(demo, city):
     assert "共有 1 条评论" in page and "谢谢" in page
 
 
-def test_the_text_alternative_of_the_captcha_is_a_question_in_words(demo):
+def test_the_captcha_is_a_picture_and_another_one_keeps_what_was_typed(demo):
     c = Client(HTTP_ACCEPT_LANGUAGE="en")
-    form = c.get(f"/comments/{SEED_ID}/form/?alt=text").content.decode()
-    assert re.search(r"What is \d+ (plus|minus|times) \d+\?", form)
+    form = c.get(f"/comments/{SEED_ID}/form/").content.decode()
     key = _captcha_key(form)
-    answer = CaptchaStore.objects.get(hashkey=key).response
+    store = CaptchaStore.objects.get(hashkey=key)
+    assert f'src="/captcha/image/{key}/"' in form and store.challenge not in form
+    assert "?alt=text" not in form and "What is" not in form
+    again = c.post(
+        f"/comments/{SEED_ID}/",
+        {"name": "老王", "text": "已经写好的评论", "captcha_0": key, "new_code": "1"},
+        HTTP_HX_REQUEST="true",
+    )
+    body = again.content.decode()
+    assert again.status_code == 200 and "已经写好的评论" in body and 'value="老王"' in body
+    new_key = _captcha_key(body)
+    assert new_key != key and "errorlist" not in body and not Comment.objects.exists()
+    answer = CaptchaStore.objects.get(hashkey=new_key).response
     ok = c.post(
         f"/comments/{SEED_ID}/",
-        {"text": "读屏用户", "captcha_0": key, "captcha_1": answer, "alt": "text"},
+        {"text": "已经写好的评论", "captcha_0": new_key, "captcha_1": answer.upper()},
     )
-    assert ok.status_code == 302 and Comment.objects.filter(text="读屏用户").exists()
+    assert ok.status_code == 302 and Comment.objects.filter(text="已经写好的评论").exists()
+
+
+def test_a_wrong_code_says_verification_code_as_the_field_does(demo):
+    c = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    key = _captcha_key(c.get(f"/comments/{SEED_ID}/form/").content.decode())
+    wrong = c.post(
+        f"/comments/{SEED_ID}/", {"text": "谢谢", "captcha_0": key, "captcha_1": "nope"}
+    ).content.decode()
+    assert "验证码不正确" in wrong and "认证码" not in wrong and "谢谢" in wrong
+
+
+def test_too_many_pictures_from_one_address_are_refused_in_words(demo):
+    from fangkong.portal.captcha import CHALLENGES_PER_WINDOW
+
+    c = Client(HTTP_ACCEPT_LANGUAGE="en", REMOTE_ADDR="10.8.8.8")
+    for _ in range(CHALLENGES_PER_WINDOW):
+        assert c.get(f"/comments/{SEED_ID}/form/").status_code == 200
+    page = c.get(f"/comments/{SEED_ID}/form/")
+    body = page.content.decode()
+    assert page.status_code == 429 and 'data-testid="captcha-limited"' in body
+    assert "wait a few minutes" in body and "captcha_0" not in body
+    fragment = c.get(f"/comments/{SEED_ID}/form/", HTTP_HX_REQUEST="true")
+    assert fragment.status_code == 200 and "wait a few minutes" in fragment.content.decode()
 
 
 def test_search_page_highlights_a_two_character_query(demo):
@@ -156,7 +190,7 @@ def test_feeds_and_sitemap_are_valid_xml(demo):
 
 def test_statistics_csv(demo):
     r = Client().get("/statistics.csv?days=7")
-    lines = r.content.decode("utf-8-sig").strip().splitlines()
+    lines = b"".join(r.streaming_content).decode("utf-8-sig").strip().splitlines()  # type: ignore[attr-defined]
     assert lines[0] == "date,new_confirmed,new_asymptomatic" and len(lines) == 8
 
 

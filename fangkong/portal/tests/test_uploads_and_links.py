@@ -94,7 +94,7 @@ def test_the_upload_form_shows_the_error(city, client):
         "/editor/articles/new/",
         {"channel": sub.pk, "title": "t", "body": "<p>x</p>", "cover": io.BytesIO(b"not an image")},
     )
-    assert r.status_code == 200 and "errorlist" in r.content.decode()
+    assert r.status_code == 200 and "field-error" in r.content.decode()
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):

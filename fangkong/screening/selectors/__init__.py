@@ -10,7 +10,6 @@ zones) scope the people they ask about.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
@@ -116,42 +115,46 @@ def latest_results_for_person(person_id: int, limit: int = 5) -> list[dict]:
     ]
 
 
-def latest_result_by_person(person_ids: Iterable[int]) -> dict[int, dict]:
-    ids = sorted(set(person_ids))
-    out: dict[int, dict] = {}
-    for k in range(0, len(ids), 5000):
-        rows = (
-            TubeMember.objects.filter(person_id__in=ids[k : k + 5000])
-            .exclude(tube__result="")
-            .values_list("person_id", "sampled_at", "tube__result")
-            .order_by("person_id", "sampled_at")
-        )
-        for pid, at, result in rows:
-            out[pid] = {"result": result, "sampled_at": at}  # later rows win
-    return out
-
-
 # --- Staff reads ---------------------------------------------------------------------
 
 
-def round_list_for(user: Any) -> QuerySet[Round]:
-    permissions.require(user, "screening.view")
+def _rounds_in_scope(user: Any) -> QuerySet[Round]:
+    """Rounds whose area overlaps the user's subtree: inside it, or containing it."""
     prefix = permissions.scope_path(user)
     if prefix is None:
         return Round.objects.none()
     rounds = Round.objects.all()
     if prefix:
-        # Rounds whose area overlaps the subtree: inside it, or containing it.
         ancestors = [prefix[:i] for i in range(0, len(prefix) + 1, 4)]
         rounds = rounds.filter(
             Q(scope_path__gte=prefix, scope_path__lt=path_upper_bound(prefix))
             | Q(scope_path__in=ancestors)
         )
-    return rounds.order_by("-starts_at", "-pk")
+    return rounds
 
 
-def access_round_by_id(user: Any, round_id: int) -> Round:
-    rnd = round_list_for(user).filter(pk=round_id).first()
+def round_list_for(user: Any) -> QuerySet[Round]:
+    permissions.require(user, "screening.view")
+    return _rounds_in_scope(user).order_by("-starts_at", "-pk")
+
+
+def round_list_open_for(user: Any, *, capability: str = "screening.view") -> list[Round]:
+    """Every open round of the user's area (a sampler always sees their own, however
+    many rounds are open elsewhere), latest first."""
+    permissions.require(user, capability)
+    return list(_rounds_in_scope(user).filter(state=Round.State.OPEN).order_by("-starts_at", "-pk"))
+
+
+def access_round_by_id(
+    user: Any, round_id: int, *, capability: str = "screening.view", for_update: bool = False
+) -> Round:
+    """A round the user may work on with ``capability`` (its area overlaps the user's
+    subtree); outside it a 404."""
+    permissions.require(user, capability)
+    rounds = _rounds_in_scope(user)
+    if for_update:
+        rounds = rounds.select_for_update()
+    rnd = rounds.filter(pk=round_id).first()
     if rnd is None:
         raise NotFound()
     return rnd

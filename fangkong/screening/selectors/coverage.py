@@ -17,6 +17,7 @@ from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Substr
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from fangkong.core import permissions
 from fangkong.core.audit import audit_record
@@ -74,9 +75,14 @@ def _range(column: str, prefix: str) -> Q:
 def round_roots(user: Any, rnd: Round, under: Jurisdiction | None = None) -> list[str]:
     """The paths to count under: each round area cut down to the user's subtree
     (and to ``under``)."""
-    limits = [p for p in (permissions.scope_path(user), under.path if under else None) if p]
-    if permissions.scope_path(user) is None:
+    prefix = permissions.scope_path(user)
+    if prefix is None:
         return []
+    return roots_within(rnd, [p for p in (prefix, under.path if under else None) if p])
+
+
+def roots_within(rnd: Round, limits: list[str]) -> list[str]:
+    """Each round area cut down to every path of ``limits`` (none: the areas)."""
     roots = []
     for area in rnd.areas.all():
         root: str | None = area.path
@@ -107,7 +113,12 @@ def coverage(
     permissions.require(user, "screening.view")
     if level not in LEVELS:
         raise ValidationFailed(fields={"level": _level_msg()})
-    roots = round_roots(user, rnd, under)
+    return coverage_of_roots(rnd, round_roots(user, rnd, under), level=level)
+
+
+def coverage_of_roots(rnd: Round, roots: list[str], *, level: str) -> list[CoverageRow]:
+    """Coverage rows at ``level`` under the given roots (no permission check: the
+    caller scoped the roots)."""
     if not roots:
         return []
     node_q = Q()
@@ -397,13 +408,21 @@ def _sla_hours() -> dict[tuple[str, str], float]:
     return {(r.from_stage, r.to_stage): float(r.hours) for r in SlaRule.objects.filter(active=True)}
 
 
+def _sla_rule(stage: str, hours: float, text: str) -> dict[str, Any]:
+    """A turnaround rule for the SLA board: its stage code and the sentence people read."""
+    return {"stage": stage, "hours": hours, "text": text % {"h": f"{hours:g}"}}
+
+
 def sla_board(user: Any, rnd: Round, *, now: dt.datetime | None = None) -> dict[str, Any]:
     """Tubes and boxes overdue at each stage, by lab; lab capacity and its use today;
     flags for labs over capacity or reporting tubes they never received."""
     permissions.require(user, "screening.view")
-    now = now or timezone.now()
+    return sla_board_under(rnd, permissions.scope_path(user) or "", now=now or timezone.now())
+
+
+def sla_board_under(rnd: Round, prefix: str, *, now: dt.datetime) -> dict[str, Any]:
+    """The SLA board of the round's tubes under ``prefix`` (the caller scoped it)."""
     hours = _sla_hours()
-    prefix = permissions.scope_path(user) or ""
     tubes = Tube.objects.filter(round=rnd)
     if prefix:
         tubes = tubes.filter(_range("scope_path", prefix))
@@ -425,7 +444,8 @@ def sla_board(user: Any, rnd: Round, *, now: dt.datetime | None = None) -> dict[
         out["boxes_overdue"] = Box.objects.filter(
             round=rnd, handed_over_at__lt=cut, received_at__isnull=True
         ).count()
-        out["rules"].append({"stage": "collected→received", "hours": h})
+        text = _("From sampling to the lab: at most %(h)s hours")
+        out["rules"].append(_sla_rule("collected→received", h, text))
     h = hours.get(("received", "reported"))
     if h is not None:
         cut = now - dt.timedelta(hours=h)
@@ -437,7 +457,8 @@ def sla_board(user: Any, rnd: Round, *, now: dt.datetime | None = None) -> dict[
             .order_by()
         ):
             labs[lab_id]["awaiting_result"] += n
-        out["rules"].append({"stage": "received→reported", "hours": h})
+        text = _("From the lab's receipt to the result: at most %(h)s hours")
+        out["rules"].append(_sla_rule("received→reported", h, text))
     h = hours.get(("collected", "reported"))
     if h is not None:
         cut = now - dt.timedelta(hours=h)
@@ -449,7 +470,8 @@ def sla_board(user: Any, rnd: Round, *, now: dt.datetime | None = None) -> dict[
             .order_by()
         ):
             labs[lab_id]["end_to_end"] += n
-        out["rules"].append({"stage": "collected→reported", "hours": h})
+        text = _("From sampling to the result: at most %(h)s hours")
+        out["rules"].append(_sla_rule("collected→reported", h, text))
     day_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     lab_objs = {lab.pk: lab for lab in rnd.labs.all()}
     for some_lab in labs:

@@ -17,7 +17,7 @@ from fangkong.core import permissions
 from fangkong.core.audit import audit_record
 from fangkong.core.errors import Conflict, NotFound, ValidationFailed
 from fangkong.screening.models import Box, CustodyEvent, Lab, Tube
-from fangkong.screening.services.rounds import access_round
+from fangkong.screening.selectors import access_round_by_id
 
 
 def access_lab(actor: Any, lab_id: int) -> Lab:
@@ -55,7 +55,7 @@ def box_pack(
 ) -> Box:
     """Put closed tubes into a box (box barcode unique)."""
     permissions.require(actor, "screening.transport")
-    rnd = access_round(actor, round_id)
+    rnd = access_round_by_id(actor, round_id, capability="screening.transport")
     barcode = (barcode or "").strip()
     if not barcode:
         raise ValidationFailed(fields={"barcode": _("Scan the box barcode.")})

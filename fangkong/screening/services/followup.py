@@ -15,7 +15,8 @@ from django.utils.translation import gettext as _
 
 from fangkong.core import permissions
 from fangkong.core.audit import audit_record
-from fangkong.core.errors import ApplicationError, NotFound, ValidationFailed
+from fangkong.core.errors import NotFound, ValidationFailed
+from fangkong.core.events import publish
 from fangkong.core.models import Person
 from fangkong.screening.models import (
     BuildingFlag,
@@ -26,8 +27,9 @@ from fangkong.screening.models import (
     Tube,
     TubeMember,
 )
-from fangkong.screening.services import bridge
+from fangkong.screening.selectors import access_round_by_id
 from fangkong.screening.sql import db_time, select_in
+from fangkong.status.selectors.shared import clearable_people
 
 SOURCE = "screening.tube"
 
@@ -113,7 +115,7 @@ def _negatives(tubes: Sequence[Any]) -> int:
         return 0
     # Who could these results clear? Tests sampled by now: a superset of those taken
     # by the tubes' sampling times, and usually nobody (then nothing more is read).
-    wanted = bridge.clearable_people(sampled_by=timezone.now(), limit=FEW_CLEARABLE)
+    wanted = clearable_people(sampled_by=timezone.now(), limit=FEW_CLEARABLE)
     if wanted is not None and not wanted:
         return 0  # nobody these results could clear
     members_sql = "SELECT tube_id, person_id FROM screening_tubemember WHERE "
@@ -143,10 +145,15 @@ def _negatives(tubes: Sequence[Any]) -> int:
         pids.extend(people.get(tid, ()))
         tids.append(tid)
         times.append(at)
-    return bridge.negative_results(
-        (pids, max(times), tids[0] if len(tids) == 1 else None)
+    entries: list[tuple[list[int], str, int | None]] = [
+        (pids, max(times).isoformat(), tids[0] if len(tids) == 1 else None)
         for pids, tids, times in groups.values()
-    )
+        if pids
+    ]
+    if entries:
+        # status ends the reasons these tests clear (docs/events.md)
+        publish("screening.negative_results", entries=[list(e) for e in entries])
+    return sum(len(pids) for pids, _at, _tube in entries)
 
 
 def positives_handle(*, actor: Any, tubes: list[Tube]) -> dict[str, int]:
@@ -196,10 +203,11 @@ def positives_handle(*, actor: Any, tubes: list[Tube]) -> dict[str, int]:
             BuildingFlag(round_id=t.round_id, building_id=h, tube_id=t.pk, scope_path=p)
             for h, p in homes
         )
-    # Every pool's members their pooled-positive reason, in one status call.
-    reasons += bridge.grant_many(
-        kind="pooled_positive", grants=grants, source_type=SOURCE, actor=actor
-    )
+    # Every pool's members their pooled-positive reason (status, docs/events.md).
+    grants = [(tube_id, ids) for tube_id, ids in grants if ids]
+    if grants:
+        publish("screening.pools_positive", grants=grants, actor=actor)
+        reasons += sum(len(ids) for _tube, ids in grants)
     Task.objects.bulk_create(tasks, batch_size=1000)
     BuildingFlag.objects.bulk_create(flags, batch_size=1000, ignore_conflicts=True)
     for t, pid, at in singles:
@@ -221,27 +229,18 @@ def positives_handle(*, actor: Any, tubes: list[Tube]) -> dict[str, int]:
 
 
 def _suspected_case(actor: Any, tube: Tube, person_id: int, sampled_at: dt.datetime) -> int:
-    from fangkong.investigation.services.cases import case_create_unchecked
-    from fangkong.investigation.services.rules import disease_by_code
-
+    """A positive single tube: investigation opens a suspected case (once)."""
     rnd = Round.objects.get(pk=tube.round_id)
-    person = Person.objects.get(pk=person_id)
-    try:
-        with transaction.atomic():
-            case_create_unchecked(
-                actor=actor,
-                person=person,
-                disease=disease_by_code(rnd.disease_code),
-                classification="suspected",
-                report_date=timezone.localdate(),
-                found_by="screening",
-                first_positive_date=timezone.localdate(sampled_at),
-                reporting_unit=tube.lab.name if tube.lab_id and tube.lab else "",
-                external_ref=f"tube:{tube.barcode}",
-                reason=_("Positive single-tube result %(tube)s.") % {"tube": tube.barcode},
-            )
-    except ApplicationError:
-        return 0  # already an open case of this disease: nothing new to open
+    publish(
+        "screening.single_tube_positive",
+        tube_id=tube.pk,
+        barcode=tube.barcode,
+        person_id=person_id,
+        disease_code=rnd.disease_code,
+        sampled_at=sampled_at.isoformat(),
+        lab_name=tube.lab.name if tube.lab_id and tube.lab else "",
+        actor=actor,
+    )
     return 1
 
 
@@ -267,10 +266,9 @@ def _resample(tubes: list[Tube]) -> int:
 
 def door_to_door_tasks_create(*, actor: Any, round_id: int, person_ids: list[int]) -> int:
     """Door-to-door sampling tasks for limited-mobility people not yet sampled."""
-    from fangkong.screening.services.rounds import access_round
 
     permissions.require(actor, "screening.manage")
-    rnd = access_round(actor, round_id)
+    rnd = access_round_by_id(actor, round_id, capability="screening.manage")
     prefix = permissions.scope_path(actor) or ""
     people = list(
         Person.objects.active()

@@ -23,7 +23,7 @@ def reminders_send(
     from fangkong.notify.services import batch_create
 
     permissions.require(actor, "screening.remind")
-    rnd = access_round_by_id(actor, round_id)
+    rnd = access_round_by_id(actor, round_id, capability="screening.remind")
     node = access_jurisdiction_by_id(actor, node_id)
     people = untested_for(actor, rnd, node)
     return batch_create(

@@ -4,8 +4,8 @@
   different result is a conflict listed for review, never an overwrite.
 - Results for unknown tubes, or tubes this lab never received, are held for
   review and not applied (and flag the lab).
-- Rows are all validated first: any malformed row (row/column/message) and
-  nothing is imported.
+- Rows are all validated first: any malformed row (``RowError``: the file's row
+  number, header = row 1; column; message) and nothing is imported.
 - Every report is kept (``ResultReport``: time, lab, user, result, what became of
   it). That row is the "reported" link of the tube's chain of custody
   (``selectors.tube_chain``); no second custody row repeats it.
@@ -13,9 +13,7 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -26,10 +24,17 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.core import permissions
+from fangkong.core import foureyes, permissions
 from fangkong.core.audit import audit_record
 from fangkong.core.bulk import gc_paused
-from fangkong.core.errors import ValidationFailed
+from fangkong.core.tabular import (
+    FileRejected,
+    ImportRejected,
+    RowError,
+    check_size,
+    decode_text,
+    read_table,
+)
 from fangkong.screening.models import Lab, ResultReport, Tube
 from fangkong.screening.services.custody import access_lab
 from fangkong.screening.services.followup import results_apply_consequences
@@ -60,39 +65,36 @@ class ResultReportSummary:
         return dict(self.__dict__)
 
 
-def _ct(value: Any, *, row: int, column: str, errors: list[dict[str, Any]]) -> float | None:
+def _ct(value: Any, *, row: int, column: str, errors: list[RowError]) -> float | None:
     try:
         ct = Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
-        errors.append({"row": row, "column": column, "message": _("A Ct value is a number.")})
+        errors.append(RowError(row, column, _("A Ct value is a number.")))
         return None
-    if not Decimal(0) < ct <= Decimal(50):
-        errors.append(
-            {"row": row, "column": column, "message": _("A Ct value is between 0 and 50.")}
-        )
+    if not ct.is_finite() or not Decimal(0) < ct <= Decimal(50):
+        errors.append(RowError(row, column, _("A Ct value is between 0 and 50.")))
         return None
     return float(ct)
 
 
 def rows_validate(raw: Sequence[dict[str, Any]]) -> list[ResultRow]:
-    """Check every row; raise one ValidationFailed listing every problem."""
-    errors: list[dict[str, Any]] = []
+    """Check every row; raise one ImportRejected listing every problem.
+
+    A row's number is its ``row`` key when the rows come from a file (the
+    spreadsheet's row number, ``csv_parse``), else its position in the list from 1.
+    """
+    errors: list[RowError] = []
     out: list[ResultRow] = []
     seen: dict[str, str] = {}
-    for n, item in enumerate(raw, start=1):
+    for index, item in enumerate(raw, start=1):
+        n = item["row"] if isinstance(item.get("row"), int) else index
         before = len(errors)
         tube = str(item.get("tube") or "").strip()
         if not tube or len(tube) > 64:
-            errors.append({"row": n, "column": "tube", "message": _("A tube barcode is required.")})
+            errors.append(RowError(n, "tube", _("A tube barcode is required.")))
         result = str(item.get("result") or "").strip().lower()
         if result not in RESULTS:
-            errors.append(
-                {
-                    "row": n,
-                    "column": "result",
-                    "message": _("A result is negative, positive or invalid."),
-                }
-            )
+            errors.append(RowError(n, "result", _("A result is negative, positive or invalid.")))
         cts: dict[str, float] = {}
         for key, value in (item.get("ct_values") or {}).items():
             if value in (None, ""):
@@ -102,13 +104,11 @@ def rows_validate(raw: Sequence[dict[str, Any]]) -> list[ResultRow]:
                 cts[str(key)] = ct
         if result == "positive" and not cts and len(errors) == before:
             errors.append(
-                {
-                    "row": n,
-                    "column": "ct_values",
-                    "message": _(
-                        "A positive result needs the Ct value of at least one gene target."
-                    ),
-                }
+                RowError(
+                    n,
+                    "ct_values",
+                    _("A positive result needs the Ct value of at least one gene target."),
+                )
             )
         at = item.get("reported_at")
         when: dt.datetime | None = None
@@ -119,68 +119,48 @@ def rows_validate(raw: Sequence[dict[str, Any]]) -> list[ResultRow]:
                 try:
                     when = dt.datetime.fromisoformat(str(at).strip())
                 except ValueError:
-                    errors.append(
-                        {"row": n, "column": "reported_at", "message": _("Not a date and time.")}
-                    )
+                    errors.append(RowError(n, "reported_at", _("Not a date and time.")))
             if when is not None and timezone.is_naive(when):
                 when = timezone.make_aware(when)
             if when is not None and when > timezone.now() + dt.timedelta(minutes=5):
-                errors.append(
-                    {"row": n, "column": "reported_at", "message": _("The time is in the future.")}
-                )
+                errors.append(RowError(n, "reported_at", _("The time is in the future.")))
         if tube and result in RESULTS:
             if seen.get(tube, result) != result:
                 errors.append(
-                    {
-                        "row": n,
-                        "column": "result",
-                        "message": _("The file gives this tube two different results."),
-                    }
+                    RowError(n, "result", _("The file gives this tube two different results."))
                 )
             seen[tube] = result
         if len(errors) == before:
             out.append(ResultRow(tube, result, cts, when))
     if errors:
-        raise ValidationFailed(
-            _("%(n)s rows have problems; nothing was imported.")
-            % {"n": len({e["row"] for e in errors})},
-            fields={"rows": _("See the row errors.")},
-            extra={"rows": errors[:500]},
-        )
+        raise ImportRejected(errors)
     return out
 
 
 def csv_parse(data: bytes) -> list[dict[str, Any]]:
-    """CSV columns: ``tube``, ``result``, optional ``reported_at`` and ``ct_<gene>``."""
-    text = None
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
-    if text is None:
-        raise ValidationFailed(fields={"file": _("The file is not UTF-8 or GB18030 text.")})
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
-    missing = [c for c in ("tube", "result") if c not in header]
+    """CSV columns: ``tube``, ``result``, optional ``reported_at`` and ``ct_<gene>``.
+
+    Each row keeps its spreadsheet row number (``row``, header = row 1)."""
+    table = read_table(decode_text(check_size(data)))
+    missing = [c for c in ("tube", "result") if c not in table.columns]
     if missing:
-        raise ValidationFailed(
-            _("The file lacks required columns."),
-            fields={"file": _("Missing columns: %(cols)s.") % {"cols": ", ".join(missing)}},
-            extra={
-                "rows": [{"row": 0, "column": c, "message": _("Missing column.")} for c in missing]
-            },
+        raise FileRejected(
+            _("Missing columns: %(cols)s.") % {"cols": ", ".join(missing)},
+            extra={"missing_columns": missing},
         )
+    # Gene targets as the header writes them (ct_ORF1ab -> "ORF1ab").
+    genes = {name[3:]: i for i, name in enumerate(table.header) if name.lower().startswith("ct_")}
     rows = []
-    for raw in reader:
-        item = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k}
+    for number, cells in table.rows:
         rows.append(
             {
-                "tube": item.get("tube", ""),
-                "result": item.get("result", ""),
-                "reported_at": item.get("reported_at", ""),
-                "ct_values": {k[3:]: v for k, v in item.items() if k.startswith("ct_")},
+                "row": number,
+                "tube": table.cell(cells, "tube"),
+                "result": table.cell(cells, "result"),
+                "reported_at": table.cell(cells, "reported_at"),
+                "ct_values": {
+                    gene: cells[i].strip() if i < len(cells) else "" for gene, i in genes.items()
+                },
             }
         )
     return rows
@@ -370,7 +350,8 @@ def _json(value: dict[str, float]) -> str:
 
 
 def report_review(*, actor: Any, report_id: int, note: str = "") -> ResultReport:
-    """A reviewer closes a held or conflicting report (the decision is audited)."""
+    """A reviewer closes a held or conflicting report (the decision is audited);
+    four eyes: the reviewer is not the reporter (``core.foureyes``)."""
     permissions.require(actor, "screening.manage")
     with transaction.atomic():
         report = ResultReport.objects.select_for_update().filter(pk=report_id).first()
@@ -378,6 +359,14 @@ def report_review(*, actor: Any, report_id: int, note: str = "") -> ResultReport
             from fangkong.core.errors import NotFound
 
             raise NotFound()
+        # A review is a second person's: not the lab account that reported the
+        # result, nor an account linked to it.
+        foureyes.require_second_person(
+            actor=actor,
+            first_id=report.reported_by_id,
+            own_message=_("You reported this result; another person must review it."),
+            own_code="own_report",
+        )
         before = report.status
         report.status = ResultReport.Status.RESOLVED
         report.save(update_fields=["status", "updated_at"])

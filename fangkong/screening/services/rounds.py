@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
@@ -13,24 +12,10 @@ from django.utils.translation import gettext as _
 from fangkong.core import permissions
 from fangkong.core.audit import audit_record, diff
 from fangkong.core.errors import Conflict, NotFound, ValidationFailed
-from fangkong.core.models import PATH_SEGMENT, Jurisdiction, KeyGroup, Person
+from fangkong.core.models import Jurisdiction, KeyGroup, Person, common_path
 from fangkong.core.selectors import access_person_by_id
 from fangkong.screening.models import Exclusion, Lab, PoolingOption, Round, Site, Team
-
-
-def common_path(paths: Iterable[str]) -> str:
-    """Longest common prefix of tree paths, cut to whole segments."""
-    current: str | None = None
-    for path in paths:
-        if current is None:
-            current = path
-            continue
-        n = 0
-        limit = min(len(current), len(path))
-        while n < limit and current[n] == path[n]:
-            n += 1
-        current = current[: n - n % PATH_SEGMENT]
-    return current or ""
+from fangkong.screening.selectors import access_round_by_id
 
 
 def _node_in_scope(actor: Any, node_id: int, *, field: str) -> Jurisdiction:
@@ -125,7 +110,7 @@ def _door_to_door_for_sealed_zones(
     """Residents of the round's area who live in a zone that keeps people at home
     (足不出户) are due at their door: a door-to-door task each, made with the round."""
     from fangkong.screening.services.followup import door_to_door_tasks_create
-    from fangkong.zones.selectors import door_to_door_person_ids
+    from fangkong.zones.selectors.shared import door_to_door_person_ids
 
     ids: set[int] = set()
     for area in areas:
@@ -428,7 +413,7 @@ def exclusion_add(
     if reason not in Exclusion.Reason.values:
         raise ValidationFailed(fields={"reason": _("Unknown exclusion reason.")})
     with transaction.atomic():
-        rnd = access_round(actor, round_id)
+        rnd = access_round_by_id(actor, round_id, capability="screening.manage")
         person = access_person_by_id(actor, person_id)
         excl, created = Exclusion.objects.get_or_create(
             round=rnd,
@@ -452,14 +437,3 @@ def exclusion_add(
             reason=note,
         )
     return excl
-
-
-def access_round(actor: Any, round_id: int) -> Round:
-    """A round the actor may work on: its area overlaps the actor's subtree."""
-    rnd = Round.objects.filter(pk=round_id).first()
-    prefix = permissions.scope_path(actor)
-    if rnd is None or prefix is None:
-        raise NotFound()
-    if not (rnd.scope_path.startswith(prefix) or prefix.startswith(rnd.scope_path)):
-        raise NotFound()
-    return rnd

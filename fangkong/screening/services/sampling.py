@@ -34,7 +34,7 @@ from fangkong.core.models import Person
 from fangkong.core.services import PersonData, api_token_hash, person_create
 from fangkong.core.signing import person_id_from_token
 from fangkong.screening.models import CustodyEvent, Round, Site, Task, Team, Tube, TubeMember
-from fangkong.screening.services.rounds import access_round
+from fangkong.screening.selectors import access_round_by_id
 from fangkong.screening.sql import (
     Prepared,
     copy_rows,
@@ -183,7 +183,7 @@ def tube_open(
 ) -> Tube:
     permissions.require(actor, "screening.sample")
     barcode = _clean_barcode(barcode)
-    rnd = access_round(actor, round_id)
+    rnd = access_round_by_id(actor, round_id, capability="screening.sample")
     _check_round_open(rnd, opened_at or timezone.now())
     cap = _check_capacity(rnd, 1 if retest else capacity)
     site, team = _place_for(actor, site_id, team_id)
@@ -257,26 +257,33 @@ def _who_by_token(token: str) -> _Who:
     raise NotFound(fields={"person_token": _("This personal code is not registered.")})
 
 
-def _scan_checks(
-    tube_id: int,
+def scan_rule(
+    *,
     state: str,
     count: int,
     capacity: int,
-    earlier: list[tuple[int, dt.datetime]],
+    in_tube_at: dt.datetime | None,
     at: dt.datetime,
+    field: str = "barcode",
 ) -> bool:
-    """The rules of one scan (``earlier``: the person's samples in this round, as
-    (tube id, time)). True: this very scan is recorded already (a repeat, nothing to
-    do); a refusal raises with its field and message."""
-    mine = [t for t in earlier if t[0] == tube_id]
-    if mine and mine[0][1] == at:
+    """The rules of one scan of a person into a tube, the one Python definition (the
+    live scan and the offline batch use it; ``SCAN_ONE`` is its SQL form on
+    PostgreSQL, and a test runs both on the same generated scans).
+
+    ``state``, ``count``, ``capacity``: the tube's; ``in_tube_at``: when this person was
+    sampled into this tube, if they were; ``at``: this scan's time. True: this very
+    scan is recorded already (a repeat, nothing to do); False: record it. A refusal
+    raises, naming the tube by ``field``: a closed tube, a person already in this
+    tube, a full tube (in that order). Whether the person was sampled elsewhere in
+    the round does not refuse the scan (it is recorded with a warning)."""
+    if in_tube_at is not None and in_tube_at == at:
         return True
     if state != Tube.State.OPEN:
-        raise ValidationFailed(fields={"barcode": _closed_msg()}, code="tube_closed")
-    if mine:
+        raise ValidationFailed(fields={field: _closed_msg()}, code="tube_closed")
+    if in_tube_at is not None:
         raise Conflict(fields={"person": _twice_msg()}, code="person_twice")
     if count >= capacity:
-        raise ValidationFailed(fields={"barcode": _full_msg(capacity)}, code="tube_full")
+        raise ValidationFailed(fields={field: _full_msg(capacity)}, code="tube_full")
     return False
 
 
@@ -325,7 +332,14 @@ def tube_scan(
             [who.pk],
         )
         earlier = [(t, db_time(when)) for t, when, r in cur.fetchall() if r == round_id]
-        if _scan_checks(tube_id, state, count, capacity, earlier, at):
+        in_tube = [when for t, when in earlier if t == tube_id]
+        if scan_rule(
+            state=state,
+            count=count,
+            capacity=capacity,
+            in_tube_at=in_tube[0] if in_tube else None,
+            at=at,
+        ):
             return ScanOutcome(barcode, who.pk, who.name, False, count, capacity)
         user_id = actor.pk if getattr(actor, "is_authenticated", False) else None
         again = bool(earlier)
@@ -360,7 +374,7 @@ def tube_scan(
 
 # The scan on PostgreSQL as one statement (atomic by itself: no BEGIN or COMMIT of
 # its own in autocommit, one round trip): the tube locked, the person, their earlier
-# samples, the rules of ``_scan_checks`` (open, not full, not in this tube yet) and the
+# samples, the rules of ``scan_rule`` (open, not in this tube yet, not full) and the
 # scanner's area; when they all hold, the link inserted and the tube's count raised.
 # It answers a row only for a recorded scan; anything else (a refusal, an unknown or
 # merged person, a repeat) is for the general path, which explains it. A first link
@@ -731,7 +745,7 @@ def sample_batch_submit(
     does not stop the others. Submitting the same batch again changes nothing.
     """
     permissions.require(actor, "screening.sample")
-    rnd = access_round(actor, round_id)
+    rnd = access_round_by_id(actor, round_id, capability="screening.sample")
     _check_round_open(rnd, timezone.now())
     site, team = _place_for(actor, site_id, team_id)
     scope = _tube_scope(actor, site, team)
@@ -849,14 +863,15 @@ def _batch_apply(
                             None, code, rnd.pooling_ratio, 0, open_state, at, new=True
                         )
                     members = tube.members
-                    if members.get(pid) == at:
+                    if scan_rule(
+                        state=tube.state,
+                        count=tube.count,
+                        capacity=tube.capacity,
+                        in_tube_at=members.get(pid),
+                        at=at,
+                        field="tube",
+                    ):
                         status = "duplicate"
-                    elif tube.state != open_state:
-                        raise ValidationFailed(fields={"tube": _closed_msg()})
-                    elif pid in members:
-                        raise Conflict(fields={"person": _twice_msg()})
-                    elif tube.count >= tube.capacity:
-                        raise ValidationFailed(fields={"tube": _full_msg(tube.capacity)})
                     else:
                         repeat = pid in sampled
                         if repeat:

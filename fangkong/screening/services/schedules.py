@@ -12,9 +12,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangkong.core.audit import audit_record
+from fangkong.core.events import publish
 from fangkong.core.models import Person
 from fangkong.screening.models import Schedule, ScheduleState
-from fangkong.screening.services import bridge
 from fangkong.screening.sql import db_time, select_in
 
 SOURCE = "screening.schedule"
@@ -93,9 +93,8 @@ def _advance(pairs: list[tuple[int, Schedule]], sampled: dict[int, dt.datetime],
         changed, ["last_sampled_at", "next_due", "reminded_at", "overdue_since"], batch_size=1000
     )
     for sched_id, pids in cleared.items():
-        bridge.end(
-            source_type=SOURCE, source_id=sched_id, how="retested", person_ids=pids, actor=actor
-        )
+        # status ends their overdue-screening reasons (docs/events.md)
+        publish("screening.schedule_retested", schedule_id=sched_id, person_ids=pids, actor=actor)
     return len(new) + len(changed)
 
 
@@ -160,12 +159,13 @@ def schedules_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
             )
             if not overdue:
                 continue
-            granted += bridge.grant(
-                kind="overdue_screening",
+            # status gives them the overdue-screening reason (docs/events.md)
+            publish(
+                "screening.schedule_overdue",
+                schedule_id=sched.pk,
                 person_ids=[p for _s, p in overdue],
-                source_type=SOURCE,
-                source_id=sched.pk,
             )
+            granted += len(overdue)
             ScheduleState.objects.filter(pk__in=[s for s, _p in overdue]).update(
                 overdue_since=now, updated_at=now
             )

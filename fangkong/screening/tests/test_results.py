@@ -1,12 +1,14 @@
 import datetime as dt
+import io
 from typing import Any
 
 import pytest
-from django.core.management import call_command
-from django.utils import timezone
+from django.core.management import CommandError, call_command
+from django.utils import timezone, translation
 
 from fangkong.core.errors import ValidationFailed
 from fangkong.core.signing import person_token
+from fangkong.core.tabular import FileRejected, ImportRejected
 from fangkong.screening import selectors
 from fangkong.screening.models import (
     BuildingFlag,
@@ -246,4 +248,38 @@ def test_the_import_results_command_reads_a_csv(kit: Any, tmp_path: Any) -> None
         "T2": "positive",
     }
     report = ResultReport.objects.get(tube_barcode="T2")
-    assert report.ct_values == {"orf1ab": 29.1, "n": 31.0}
+    assert report.ct_values == {"ORF1ab": 29.1, "N": 31.0}
+
+
+def test_csv_row_errors_carry_the_spreadsheet_row_number(kit: Any) -> None:
+    rows = results.csv_parse(b"tube,result,ct_N\nT1,negative,\n\nT2,maybe,\nT3,positive,x\n")
+    assert [r["row"] for r in rows] == [2, 4, 5]
+    with pytest.raises(ImportRejected) as exc:
+        results.results_import(actor=kit.labtech, lab_id=kit.lab.pk, rows=rows)
+    assert [(e.row, e.column) for e in exc.value.errors] == [(4, "result"), (5, "ct_N")]
+    assert not ResultReport.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"tube,result\n", "no data rows"),
+        (b"tube,outcome\nT1,negative\n", "Missing columns: result"),
+        ("tube,result\nT1,阴性\n".encode("utf-16"), "not readable text"),
+    ],
+)
+def test_an_unreadable_results_file_is_refused_as_a_whole(data: bytes, message: str) -> None:
+    with translation.override("en"), pytest.raises(FileRejected, match=message):
+        results.csv_parse(data)
+
+
+def test_the_import_results_command_exits_non_zero_naming_rows(kit: Any, tmp_path: Any) -> None:
+    path = tmp_path / "results.csv"
+    path.write_text("tube,result\nT1,maybe\n", encoding="utf-8")
+    err = io.StringIO()
+    with translation.override("en"), pytest.raises(CommandError, match="nothing was imported"):
+        call_command("import-results", str(path), "--lab", "dian", "--as", "labtech", stderr=err)
+    assert "row 2, result:" in err.getvalue()
+    path.write_text("tube,result\n", encoding="utf-8")
+    with pytest.raises(CommandError):
+        call_command("import-results", str(path), "--lab", "dian", "--as", "labtech")

@@ -34,7 +34,8 @@ def test_a_malformed_csv_shows_row_and_column_and_imports_nothing(kit: Any) -> N
         HTTP_ACCEPT_LANGUAGE="en",
     )
     assert r.status_code == 400
-    assert b"<td>2</td><td>result</td>" in r.content
+    # T2 is the spreadsheet's row 3 (the header is row 1).
+    assert b"<td>3</td><td>result</td>" in r.content
 
 
 def test_the_untested_list_exports_as_xlsx_and_other_districts_get_404(kit: Any) -> None:
@@ -119,3 +120,28 @@ def test_the_untested_page_counts_everyone_when_it_lists_only_the_first(
     )
     assert b"3 people" in page.content
     assert b"the first 2 are listed" in page.content
+
+
+def test_a_sampler_sees_their_own_open_round_however_many_are_open_elsewhere(kit: Any) -> None:
+    """The sampler page took the 50 latest open rounds and then kept the sampler's:
+    with more than 50 open elsewhere, their own round was not offered."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from fangkong.screening.models import Round
+
+    later = timezone.now() + dt.timedelta(hours=1)
+    Round.objects.bulk_create(
+        Round(
+            name=f"迎泽区专项{i}",
+            scope_path=kit.city.yingze.path,
+            starts_at=later,
+            ends_at=later + dt.timedelta(hours=12),
+            pooling_ratio=10,
+        )
+        for i in range(60)
+    )
+    page = client_for(kit.sampler).get("/screening/sample/").content.decode()
+    assert f'<option value="{kit.round.pk}">{kit.round.name} (' in page
+    assert "迎泽区专项" not in page  # nor anyone else's

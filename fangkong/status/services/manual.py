@@ -3,8 +3,17 @@
 A manual reason, or an early end of fact-based reasons, is a *request*: a written
 reason, a basis from the list (data), an end date at most N days away (data). It
 has no effect until a second authorised user of the same or a higher jurisdiction
-approves it; nobody approves their own request; a bulk request (more than N
-people, data) needs ``status.approve_bulk`` (the city commander).
+approves it; nobody approves their own request, nor one of an account linked to
+theirs (``core.foureyes``: one created the other or changed its roles); a bulk
+request (more than N people, data) needs ``status.approve_bulk`` (the city
+commander).
+
+No status without a health fact: a manual status (which can only raise a person's
+level, or hold it up) must cite a *health* basis (``ManualBasis.health``: a case,
+a contact, a test, an arrival from a listed area, a clinical decision) and name its
+source; any other basis (an appeal upheld, a data correction) may only end reasons.
+The approval checks it again, so a request made before a basis was corrected, or
+whose basis was changed since, cannot raise anyone.
 """
 
 from __future__ import annotations
@@ -16,7 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.core import permissions
+from fangkong.core import foureyes, permissions
 from fangkong.core.audit import audit_record
 from fangkong.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from fangkong.core.models import Person
@@ -26,6 +35,7 @@ from fangkong.status.services.reasons import _end_rows, reasons_grant
 
 MANUAL_SOURCE = "status.manual"
 MIN_TEXT = 10
+SOURCE_MAX = 120
 
 
 def _actor_path(actor: Any) -> str:
@@ -49,27 +59,57 @@ def _people_in_scope(actor: Any, person_ids: list[int]) -> list[int]:
     return person_ids
 
 
+def basis_errors(basis: ManualBasis, *, action: str, source_ref: str) -> dict[str, str]:
+    """What is wrong with citing ``basis`` (and ``source_ref``) for ``action``: a
+    manual status needs a health basis with its source; a basis that says which
+    source it needs gets one whatever the action."""
+    if action == ManualRequest.Action.GRANT and not basis.health:
+        return {
+            "basis": _(
+                "“%(basis)s” is not a health fact: it can only end or lower a status. "
+                "A manual status needs a health basis (a case, a contact, a test, an "
+                "arrival from a listed area or a clinical decision)."
+            )
+            % {"basis": basis.name}
+        }
+    if basis.needs_source and not source_ref:
+        if basis.source_label:
+            return {
+                "source_ref": _("Name the source of this basis: %(what)s.")
+                % {"what": basis.source_label}
+            }
+        return {"source_ref": _("Name the source of this basis.")}
+    return {}
+
+
 def manual_request_create(
     *,
     actor: Any,
     action: str,
     basis: str,
     text: str,
+    source_ref: str = "",
     person_ids: list[int] | None = None,
     level: str = "",
     ends_at: dt.datetime | None = None,
     reason_ids: list[int] | None = None,
 ) -> ManualRequest:
-    """Ask for a manual status (``grant``) or the early end of reasons (``end``)."""
+    """Ask for a manual status (``grant``, a health basis and its source) or the
+    early end of reasons (``end``, any basis)."""
     permissions.require(actor, "status.request")
     policy = rules.policy()
     now = timezone.now()
     errors: dict[str, str] = {}
     if action not in ManualRequest.Action.values:
         errors["action"] = _("Choose a manual status or an early end.")
+    source_ref = " ".join((source_ref or "").split())
+    if len(source_ref) > SOURCE_MAX:
+        errors["source_ref"] = _("Name the source in at most %(n)s characters.") % {"n": SOURCE_MAX}
     basis_row = ManualBasis.objects.filter(code=basis, active=True).first()
     if basis_row is None:
         errors["basis"] = _("Choose the legal or health basis from the list.")
+    elif action in ManualRequest.Action.values and "source_ref" not in errors:
+        errors.update(basis_errors(basis_row, action=action, source_ref=source_ref))
     text = (text or "").strip()
     if len(text) < MIN_TEXT:
         errors["text"] = _("Write the reason (at least %(n)s characters).") % {"n": MIN_TEXT}
@@ -116,6 +156,7 @@ def manual_request_create(
             level=level if action == ManualRequest.Action.GRANT else "",
             reason_ids=reason_ids or [],
             basis=basis_row,
+            source_ref=source_ref,
             text=text,
             ends_at=ends_at if action == ManualRequest.Action.GRANT else None,
             bulk=len(ids) > policy.bulk_threshold,
@@ -133,6 +174,7 @@ def manual_request_create(
                 "level": [None, req.level or None],
                 "people": [None, len(ids)],
                 "basis": [None, basis],
+                "source": [None, source_ref or None],
                 "ends_at": [None, ends_at.isoformat() if ends_at else None],
             },
             reason=text,
@@ -156,16 +198,25 @@ def manual_request_approve(*, actor: Any, request_id: int, note: str = "") -> Ma
     now = timezone.now()
     with transaction.atomic():
         req = _pending_for(actor, request_id)
-        if req.requested_by_id == actor.pk:
-            raise PermissionDenied(
-                _("A second person must approve: you cannot approve your own request."),
-                code="own_request",
-            )
+        foureyes.require_second_person(
+            actor=actor,
+            first_id=req.requested_by_id,
+            own_message=_("A second person must approve: you cannot approve your own request."),
+            own_code="own_request",
+        )
         if req.bulk and not permissions.has_capability(actor, "status.approve_bulk"):
             raise PermissionDenied(
                 _("A bulk change (%(n)s people) needs the city commander's approval.")
                 % {"n": req.people_count},
                 code="bulk_needs_commander",
+            )
+        basis = ManualBasis.objects.get(pk=req.basis_id)
+        wrong = basis_errors(basis, action=req.action, source_ref=req.source_ref)
+        if wrong:
+            raise ValidationFailed(
+                _("This request cannot be approved as it stands: refuse it and ask for a new one."),
+                fields=wrong,
+                code="basis_not_allowed",
             )
         if req.action == ManualRequest.Action.GRANT:
             if req.ends_at is None or req.ends_at <= now:
@@ -213,11 +264,12 @@ def manual_request_refuse(*, actor: Any, request_id: int, note: str) -> ManualRe
         raise ValidationFailed(fields={"note": _("Say why the request is refused.")})
     with transaction.atomic():
         req = _pending_for(actor, request_id)
-        if req.requested_by_id == actor.pk:
-            raise PermissionDenied(
-                _("A second person must decide: you cannot decide your own request."),
-                code="own_request",
-            )
+        foureyes.require_second_person(
+            actor=actor,
+            first_id=req.requested_by_id,
+            own_message=_("A second person must decide: you cannot decide your own request."),
+            own_code="own_request",
+        )
         req.state = ManualRequest.State.REFUSED
         req.decided_by = actor
         req.decided_at = timezone.now()

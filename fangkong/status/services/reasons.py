@@ -14,9 +14,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from fangkong.core.audit import audit_record, audit_record_many
@@ -44,6 +45,7 @@ SOURCE_TYPES = (
     "screening.tube",
     "screening.schedule",
     "portal.arrival",
+    "entry.arrival",
     "status.manual",
 )
 END_HOWS = tuple(Reason.How.values)
@@ -168,9 +170,19 @@ def recompute(person_ids: Iterable[int], *, now: dt.datetime | None = None) -> d
 # --- Notifications ---------------------------------------------------------------
 
 
+def _level_name(levels: dict[str, Any], level: str, language: str) -> str:
+    """The level's name in the recipient's language (not the request's: the
+    staff member who caused the change may read English)."""
+    lv = levels.get(level)
+    if lv is None:
+        return level
+    with translation.override(language or settings.LANGUAGE_CODE):
+        return str(lv.name)
+
+
 def notify_changes(changed: dict[int, str]) -> None:
     """Tell every person whose level changed (one notice each; a batch per level
-    when many changed at once)."""
+    and language when many changed at once)."""
     if not changed:
         return
     from fangkong.notify import services as notify
@@ -181,12 +193,11 @@ def notify_changes(changed: dict[int, str]) -> None:
         [(pid, level)] = changed.items()
         person = Person.objects.filter(pk=pid).first()
         if person is not None:
-            lv = levels.get(level)
             notify.notify_system(
                 person=person,
                 purpose="status_change",
                 template_code="status_changed",
-                context={"level_name": lv.name if lv else level},
+                context={"level_name": _level_name(levels, level, person.language)},
                 legally_required=True,
                 dedup_key=f"st-{stamp}-{pid}",
             )
@@ -208,22 +219,29 @@ def notify_changes(changed: dict[int, str]) -> None:
 
 
 def notify_batches(by_level: dict[str, list[int]], stamp: str) -> int:
-    """One notify batch per new level (the worker's side of ``notify_changes``)."""
+    """One notify batch per new level and recipients' language (the level's name
+    in theirs; the worker's side of ``notify_changes``)."""
     from fangkong.notify import services as notify
 
     levels = rules.levels()
     made = 0
     for level, pids in by_level.items():
-        lv = levels.get(level)
-        notify.batch_create_system(
-            purpose="status_change",
-            template_code="status_changed",
-            context={"level_name": lv.name if lv else level},
-            person_ids=pids,
-            legally_required=True,
-            dedup_key=f"st-{stamp}-{level}",
-        )
-        made += 1
+        by_language: dict[str, list[int]] = defaultdict(list)
+        for part in _chunks(pids):
+            for pid, language in _in(Person.objects.all(), "id", part).values_list(
+                "id", "language"
+            ):
+                by_language[language or settings.LANGUAGE_CODE].append(pid)
+        for language, people in sorted(by_language.items()):
+            notify.batch_create_system(
+                purpose="status_change",
+                template_code="status_changed",
+                context={"level_name": _level_name(levels, level, language)},
+                person_ids=sorted(people),
+                legally_required=True,
+                dedup_key=f"st-{stamp}-{level}-{language}",
+            )
+            made += 1
     return made
 
 
@@ -506,6 +524,45 @@ def reasons_end(
                 [(source_id, sorted({pid for _r, pid in rows}))],
                 {"how": [None, how], "kind": [None, kind]},
             )
+        return _end_rows(rows, how=how, actor=actor, now=now, notify=notify)
+
+
+def reasons_end_many(
+    *,
+    source_type: str,
+    source_ids: Iterable[int],
+    how: str,
+    actor: Any = None,
+    notify: bool = True,
+) -> int:
+    """``reasons_end`` for many sources of one type at once (arrivals classified
+    again after a new risk-area list): the same rows, audit entries and
+    notices, with one query of each kind instead of one per source."""
+    _check_source_type(source_type)
+    if how not in END_HOWS:
+        raise ValidationFailed(fields={"how": _("Unknown way to end “%(h)s”.") % {"h": how}})
+    now = timezone.now()
+    wanted = _clean_ids(source_ids)
+    with transaction.atomic():
+        by_source: dict[int, list[tuple[int, int]]] = {}
+        active = Reason.objects.filter(source_type=source_type, ended_at__isnull=True)
+        for part in _chunks(wanted):
+            for pk, source_id, person_id in _in(active, "source_id", part).values_list(
+                "pk", "source_id", "person_id"
+            ):
+                by_source.setdefault(int(source_id), []).append((pk, person_id))
+        if by_source:
+            _audit_many(
+                actor,
+                "status.reason_end",
+                source_type,
+                [
+                    (sid, sorted({pid for _r, pid in rows}))
+                    for sid, rows in sorted(by_source.items())
+                ],
+                {"how": [None, how], "kind": [None, None]},
+            )
+        rows = [row for found in by_source.values() for row in found]
         return _end_rows(rows, how=how, actor=actor, now=now, notify=notify)
 
 

@@ -132,6 +132,7 @@ def test_manual_request_api_bad_input_and_four_eyes(
         {
             "action": "grant",
             "basis": "epidemiological_investigation",
+            "source_ref": "Case 2022-0117",
             "text": "Same household as a confirmed case",
             "person_ids": [person.pk],
             "level": "red",

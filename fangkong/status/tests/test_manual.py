@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from fangkong.conftest import make_person, make_staff
 from fangkong.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from fangkong.status.models import ManualRequest, Reason, StatusPolicy
+from fangkong.status.models import ManualBasis, ManualRequest, Reason, StatusPolicy
 from fangkong.status.selectors import manual_alerts, person_status
 from fangkong.status.services import reasons_grant
 from fangkong.status.services.manual import (
@@ -28,6 +28,7 @@ def ask(actor: Any, person: Any, **kw: Any) -> ManualRequest:
     args: dict[str, Any] = {
         "action": "grant",
         "basis": "epidemiological_investigation",
+        "source_ref": "Case 2022-0117",
         "text": "Shared a car with a confirmed case for two hours",
         "person_ids": [person.pk],
         "level": "yellow",
@@ -111,6 +112,7 @@ def test_bulk_needs_the_commander(
         actor=grid_worker,
         action="grant",
         basis="epidemiological_investigation",
+        source_ref="Case 2022-0098",
         text="Attended the same wedding banquet",
         person_ids=[p.pk for p in people],
         level="yellow",
@@ -162,6 +164,13 @@ def test_alerts_many_reds_and_reds_without_health_basis(
     people = [make_person(city.xd_building) for _ in range(3)]
     for p in people:
         ask(grid_worker, p, level="red")
-    ask(grid_worker, people[0], level="red", basis="other_administrative")
+    with pytest.raises(ValidationFailed) as exc:
+        ask(grid_worker, people[0], level="red", basis="other_administrative")
+    assert set(exc.value.fields) == {"basis"}
+    # A request made before the bases were corrected is still flagged.
+    old = ask(grid_worker, people[0], level="red")
+    ManualRequest.objects.filter(pk=old.pk).update(
+        basis=ManualBasis.objects.get(code="other_administrative")
+    )
     kinds = sorted(a["kind"] for a in manual_alerts(auditor))
     assert kinds == ["many_reds", "no_health_basis"]

@@ -33,6 +33,7 @@ def test_person_panel_request_then_approve_on_the_queue(
             "action": "grant",
             "level": "red",
             "basis": "epidemiological_investigation",
+            "source_ref": "Case 2022-0117",
             "text": "Household member of a confirmed case abroad",
             "ends_at": ends,
         },

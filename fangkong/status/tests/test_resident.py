@@ -194,3 +194,46 @@ def test_the_limits_treat_registered_and_unknown_documents_alike(resident: Any) 
     assert registered == answers(unknown)
     assert registered[5] == (422, True)  # the sixth code request is refused
     assert registered[-1] == (422, True)  # the third wrong code locks
+
+
+def _statements(queries: list[dict[str, str]]) -> list[str]:
+    """The statements run, without their values (numbers, quoted strings, NULL)."""
+    out = []
+    for q in queries:
+        sql = re.sub(r"'[^']*'", "?", q["sql"])
+        sql = re.sub(r"\bNULL\b", "?", sql)
+        out.append(re.sub(r"\b\d+(\.\d+)?\b", "?", sql))
+    return out
+
+
+def test_send_code_does_the_same_work_for_a_registered_and_an_unknown_document(
+    resident: Any, monkeypatch: Any
+) -> None:
+    """Issue 22: the registered document took twice as long (the code, an update,
+    the SMS in the request). Counted, not timed: the same statements and one queued
+    delivery either way; the worker does the rest."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from fangkong.status import resident as resident_module
+    from fangkong.status.models import ResidentChallenge
+
+    queued: list[int] = []
+    monkeypatch.setattr(resident_module, "deliver_resident_code", queued.append)
+    runs = {}
+    for label, doc in (("registered", doc_of(resident)), ("unknown", "140105199001011234")):
+        with CaptureQueriesContext(connection) as ctx:
+            resident_module.resident_code_send(doc_number=doc)
+        runs[label] = _statements(ctx.captured_queries)
+    assert runs["registered"] == runs["unknown"] and len(runs["registered"]) == 4
+    assert len(queued) == 2 and not Message.objects.exists()
+    # The worker: a code for the registered document only, sent once however often it runs.
+    known, unknown = queued
+    assert resident_module.resident_code_deliver(challenge_id=unknown) is False
+    assert resident_module.resident_code_deliver(challenge_id=known) is True
+    assert resident_module.resident_code_deliver(challenge_id=known) is False
+    assert Message.objects.filter(purpose="one_time_code").count() == 1
+    assert ResidentChallenge.objects.get(pk=unknown).code_hash == ""
+    c = Client()
+    r = verify(c, doc_of(resident), last_code(resident))
+    assert r.status_code == 302

@@ -20,7 +20,7 @@ from fangkong.core import permissions
 from fangkong.core.audit import audit_record
 from fangkong.core.errors import Conflict, NotFound, ValidationFailed
 from fangkong.core.models import path_upper_bound
-from fangkong.zones import effects
+from fangkong.screening.selectors.shared import latest_result_by_person
 from fangkong.zones.models import LiftRecommendation, Zone, ZoneProposal, ZoneUnit
 from fangkong.zones.services.zones import (
     minimal_paths,
@@ -80,7 +80,7 @@ def evidence_for(zones: list[Zone], *, today: dt.date) -> dict[int, dict[str, An
         else:
             counts[z.pk] = z.resident_count
     wanted = [i for ids in ids_of.values() for i in ids]
-    results = effects.latest_results(wanted) if wanted else {}
+    results = latest_result_by_person(wanted) if wanted else {}
     out: dict[int, dict[str, Any]] = {}
     for z in zones:
         level = z.level

@@ -20,7 +20,10 @@ from django.utils.translation import gettext as _
 
 from fangkong.core import permissions
 from fangkong.core.audit import audit_record
+from fangkong.core.crypto import sealed_phone
 from fangkong.core.errors import Conflict, NotFound, ValidationFailed
+from fangkong.core.events import publish
+from fangkong.core.identity import normalise_phone
 from fangkong.core.models import Person
 from fangkong.zones.models import (
     ServiceKind,
@@ -138,6 +141,18 @@ def service_request_create(
         _audit(
             actor, req, "service_request.create", kind=service.code, zone=zone.pk if zone else None
         )
+        publish(
+            "service_request.filed",
+            request_id=req.pk,
+            zone_id=zone.pk if zone else None,
+            kind=service.code,
+            group=service.group,
+            text=text,
+            items=clean_items,
+            scope_path=req.scope_path,
+            due_at=req.due_at.isoformat(),
+            actor=actor,
+        )
     return req
 
 
@@ -191,6 +206,7 @@ def service_request_complete(*, actor: Any, request_id: int, note: str = "") -> 
         req.save(update_fields=["status", "done_at", "assignee", "updated_at"])
         _event(req, actor, req.status, note)
         _audit(actor, req, "service_request.complete", status="done")
+        publish("service_request.closed", request_id=req.pk, status=req.status, actor=actor)
     return req
 
 
@@ -206,7 +222,31 @@ def service_request_cancel(*, actor: Any, request_id: int, note: str) -> Service
         req.save(update_fields=["status", "updated_at"])
         _event(req, actor, req.status, note)
         _audit(actor, req, "service_request.cancel", status="cancelled")
+        publish("service_request.closed", request_id=req.pk, status=req.status, actor=actor)
     return req
+
+
+def service_requests_delivered(
+    *, actor: Any, request_ids: Iterable[int], note: str, at: dt.datetime | None = None
+) -> int:
+    """Requests whose goods another module delivered (a fact: supplies' proof of
+    delivery) are done; the resident may then confirm. Requests already closed are
+    left as they are, so a second delivery of the fact changes nothing. Returns how
+    many became done."""
+    done = 0
+    with transaction.atomic():
+        rows = ServiceRequest.objects.select_for_update(of=("self",)).filter(
+            pk__in=list(request_ids),
+            status__in=[ServiceRequest.Status.OPEN, ServiceRequest.Status.ASSIGNED],
+        )
+        for req in rows.order_by("pk"):
+            req.status = ServiceRequest.Status.DONE
+            req.done_at = at or timezone.now()
+            req.save(update_fields=["status", "done_at", "updated_at"])
+            _event(req, actor, req.status, note)
+            _audit(actor, req, "service_request.complete", status="done")
+            done += 1
+    return done
 
 
 def service_request_confirm(
@@ -280,8 +320,11 @@ def team_member_add(
         errors["role"] = _("Choose the member's role in the team.")
     if not (name or "").strip():
         errors["name"] = _("Give the member's name.")
-    if phone and not phone.replace(" ", "").replace("-", "").lstrip("+").isdigit():
-        errors["phone"] = _("A phone number has only digits.")
+    number = ""
+    try:
+        number = normalise_phone(phone or "", field="phone")
+    except ValidationFailed as exc:
+        errors.update(exc.fields)
     if errors:
         raise ValidationFailed(fields=errors)
     with transaction.atomic():
@@ -289,7 +332,8 @@ def team_member_add(
             zone=zone,
             role=role,
             name=name.strip()[:100],
-            phone=phone.strip()[:32],
+            # Encrypted, hashed and masked as people's numbers are.
+            **sealed_phone(number),
             shift=shift.strip()[:60],
             user=user,
         )
@@ -298,7 +342,11 @@ def team_member_add(
             action="zone.team_add",
             obj=member,
             scope_path=zone.scope_path,
-            changes={"role": [None, role], "name": [None, member.name]},
+            changes={
+                "role": [None, role],
+                "name": [None, member.name],
+                "phone": [None, member.phone_masked or None],
+            },
         )
     return member
 

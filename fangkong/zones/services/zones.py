@@ -21,12 +21,11 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.core import permissions
+from fangkong.core import foureyes, permissions
 from fangkong.core.audit import audit_record
-from fangkong.core.errors import ApplicationError, Conflict, NotFound, ValidationFailed
+from fangkong.core.errors import Conflict, NotFound, ValidationFailed
 from fangkong.core.events import publish
-from fangkong.core.models import PATH_SEGMENT, Jurisdiction, Person, path_upper_bound
-from fangkong.zones import effects
+from fangkong.core.models import PATH_SEGMENT, Jurisdiction, Person, common_path, path_upper_bound
 from fangkong.zones.geometry import centre, clean_polygon, points_inside
 from fangkong.zones.models import (
     LiftRecommendation,
@@ -79,20 +78,6 @@ def resident_ids(paths: Iterable[str]) -> list[int]:
             .values_list("id", flat=True)
         )
     return out
-
-
-def common_path(paths: Iterable[str]) -> str:
-    current: str | None = None
-    for path in paths:
-        if current is None:
-            current = path
-            continue
-        n = 0
-        limit = min(len(current), len(path))
-        while n < limit and current[n] == path[n]:
-            n += 1
-        current = current[: n - n % PATH_SEGMENT]
-    return current or ""
 
 
 def _district_of(path: str) -> Jurisdiction | None:
@@ -397,8 +382,12 @@ def proposal_approve(
     permissions.require(actor, "zone.approve")
     with transaction.atomic():
         proposal = _access_proposal(actor, proposal_id)
-        if proposal.proposed_by_id is not None and proposal.proposed_by_id == actor.pk:
-            raise PermissionDeniedSelf()
+        foureyes.require_second_person(
+            actor=actor,
+            first_id=proposal.proposed_by_id,
+            own_message=_("A proposal is approved by someone other than its proposer."),
+            own_code="own_proposal",
+        )
         now = timezone.now()
         zone = (
             Zone.objects.select_for_update(of=("self",))
@@ -433,21 +422,17 @@ def proposal_approve(
     return proposal
 
 
-class PermissionDeniedSelf(ApplicationError):
-    status = 403
-    code = "forbidden"
-
-    def __init__(self) -> None:
-        super().__init__(_("A proposal is approved by someone other than its proposer."))
-
-
-def _sms_context(zone: Zone, level: ZoneLevel) -> dict[str, Any]:
-    """One context for the batch; each language's template takes its own names."""
+def _fact(zone: Zone, proposal: ZoneProposal, level: ZoneLevel) -> dict[str, Any]:
+    """What every zone fact says (docs/events.md): the zone, the approved proposal
+    and the level in force, in both languages, for the residents' SMS."""
     return {
-        "zone": zone.name,
-        "level": level.name_zh,
-        "rules": level.rules_zh[:400],
-        "level_en": level.name_en or level.name_zh,
+        "zone_id": zone.pk,
+        "proposal_id": proposal.pk,
+        "zone_name": zone.name,
+        "level": level.code,
+        "level_name_zh": level.name_zh,
+        "level_name_en": level.name_en or level.name_zh,
+        "rules_zh": level.rules_zh[:400],
         "rules_en": (level.rules_en or level.rules_zh)[:400],
     }
 
@@ -478,18 +463,14 @@ def _apply_declare(
             "updated_at",
         ]
     )
-    granted = effects.reasons_grant(
-        kind=level.status_reason_kind, zone_id=zone.pk, person_ids=ids, actor=actor
-    )
-    batch = effects.sms_batch(
-        actor=actor,
-        template_code="zone_declared",
+    publish(
+        "zone.declared",
+        **_fact(zone, proposal, level),
+        reason_kind=level.status_reason_kind,
         person_ids=ids,
-        context=_sms_context(zone, level),
-        dedup_key=f"zone-{zone.pk}-p{proposal.pk}",
+        actor=actor,
     )
-    publish("zone.declared", zone_id=zone.pk, level=level.code, person_ids=ids, actor=actor)
-    return {"residents": len(ids), "reasons": granted, "sms_batch": batch, "level": level.code}
+    return {"residents": len(ids), "level": level.code}
 
 
 def _apply_change_level(
@@ -498,33 +479,20 @@ def _apply_change_level(
     old, new = zone.level, proposal.level
     assert new is not None
     ids = resident_ids(zone.units.filter(active=True).values_list("path", flat=True))
-    ended = granted = 0
-    if old.status_reason_kind != new.status_reason_kind:
-        if old.status_reason_kind:
-            ended = effects.reasons_end(
-                zone_id=zone.pk, how="superseded", actor=actor, kind=old.status_reason_kind
-            )
-        granted = effects.reasons_grant(
-            kind=new.status_reason_kind, zone_id=zone.pk, person_ids=ids, actor=actor
-        )
     zone.level = new
     zone.level_since = now
     zone.resident_count = len(ids)
     zone.save(update_fields=["level", "level_since", "resident_count", "updated_at"])
-    batch = effects.sms_batch(
-        actor=actor,
-        template_code="zone_declared",
+    publish(
+        "zone.level_changed",
+        **_fact(zone, proposal, new),
+        previous=old.code,
+        reason_kind=new.status_reason_kind,
+        previous_reason_kind=old.status_reason_kind,
         person_ids=ids,
-        context=_sms_context(zone, new),
-        dedup_key=f"zone-{zone.pk}-p{proposal.pk}",
+        actor=actor,
     )
-    publish("zone.level_changed", zone_id=zone.pk, level=new.code, previous=old.code, actor=actor)
-    return {
-        "level": [old.code, new.code],
-        "reasons_ended": ended,
-        "reasons": granted,
-        "sms_batch": batch,
-    }
+    return {"level": [old.code, new.code], "residents": len(ids)}
 
 
 def _apply_add_units(
@@ -547,22 +515,14 @@ def _apply_add_units(
     ZoneProposal.objects.filter(zone=zone, state=ZoneProposal.State.PENDING).update(
         scope_path=zone.scope_path
     )
-    granted = effects.reasons_grant(
-        kind=zone.level.status_reason_kind, zone_id=zone.pk, person_ids=new_ids, actor=actor
-    )
-    batch = effects.sms_batch(
-        actor=actor,
-        template_code="zone_declared",
+    publish(
+        "zone.units_added",
+        **_fact(zone, proposal, zone.level),
+        reason_kind=zone.level.status_reason_kind,
         person_ids=new_ids,
-        context=_sms_context(zone, zone.level),
-        dedup_key=f"zone-{zone.pk}-p{proposal.pk}",
+        actor=actor,
     )
-    return {
-        "units_added": len(nodes),
-        "residents_added": len(new_ids),
-        "reasons": granted,
-        "sms_batch": batch,
-    }
+    return {"units_added": len(nodes), "residents_added": len(new_ids)}
 
 
 def _apply_remove_units(
@@ -577,27 +537,11 @@ def _apply_remove_units(
         )
     after = set(resident_ids(paths))
     gone = sorted(before - after)
-    ended = (
-        effects.reasons_end(zone_id=zone.pk, how="zone_lifted", actor=actor, person_ids=gone)
-        if gone
-        else 0
-    )
     zone.scope_path = common_path(paths)
     zone.resident_count = len(after)
     zone.save(update_fields=["scope_path", "resident_count", "updated_at"])
-    batch = effects.sms_batch(
-        actor=actor,
-        template_code="zone_lifted",
-        person_ids=gone,
-        context={"zone": zone.name},
-        dedup_key=f"zone-{zone.pk}-p{proposal.pk}",
-    )
-    return {
-        "units_removed": len(proposal.node_ids),
-        "residents_released": len(gone),
-        "reasons_ended": ended,
-        "sms_batch": batch,
-    }
+    publish("zone.units_removed", **_fact(zone, proposal, zone.level), person_ids=gone, actor=actor)
+    return {"units_removed": len(proposal.node_ids), "residents_released": len(gone)}
 
 
 def _apply_lift(actor: Any, zone: Zone, proposal: ZoneProposal, now: dt.datetime) -> dict[str, Any]:
@@ -606,16 +550,8 @@ def _apply_lift(actor: Any, zone: Zone, proposal: ZoneProposal, now: dt.datetime
     zone.state = Zone.State.LIFTED
     zone.lifted_at = now
     zone.save(update_fields=["state", "lifted_at", "updated_at"])
-    ended = effects.reasons_end(zone_id=zone.pk, how="zone_lifted", actor=actor)
-    batch = effects.sms_batch(
-        actor=actor,
-        template_code="zone_lifted",
-        person_ids=ids,
-        context={"zone": zone.name},
-        dedup_key=f"zone-{zone.pk}-p{proposal.pk}",
-    )
-    publish("zone.lifted", zone_id=zone.pk, person_ids=ids, actor=actor)
-    return {"state": "lifted", "residents": len(ids), "reasons_ended": ended, "sms_batch": batch}
+    publish("zone.lifted", **_fact(zone, proposal, zone.level), person_ids=ids, actor=actor)
+    return {"state": "lifted", "residents": len(ids)}
 
 
 _APPLY: dict[str, Any] = {

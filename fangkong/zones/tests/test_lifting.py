@@ -10,9 +10,10 @@ import time_machine
 from fangkong.core.errors import Conflict, ValidationFailed
 from fangkong.investigation.models import Disease
 from fangkong.investigation.services.cases import case_create_unchecked
-from fangkong.zones import effects, services
+from fangkong.zones import services
 from fangkong.zones.jobs import evaluate_zone_lifting
 from fangkong.zones.models import LiftRecommendation, Zone
+from fangkong.zones.services import lifting
 from fangkong.zones.tests.zonekit import active_kinds, declare, residents
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -24,7 +25,7 @@ def results(monkeypatch: Any) -> dict[int, dict[str, Any]]:
     """Latest test results per person, as screening would report them."""
     table: dict[int, dict[str, Any]] = {}
     monkeypatch.setattr(
-        effects, "latest_results", lambda ids: {i: table[i] for i in ids if i in table}
+        lifting, "latest_result_by_person", lambda ids: {i: table[i] for i in ids if i in table}
     )
     return table
 
@@ -116,7 +117,7 @@ def test_low_is_recommended_for_lifting_after_three_days(
 def test_without_screening_results_the_test_criterion_is_not_met(
     city, xiaodian_officer, commander, monkeypatch
 ):
-    monkeypatch.setattr(effects, "latest_results", lambda ids: None)
+    monkeypatch.setattr(lifting, "latest_result_by_person", lambda ids: None)
     residents(city, 1)
     with time_machine.travel(DAY0, tick=False):
         zone = declare(xiaodian_officer, commander, [city.xd_building])

@@ -17,27 +17,17 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from fangkong import envfile
+from fangkong.core import demo as core_demo
 from fangkong.core.audit import audit_record
 from fangkong.core.models import Jurisdiction, Role, StaffProfile
 from fangkong.core.synth import synthetic_city_build
 
-DEMO_SEED = 2022
-DEMO_DISTRICT = "140105"  # 小店区: district-level demo logins work here
-
-# Where each role's demo login sits in the tree; roles not listed sit at the city.
-DISTRICT_ROLES = {
-    "district_officer",
-    "investigator",
-    "sampler",
-    "checkpoint_officer",
-    "quarantine_manager",
-}
-GRID_ROLES = {"grid_worker"}
-STAFF_ROLES = {"sysadmin"}  # may open the Django admin
+# The demo city's seed and the logins' places: fangkong.core.demo.
+DEMO_SEED = core_demo.DEMO_SEED
 
 
 def demo_password(env_path: Path) -> str:
@@ -73,37 +63,58 @@ def demo_city_present() -> bool:
     return Jurisdiction.objects.filter(level="district", parent__code="140100").exists()
 
 
-def demo_node_for(role: str) -> Jurisdiction:
-    city = Jurisdiction.objects.get(code="140100")
-    if role in GRID_ROLES:
-        district = Jurisdiction.objects.get(code=DEMO_DISTRICT)
-        grid = Jurisdiction.objects.subtree_of(district.path).filter(level="grid").first()
-        return grid or district
-    if role in DISTRICT_ROLES:
-        return Jurisdiction.objects.filter(code=DEMO_DISTRICT).first() or city
-    return city
-
-
-def demo_modules_seed() -> list[tuple[str, str]]:
-    """Let each domain app add its demo data (``fangkong/<app>/demo.py: seed()``).
-
-    ``seed()`` must be idempotent (a second demo run adds nothing) and returns a
-    one-line summary for the console.
-    """
+def demo_modules() -> list[tuple[str, Any]]:
+    """The apps' demo modules (``fangkong/<app>/demo.py`` with a ``seed()``), each
+    after the apps it names in ``DEPENDS_ON`` (else in ``INSTALLED_APPS`` order)."""
     import importlib
     import importlib.util
 
     from django.apps import apps
 
-    done = []
+    found: dict[str, Any] = {}
     for config in apps.get_app_configs():
         if not config.name.startswith("fangkong."):
             continue
         module_name = f"{config.name}.demo"
         if importlib.util.find_spec(module_name) is None:
             continue
-        summary = importlib.import_module(module_name).seed()
-        done.append((config.label, str(summary)))
+        module = importlib.import_module(module_name)
+        if callable(getattr(module, "seed", None)):
+            found[config.label] = module
+    ordered: list[tuple[str, Any]] = []
+    state: dict[str, str] = {}
+
+    def visit(label: str, chain: tuple[str, ...]) -> None:
+        if state.get(label) == "done":
+            return
+        if state.get(label) == "visiting":
+            raise CommandError(f"demo seeds depend on each other in a circle: {chain}")
+        state[label] = "visiting"
+        for dep in getattr(found[label], "DEPENDS_ON", ()):
+            if dep in found:
+                visit(dep, (*chain, dep))
+        state[label] = "done"
+        ordered.append((label, found[label]))
+
+    for label in found:
+        visit(label, (label,))
+    return ordered
+
+
+def demo_modules_seed(say: Any = None) -> list[tuple[str, str]]:
+    """Let each domain app add its demo data (``fangkong/<app>/demo.py: seed()``),
+    in dependency order. ``seed()`` must be idempotent (a second demo run adds
+    nothing) and returns a one-line summary for the console."""
+    done = []
+    for label, module in demo_modules():
+        with transaction.atomic():  # a seed is all or nothing (a failed run leaves no half)
+            summary = str(module.seed())
+        prefix = f"{label}:"
+        if summary.startswith(prefix):  # the console adds the label itself
+            summary = summary[len(prefix) :].lstrip()
+        done.append((label, summary))
+        if say is not None:
+            say(f"{label}: {summary}")
     return done
 
 
@@ -114,21 +125,25 @@ def demo_logins_ensure(password: str) -> list[tuple[str, str, str]]:
     created = []
     with transaction.atomic():
         for role in Role.objects.order_by("code"):
-            node = demo_node_for(role.code)
+            node = core_demo.demo_node_for(role.code)
             user = User.objects.filter(username=role.code).first()
             if user is None:
                 user = User.objects.create_user(username=role.code, password=password)
                 created.append(role.code)
             else:
                 user.set_password(password)
-            user.is_staff = role.code in STAFF_ROLES
+            user.is_staff = role.code in core_demo.STAFF_ROLES
             user.is_active = True
             user.save()
+            name = core_demo.demo_display_name(role.code)
             profile = StaffProfile.objects.filter(user=user).first()
             if profile is None:
                 profile = StaffProfile.objects.create(
-                    user=user, jurisdiction=node, display_name=f"{role.name_zh} (demo)"
+                    user=user, jurisdiction=node, display_name=name
                 )
+            elif profile.display_name.endswith(" (demo)"):  # made by an earlier release
+                profile.display_name = name
+                profile.save(update_fields=["display_name"])
             profile.roles.set([role])
             rows.append((role.code, role.name_en or role.name_zh, profile.jurisdiction.name_zh))
         if created:
@@ -178,10 +193,9 @@ class Command(BaseCommand):
                 f"Built {result.residents:,} residents, {result.households:,} households, "
                 f"{result.venues:,} venues in {result.seconds:.1f} s."
             )
-        for app_label, message in demo_modules_seed():
-            self.say(f"{app_label}: {message}")
         password = demo_password(env_path)
         rows = demo_logins_ensure(password)
+        demo_modules_seed(self.say)
         url = f"http://127.0.0.1:{options['port']}"
         self.say("")
         self.say(f"Demo logins (password for all: {password}):")

@@ -11,7 +11,8 @@ from django.utils.translation import gettext as _
 
 from fangkong.core.audit import request_context
 from fangkong.core.errors import ApplicationError
-from fangkong.core.imports import ImportRejected, people_import
+from fangkong.core.imports import people_import
+from fangkong.core.tabular import ImportRejected
 
 
 def staff_user(username: str) -> Any:
@@ -71,3 +72,5 @@ class Command(BaseCommand):
             _("Imported %(created)s people; %(rejected)s rows rejected (import %(id)s).")
             % {"created": result.created, "rejected": result.rejected, "id": result.import_id}
         )
+        if result.rejected and not result.created:
+            raise CommandError(_("Every row of the file was rejected; nothing was imported."))

@@ -10,9 +10,9 @@ from django.utils.translation import gettext as _
 
 from fangkong.core.audit import request_context
 from fangkong.core.errors import ApplicationError
-from fangkong.core.imports import ImportRejected
 from fangkong.core.management.commands.import_people import staff_user
 from fangkong.core.models import Jurisdiction
+from fangkong.core.tabular import ImportRejected
 from fangkong.core.tree_io import tree_import
 
 

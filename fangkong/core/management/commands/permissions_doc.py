@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import translation
 
-from fangkong.core.permissions import CAPABILITIES
+from fangkong.core.permissions import CAPABILITIES, SECOND_PERSON_CAPABILITIES
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "roles.json"
 DOC = Path(settings.BASE_DIR) / "docs" / "permissions.md"
@@ -29,6 +29,25 @@ def render() -> str:
             "",
             "Every staff user is bound to one jurisdiction node and sees only its subtree:",
             "outside it, an object does not exist (404), whatever the role.",
+            "",
+            "## Four eyes",
+            "",
+            "A change that needs a second person (manual status changes, single and bulk;",
+            "zone declarations, changes and lifting; portal publishing; the review of a",
+            "held lab report) is decided by an account that is neither the one that asked",
+            "nor one *linked* to it: one of the two created the other or changed its roles",
+            "(audit actions `staff.create`, `staff.roles`), directly or through a chain of",
+            "accounts (`fangkong/core/foureyes.py`). The manual-change report counts",
+            "approvals between linked accounts.",
+            "",
+            "Managing staff and deciding are kept apart: no role, and no account through",
+            "its roles together, holds `staff.manage` with "
+            + ", ".join(f"`{c}`" for c in sorted(SECOND_PERSON_CAPABILITIES))
+            + ",",
+            "and nobody grants a capability they do not hold. So accounts that decide",
+            "are created by a superuser (the admin, or `POST /api/v1/staff`); an authority",
+            "may add a staff office role holding `staff.manage` and the capabilities of",
+            "the operational roles it is to grant, never a deciding one.",
             "",
             "## Capabilities",
             "",

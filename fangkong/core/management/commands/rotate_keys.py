@@ -7,20 +7,24 @@ lookup hashes are recomputed with the current FANGKONG_LOOKUP_KEY.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Any
 
+from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from fangkong.core.audit import audit_record
-from fangkong.core.crypto import decrypt, lookup_hash, rotate
-from fangkong.core.models import Person
+from fangkong.core.crypto import ENCRYPTED_COLUMNS, EncryptedColumn, decrypt, lookup_hash, rotate
 
 BATCH = 2000
 
 
 class Command(BaseCommand):
-    help = "Re-encrypt ID and phone numbers with the newest key of FANGKONG_FIELD_KEYS."
+    help = (
+        "Re-encrypt ID and phone numbers (people's, and every app's registered encrypted "
+        "columns) with the newest key of FANGKONG_FIELD_KEYS."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument(
@@ -28,38 +32,43 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, rehash: bool = False, **options: Any) -> None:
-        last_id = 0
-        done = 0
-        fields = ["doc_number_encrypted", "phone_encrypted"]
-        if rehash:
-            fields += ["doc_hash", "phone_hash"]
-        while True:
-            with transaction.atomic():
-                rows = list(
-                    Person.objects.filter(pk__gt=last_id).order_by("pk").only("pk", *fields)[:BATCH]
-                )
-                if not rows:
-                    break
-                for p in rows:
-                    p.doc_number_encrypted = rotate(p.doc_number_encrypted)
-                    if p.phone_encrypted:
-                        p.phone_encrypted = rotate(p.phone_encrypted)
-                    if rehash:
-                        p.doc_hash = lookup_hash("doc", decrypt(p.doc_number_encrypted))
-                        p.phone_hash = (
-                            lookup_hash("phone", decrypt(p.phone_encrypted))
-                            if p.phone_encrypted
-                            else ""
-                        )
-                Person.objects.bulk_update(rows, fields, batch_size=BATCH)
-                last_id = rows[-1].pk
-                done += len(rows)
+        by_model: dict[str, list[EncryptedColumn]] = defaultdict(list)
+        for column in ENCRYPTED_COLUMNS:
+            by_model[column.model].append(column)
+        done: dict[str, int] = {}
+        for label, columns in by_model.items():
+            done[label] = self._rotate(apps.get_model(label), columns, rehash=rehash)
         with transaction.atomic():
             audit_record(
                 actor=None,
                 action="keys.rotate",
                 object_type="core.person",
                 object_id="*",
-                changes={"records": [None, done], "rehash": [None, rehash]},
+                changes={"records": [None, sum(done.values())], "rehash": [None, rehash]},
             )
-        self.stdout.write(self.style.SUCCESS(f"Re-encrypted {done} people."))
+        for label, n in done.items():
+            self.stdout.write(self.style.SUCCESS(f"Re-encrypted {n} records of {label}."))
+
+    def _rotate(self, model: Any, columns: list[EncryptedColumn], *, rehash: bool) -> int:
+        fields = [c.encrypted for c in columns]
+        if rehash:
+            fields += [c.hash_field for c in columns]
+        last_id, done = 0, 0
+        while True:
+            with transaction.atomic():
+                rows = list(
+                    model.objects.filter(pk__gt=last_id).order_by("pk").only("pk", *fields)[:BATCH]
+                )
+                if not rows:
+                    return done
+                for row in rows:
+                    for c in columns:
+                        value = getattr(row, c.encrypted)
+                        if value:
+                            setattr(row, c.encrypted, rotate(value))
+                        if rehash:
+                            clear = decrypt(getattr(row, c.encrypted)) if value else ""
+                            setattr(row, c.hash_field, lookup_hash(c.kind, clear) if clear else "")
+                model.objects.bulk_update(rows, fields, batch_size=BATCH)
+                last_id = rows[-1].pk
+                done += len(rows)

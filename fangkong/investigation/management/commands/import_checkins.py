@@ -12,11 +12,8 @@ from django.utils.translation import gettext as _
 
 from fangkong.core.audit import request_context
 from fangkong.core.errors import ApplicationError
-from fangkong.investigation.services.checkins import (
-    IngestRejected,
-    checkins_ingest,
-    read_checkin_log,
-)
+from fangkong.core.tabular import ImportRejected
+from fangkong.investigation.services.checkins import checkins_ingest_file
 
 
 class Command(BaseCommand):
@@ -49,19 +46,18 @@ class Command(BaseCommand):
             ) from None
         try:
             with request_context():
-                rows, first = read_checkin_log(path.read_bytes(), fmt=fmt)
-                report = checkins_ingest(
-                    rows,
+                report = checkins_ingest_file(
+                    path.read_bytes(),
+                    fmt=fmt,
                     actor=actor,
                     valid_only=opts["valid_only"],
                     source_name=path.name,
-                    first_line=first,
                 )
-        except IngestRejected as exc:
+        except ImportRejected as exc:
             if opts["json"]:
-                self.stdout.write(json.dumps(exc.report.as_dict(), ensure_ascii=False))
+                self.stdout.write(json.dumps(exc.result.as_dict(), ensure_ascii=False))
             else:
-                for e in exc.report.errors:
+                for e in exc.errors:
                     self.stderr.write(f"{e.row}\t{e.column}\t{e.message}")
             raise CommandError(str(exc.message)) from None
         except ApplicationError as exc:
@@ -69,9 +65,16 @@ class Command(BaseCommand):
             raise CommandError(f"{exc.message} {detail}".strip()) from None
         if opts["json"]:
             self.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False))
+        else:
+            for e in report.errors:
+                self.stderr.write(f"{e.row}\t{e.column}\t{e.message}")
+        # Nothing imported: an empty log, or every row rejected (--valid-only).
+        if report.rows == 0:
+            raise CommandError(_("The file has no check-in rows; nothing was imported."))
+        if report.errors and not (report.inserted or report.duplicates or report.extended):
+            raise CommandError(_("Every row of the file was rejected; nothing was imported."))
+        if opts["json"]:
             return
-        for e in report.errors:
-            self.stderr.write(f"{e.row}\t{e.column}\t{e.message}")
         self.stdout.write(
             _(
                 "%(rows)s rows: %(inserted)s visits added, %(duplicates)s repeated scans "

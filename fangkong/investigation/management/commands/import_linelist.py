@@ -58,21 +58,41 @@ class Command(BaseCommand):
             raise CommandError(f"{exc.message} {detail}".strip()) from None
         if opts["json"]:
             self.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False))
+        else:
+            for e in report.errors:
+                self.stderr.write(f"row {e['row']}: {e['kind']}: {e['message']}")
+            for e in report.warnings:
+                self.stderr.write(f"row {e['row']}: {e['kind']}: {e['message']}")
+        # Nothing imported: an empty list, or every row rejected (rows imported
+        # before are not a failure: importing the same list again is a no-op).
+        if report.rows == 0:
+            raise CommandError(_("The file has no case rows; nothing was imported."))
+        if not report.cases_imported and any(
+            e["kind"] != "already_imported" for e in report.errors
+        ):
+            raise CommandError(_("Every row of the file was rejected; nothing was imported."))
+        if opts["json"]:
             return
-        for e in report.errors:
-            self.stderr.write(f"row {e['row']}: {e['kind']}: {e['message']}")
         self.stdout.write(
             _(
-                "%(rows)s rows: %(cases)s cases and %(links)s infector links imported, "
-                "%(errors)s problems; %(clusters)s clusters of two or more cases "
-                "(largest %(largest)s)."
+                "%(rows)s rows: %(cases)s cases (%(to_complete)s to be completed), "
+                "%(links)s infector links and %(possible)s possible sources imported, "
+                "%(errors)s problems, %(warnings)s warnings; %(chains)s transmission chains "
+                "(largest %(chain_largest)s cases) and %(clusters)s clusters of two or more "
+                "cases (largest %(largest)s, %(named)s named events)."
             )
             % {
                 "rows": report.rows,
                 "cases": report.cases_imported,
+                "to_complete": report.to_complete,
                 "links": report.links_imported,
+                "possible": report.possible_sources,
                 "errors": len(report.errors),
+                "warnings": len(report.warnings),
+                "chains": report.chains.get("count", 0),
+                "chain_largest": report.chains.get("largest", 0),
                 "clusters": report.clusters.get("count", 0),
                 "largest": report.clusters.get("largest", 0),
+                "named": report.clusters.get("named", 0),
             }
         )

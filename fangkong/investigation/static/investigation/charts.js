@@ -25,6 +25,7 @@
       row.forEach(function (n, i) {
         index[n.id] = nodes.length;
         nodes.push({
+          id: String(n.id),  // names repeat (masked: 张*): ECharts tells nodes apart by id
           name: n.name,
           value: [i - (row.length - 1) / 2, g],
           category: data.categories.findIndex(function (c) { return c.name === n.category; }),
@@ -51,7 +52,9 @@
         edgeSymbolSize: 8,
         categories: data.categories.map(function (c) { return { name: c.label, itemStyle: { color: colour[c.name] } }; }),
         data: nodes,
-        links: data.edges.map(function (e) {
+        links: data.edges.filter(function (e) {
+          return index[e.source] !== undefined && index[e.target] !== undefined;
+        }).map(function (e) {
           return {
             source: index[e.source],
             target: index[e.target],

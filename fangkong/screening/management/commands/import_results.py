@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from fangkong.core.audit import request_context
 from fangkong.core.errors import ApplicationError
+from fangkong.core.tabular import ImportRejected
 from fangkong.screening.models import Lab
 from fangkong.screening.services.results import csv_parse, results_import
 
@@ -50,9 +51,11 @@ class Command(BaseCommand):
                 report = results_import(
                     actor=actor, lab_id=lab.pk, rows=csv_parse(path.read_bytes()), source="csv"
                 )
+        except ImportRejected as exc:
+            for error in exc.errors:
+                self.stderr.write(str(error))
+            raise CommandError(str(exc.message)) from None
         except ApplicationError as exc:
-            for row in exc.extra.get("rows", []):
-                self.stderr.write(f"row {row['row']}, {row['column']}: {row['message']}")
             detail = "; ".join(f"{k}: {v}" for k, v in exc.fields.items())
             raise CommandError(f"{exc.message} {detail}".strip()) from None
         if opts["json"]:

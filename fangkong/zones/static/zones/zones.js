@@ -35,37 +35,24 @@
     return out;
   }
 
+  // The zone map: the districts and streets as the base layer (FangkongMap), the
+  // zones' units in their level's colour, recent cases as dots; a click opens the
+  // zone's card.
   function zoneMap(el) {
-    var chart = echarts.init(el);
     getJSON(el.dataset.url, function (data) {
-      var name = register(data);
-      var pts = [];
-      data.geojson.features.forEach(function (f) {
-        var rings = f.geometry.type === "Polygon" ? [f.geometry.coordinates[0]] : f.geometry.coordinates.map(function (p) { return p[0]; });
-        rings.forEach(function (r) { r.forEach(function (c) { pts.push([0, c[0], c[1]]); }); });
-      });
-      var bounds = extent(pts);
-      chart.setOption({
-        animation: false,
-        tooltip: { formatter: function (p) {
-          if (p.seriesType === "scatter") { return p.value[2]; }
-          var f = data.geojson.features.find(function (x) { return x.properties.name === p.name; });
-          return f ? f.properties.zone + "<br>" + f.properties.unit : "";
-        } },
-        geo: Object.assign({ map: name, roam: true, regions: regions(data), label: { show: false }, itemStyle: { areaColor: "#eef1f5", borderColor: "#c5cdd8" } }, bounds ? { boundingCoords: bounds } : {}),
-        series: [{ type: "scatter", coordinateSystem: "geo", data: data.cases, symbolSize: function (v) { return 6 + Math.min(v[2], 10) * 2; }, itemStyle: { color: "#3a0b0e" } }]
-      });
-      chart.on("click", function (p) {
-        if (p.componentType !== "geo") { return; }
-        var f = data.geojson.features.find(function (x) { return x.properties.name === p.name; });
-        if (!f) { return; }
-        var target = document.getElementById("zone-card");
-        var url = el.dataset.cardUrl.replace("/0/", "/" + f.properties.zone_id + "/");
-        if (window.htmx) { window.htmx.ajax("GET", url, { target: target }); }
-        else { getJSON(url, function () {}); }
+      window.FangkongMap.draw(el, {
+        areas: data.geojson.features,
+        points: (data.cases || []).map(function (c) {
+          return { lon: c.value[0], lat: c.value[1], label: el.dataset.caseLabel.replace("%(n)s", c.value[2]), colour: "#3a0b0e", size: 6 + Math.min(c.value[2], 10) * 2 };
+        }),
+        focus: "areas",
+        onArea: function (f) {
+          var target = document.getElementById("zone-card");
+          var url = el.dataset.cardUrl.replace("/0/", "/" + f.properties.zone_id + "/");
+          if (window.htmx) { window.htmx.ajax("GET", url, { target: target }); }
+        }
       });
     });
-    window.addEventListener("resize", function () { chart.resize(); });
   }
 
   function inside(pt, poly) {
