@@ -77,7 +77,33 @@ def watch_page(page: Any) -> list[str]:
         lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
     )
     page.on("pageerror", lambda e: problems.append(f"script error: {e}"))
-    page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url} {r.failure}"))
+    # A request the browser itself cancelled because its page was left (the walk
+    # clicked on before a stylesheet had arrived) fails with ERR_ABORTED: that is
+    # the walk's pace, not a fault of the page. Any other failure, and an abort
+    # while the page it belongs to is still shown, is a problem.
+    navigations = [0]
+    issued: dict[Any, int] = {}
+
+    def navigated(frame: Any) -> None:
+        if frame == page.main_frame:
+            navigations[0] += 1
+
+    def failed(request: Any) -> None:
+        left = navigations[0] > issued.pop(request, navigations[0])
+        if request.failure == "net::ERR_ABORTED" and left:
+            return
+        problems.append(f"request failed: {request.url} {request.failure}")
+
+    page.on("framenavigated", navigated)
+
+    def started(request: Any) -> None:
+        if request.is_navigation_request() and request.frame == page.main_frame:
+            navigations[0] += 1
+        issued[request] = navigations[0]
+
+    page.on("request", started)
+    page.on("requestfinished", lambda r: issued.pop(r, None))
+    page.on("requestfailed", failed)
     page.on(
         "response",
         lambda r: problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None,
