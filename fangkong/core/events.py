@@ -112,6 +112,10 @@ def publish(name: str, **payload: Any) -> int:
         name=name, payload=stored, next_attempt_at=timezone.now() + FIRST_RETRY
     )
     _pending().append(fact.pk)
+    if stored.get("actor") is not None:
+        # Delivered in this thread after the commit, the handlers get the same
+        # user object (its staff profile and roles already read), not a reload.
+        _actors()[fact.pk] = payload["actor"]
     _schedule(fact.pk)
     return int(fact.pk)
 
@@ -146,6 +150,14 @@ def _pending() -> list[int]:
     return pending
 
 
+def _actors() -> dict[int, Any]:
+    """The publishing thread's actors of its pending facts, by fact id."""
+    actors: dict[int, Any] | None = getattr(_local, "actors", None)
+    if actors is None:
+        actors = _local.actors = {}
+    return actors
+
+
 def _drain() -> None:
     if getattr(_local, "draining", False):
         return  # the running delivery loop takes it up
@@ -164,13 +176,18 @@ def _drain() -> None:
         _local.draining = False
 
 
-def _payload_for_handlers(payload: dict[str, Any]) -> dict[str, Any]:
+def _payload_for_handlers(payload: dict[str, Any], known: Any = None) -> dict[str, Any]:
+    """The payload as handlers take it: ``actor`` the user again (``known``, the
+    publisher's own object when delivered in its thread, or read by id)."""
     kwargs = dict(payload)
     if "actor" in kwargs:
         actor_id = kwargs["actor"]
-        kwargs["actor"] = (
-            get_user_model().objects.filter(pk=actor_id).first() if actor_id is not None else None
-        )
+        if actor_id is None:
+            kwargs["actor"] = None
+        elif known is not None and known.pk == actor_id:
+            kwargs["actor"] = known
+        else:
+            kwargs["actor"] = get_user_model().objects.filter(pk=actor_id).first()
     return kwargs
 
 
@@ -179,11 +196,12 @@ def deliver(fact_id: int) -> bool:
     transaction. Returns True when all have now succeeded."""
     from fangkong.core.models import Fact, FactDelivery
 
+    known = _actors().pop(fact_id, None)
     fact = Fact.objects.filter(pk=fact_id).first()
     if fact is None or fact.delivered_at is not None:
         return True
     done = set(FactDelivery.objects.filter(fact_id=fact_id).values_list("handler", flat=True))
-    kwargs = _payload_for_handlers(fact.payload)
+    kwargs = _payload_for_handlers(fact.payload, known)
     errors: list[str] = []
     for handler in subscribers(fact.name):
         key = handler_key(handler)

@@ -56,6 +56,27 @@ def test_a_committed_write_delivers_its_fact_once_after_the_commit(listen: Any) 
     assert FactDelivery.objects.filter(fact_id=fact_id).count() == 1
 
 
+def test_handlers_get_the_publishers_actor_or_the_user_read_again(
+    listen: Any, django_user_model: Any
+) -> None:
+    """Delivered after the commit in the publisher's thread, a handler gets the
+    publisher's own user object (no second read of the user, their profile and
+    roles); delivered later by the retry job, the same user read by id."""
+    actor = django_user_model.objects.create_user("publisher", password="x" * 12)
+    seen: list[Any] = []
+    listen("test.fact", lambda *, actor, **payload: seen.append(actor))
+    with transaction.atomic():
+        _write("actor")
+        events.publish("test.fact", case_id=1, actor=actor)
+    assert seen == [actor] and seen[0] is actor
+    fact_id = events.publish("test.fact", case_id=2, actor=actor)
+    events._actors().clear()  # the process that published it is gone
+    FactDelivery.objects.filter(fact_id=fact_id).delete()
+    Fact.objects.filter(pk=fact_id).update(delivered_at=None)
+    assert events.deliver(fact_id) is True
+    assert seen[-1] == actor and seen[-1] is not actor
+
+
 def test_a_rolled_back_write_publishes_nothing(listen: Any) -> None:
     seen: list[Any] = []
     listen("test.fact", lambda **payload: seen.append(payload))
