@@ -9,14 +9,17 @@ names no domain app. A test fails when an audited action has no label.
 - ``actions``: audit actions (``"zone.propose"`` → "Zone proposed");
 - ``fields``: names of changed fields (``"kind"`` → "kind");
 - ``values``: per field, the label of a stored value (``{"kind": {"close_contact": ...}}``);
-- ``objects``: object types (``"zones.zone"`` → "zone").
+- ``objects``: object types (``"zones.zone"`` → "zone");
+- ``names``: per object type, a look-up of many objects by id at once
+  (``ids → {id: words}``): the case an audit row is about as its number and
+  person, a zone as its name (:func:`names_of`, :func:`object_names`).
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.utils.functional import Promise
@@ -31,6 +34,9 @@ VALUES: dict[str, dict[str, Label]] = {}
 OBJECTS: dict[str, Label] = {}
 # Values whose labels are data (status levels, reason kinds): field -> look-ups.
 RESOLVERS: dict[str, list[Callable[[str], Label | None]]] = {}
+# Objects by id: object type -> look-up of many ids at once.
+Names = Callable[[list[int]], dict[int, Label]]
+NAMES: dict[str, Names] = {}
 _discovered = {"done": False}
 
 
@@ -41,8 +47,10 @@ def register(
     values: dict[str, dict[str, Label]] | None = None,
     objects: dict[str, Label] | None = None,
     resolvers: dict[str, Callable[[str], Label | None]] | None = None,
+    names: dict[str, Names] | None = None,
 ) -> None:
     ACTIONS.update(actions or {})
+    NAMES.update(names or {})
     for field_name, fn in (resolvers or {}).items():
         RESOLVERS.setdefault(field_name, []).append(fn)
     FIELDS.update(fields or {})
@@ -93,6 +101,60 @@ def object_type(code: str) -> str | None:
     discover()
     label = OBJECTS.get(code)
     return str(label) if label is not None else None
+
+
+def names_of(model: str, *fields: str | tuple[str, str], sep: str = " · ") -> Names:
+    """A look-up of objects of ``model`` (``"app_label.modelname"``, as audit rows
+    name their objects) by id: the words of ``fields`` (related ones by ``__``),
+    blanks left out, joined by ``sep``. A field given as ``("name_zh", "name_en")``
+    is read in the active language (Chinese when the English one is blank)."""
+
+    def look(ids: list[int]) -> dict[int, Label]:
+        from django.apps import apps
+        from django.utils.translation import get_language
+
+        english = (get_language() or "").startswith("en")
+        columns: list[str] = []
+        for f in fields:
+            columns.extend(f if isinstance(f, tuple) else (f,))
+        rows = apps.get_model(model).objects.filter(pk__in=ids).values_list("pk", *columns)
+        out: dict[int, Label] = {}
+        for row in rows:
+            values = iter(row[1:])
+            parts: list[str] = []
+            for f in fields:
+                if isinstance(f, tuple):
+                    zh, en = next(values), next(values)
+                    text = en if english and en else zh
+                else:
+                    text = next(values)
+                if text not in (None, ""):
+                    parts.append(str(text))
+            if parts:
+                out[int(row[0])] = sep.join(parts)
+        return out
+
+    return look
+
+
+def names_for(spec: dict[str, tuple[str | tuple[str, str], ...]]) -> dict[str, Names]:
+    """``names`` for :func:`register` from ``{object type: fields}`` (``names_of``)."""
+    return {model: names_of(model, *fields) for model, fields in spec.items()}
+
+
+def object_names(pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """The words for many (object type, object id) pairs of audit rows, one query
+    per type: a pair whose type has no look-up, or whose object is gone, is left out."""
+    discover()
+    wanted: dict[str, set[int]] = {}
+    for kind, object_id in pairs:
+        if kind in NAMES and str(object_id).isdigit():
+            wanted.setdefault(kind, set()).add(int(object_id))
+    out: dict[tuple[str, str], str] = {}
+    for kind, ids in wanted.items():
+        for pk, label in NAMES[kind](sorted(ids)).items():
+            out[(kind, str(pk))] = str(label)
+    return out
 
 
 # --- core's own codes -------------------------------------------------------------
@@ -230,6 +292,22 @@ register(
         "notify.message": _("message"),
         "notify.template": _("message template"),
     },
+    names=names_for(
+        {
+            "core.person": ("name",),
+            "core.jurisdiction": (("name_zh", "name_en"),),
+            "core.household": (("building__name_zh", "building__name_en"), "unit"),
+            "core.apitoken": ("name", "user__staff__display_name"),
+            "core.staffprofile": (
+                "display_name",
+                ("jurisdiction__name_zh", "jurisdiction__name_en"),
+            ),
+            "auth.user": (
+                "staff__display_name",
+                ("staff__jurisdiction__name_zh", "staff__jurisdiction__name_en"),
+            ),
+        }
+    ),
     resolvers={
         "assignee": staff_by_login,
         "usernames": staff_by_login,

@@ -37,7 +37,7 @@ from django_otp import login as otp_login
 from django_otp import user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from fangkong.core import permissions, selectors, services, twofactor
+from fangkong.core import labels, permissions, selectors, services, twofactor
 from fangkong.core.audit import audit_record
 from fangkong.core.dashboard import attention_items
 from fangkong.core.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
@@ -528,6 +528,10 @@ def audit(request: HttpRequest) -> HttpResponse:
             form.cleaned_data.get("page") if form.is_bound else 1,
             AUDIT_PAGE_SIZE,
         )
+        # What each row is about, in words (a case as its number and person).
+        names = labels.object_names((e.object_type, e.object_id) for e in entries.items)
+        for e in entries.items:
+            e.object_name = names.get((e.object_type, e.object_id), "")
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from fangkong.core.labels import register
+from fangkong.core.labels import names_for, register
 
 register(
     actions={
@@ -61,4 +61,18 @@ register(
         "entry.transfer": _("point-to-point transfer"),
         "entry.homehandoff": _("home hand-off"),
     },
+)
+
+# What an audit row's object is, in words (the audit page).
+register(
+    names=names_for(
+        {
+            "entry.checkpoint": (("name_zh", "name_en"),),
+            "entry.arrival": ("person__name", "origin"),
+            "entry.placereview": ("place",),
+            "entry.risklist": ("region_name", "source"),
+            "entry.transfer": ("vehicle_plate", "destination_name"),
+            "entry.homehandoff": ("person__name",),
+        }
+    )
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from fangkong.core.labels import Label, register
+from fangkong.core.labels import Label, names_for, register
 from fangkong.core.models import Jurisdiction
 from fangkong.headquarters.models import Accountability, Priority, Recognition, Task
 
@@ -119,4 +119,22 @@ register(
         "headquarters.rotationplan": _("rotation plan"),
         "headquarters.recognition": _("recognition"),
     },
+)
+
+# What an audit row's object is, in words (the audit page).
+register(
+    names=names_for(
+        {
+            "headquarters.task": ("title",),
+            "headquarters.inspectionplan": ("title",),
+            "headquarters.inspectionvisit": ("plan__title", "place"),
+            "headquarters.finding": ("visit__plan__title",),
+            "headquarters.accountability": ("party_name",),
+            "headquarters.taskforce": ("name",),
+            "headquarters.dutyshift": ("user__staff__display_name",),
+            "headquarters.handover": ("written_by__staff__display_name",),
+            "headquarters.rotationplan": ("user__staff__display_name",),
+            "headquarters.recognition": ("user__staff__display_name",),
+        }
+    )
 )

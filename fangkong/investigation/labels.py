@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from fangkong.core.labels import Label, register, staff_by_user_id
+from fangkong.core.labels import Label, names_for, register, staff_by_user_id
 from fangkong.investigation.models import (
     BreachInquiry,
     Case,
@@ -196,4 +196,21 @@ register(
         "investigation.diseaserules": _("disease rules"),
         "investigation.breachinquiry": _("closed-loop breach inquiry"),
     },
+)
+
+# What an audit row's object is, in words (the audit page).
+register(
+    names=names_for(
+        {
+            "investigation.case": ("number", "person__name"),
+            "investigation.contact": ("person__name",),
+            "investigation.cluster": ("name",),
+            "investigation.exposurematch": ("person__name", "venue__name"),
+            "investigation.trajectorystop": ("case__number", "venue__name", "address"),
+            "investigation.venue": ("name",),
+            "investigation.followup": ("contact__person__name",),
+            "investigation.followupteam": ("name",),
+            "investigation.breachinquiry": ("site_name",),
+        }
+    )
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from fangkong.core.labels import Label, register
+from fangkong.core.labels import Label, names_for, register
 from fangkong.notify.models import Message
 
 # What a message was for (the purpose given by the sending app) and which template
@@ -63,3 +63,6 @@ register(
         "skip_reason": dict(Message.SkipReason.choices),
     },
 )
+
+# What an audit row's object is, in words (the audit page).
+register(names=names_for({"notify.message": ("person__name",)}))

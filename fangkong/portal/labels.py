@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from fangkong.core.labels import register
+from fangkong.core.labels import names_for, register
 from fangkong.portal.models import Article
 
 register(
@@ -40,4 +40,16 @@ register(
         "portal.feedback": _("feedback"),
         "portal.arrivalreport": _("arrival report"),
     },
+)
+
+# What an audit row's object is, in words (the audit page).
+register(
+    names=names_for(
+        {
+            "portal.article": ("title",),
+            "portal.comment": ("article__title",),
+            "portal.servicelink": (("title_zh", "title_en"),),
+            "portal.feedback": ("subject",),
+        }
+    )
 )

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from django.utils.translation import gettext_lazy as _
 
-from fangkong.core.labels import Label, register
+from fangkong.core.labels import Label, names_for, register
 from fangkong.quarantine.models import (
     AcceptanceItem,
     ActivationProposal,
@@ -140,4 +140,22 @@ register(
         "quarantine.hospital": _("hospital"),
         "quarantine.admission": _("hospital stay"),
     },
+)
+
+# What an audit row's object is, in words (the audit page).
+register(
+    names=names_for(
+        {
+            "quarantine.site": ("name",),
+            "quarantine.room": ("site__name", "number"),
+            "quarantine.stay": ("person__name", "site__name"),
+            "quarantine.approval": ("stay__person__name",),
+            "quarantine.activationproposal": ("site__name",),
+            "quarantine.staffperiod": ("staff__name", "site__name"),
+            "quarantine.sitestaff": ("name", "site__name"),
+            "quarantine.breachreport": ("site__name",),
+            "quarantine.hospital": ("name",),
+            "quarantine.admission": ("person__name", "hospital__name"),
+        }
+    )
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from fangkong.core.labels import Label, register
+from fangkong.core.labels import Label, names_for, register
 from fangkong.screening.models import Round, Site, Task, Tube
 
 
@@ -83,4 +83,20 @@ register(
         "screening.task": _("retest task"),
         "screening.resultreport": _("result report"),
     },
+)
+
+# What an audit row's object is, in words (the audit page).
+register(
+    names=names_for(
+        {
+            "screening.round": ("name",),
+            "screening.tube": ("barcode",),
+            "screening.box": ("barcode",),
+            "screening.lab": ("name",),
+            "screening.site": ("name",),
+            "screening.team": ("name",),
+            "screening.task": ("person__name",),
+            "screening.resultreport": ("tube_barcode",),
+        }
+    )
 )

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from fangkong.core.labels import Label, register
+from fangkong.core.labels import Label, names_for, register
 from fangkong.status.models import (
     Appeal,
     ManualBasis,
@@ -78,4 +78,14 @@ register(
         "status.manualrequest": _("manual status change"),
         "status.appeal": _("appeal"),
     },
+)
+
+# What an audit row's object is, in words (the audit page).
+register(
+    names=names_for(
+        {
+            "status.reason": ("person__name",),
+            "status.appeal": ("person__name",),
+        }
+    )
 )

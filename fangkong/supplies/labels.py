@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from fangkong.core.labels import register
+from fangkong.core.labels import names_for, register
 from fangkong.supplies.models import Delivery, Movement
 
 register(
@@ -49,4 +49,17 @@ register(
         "supplies.pricereport": _("price report"),
         "supplies.delivery": _("delivery"),
     },
+)
+
+# What an audit row's object is, in words (the audit page).
+register(
+    names=names_for(
+        {
+            "supplies.warehouse": ("name",),
+            "supplies.market": ("name",),
+            "supplies.movement": ("warehouse__name",),
+            "supplies.pricereport": ("market__name",),
+            "supplies.delivery": ("zone_name", "warehouse__name"),
+        }
+    )
 )

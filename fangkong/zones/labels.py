@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from fangkong.core.labels import Label, register
+from fangkong.core.labels import Label, names_for, register
 from fangkong.zones.models import (
     ServiceKind,
     ServiceRequest,
@@ -69,4 +69,17 @@ register(
         "zones.servicerequest": _("door-step request"),
         "zones.liftrecommendation": _("lifting recommendation"),
     },
+)
+
+# What an audit row's object is, in words (the audit page).
+register(
+    names=names_for(
+        {
+            "zones.zone": ("name",),
+            "zones.zoneproposal": ("zone__name",),
+            "zones.teammember": ("name", "zone__name"),
+            "zones.servicerequest": ("person__name", "zone__name"),
+            "zones.liftrecommendation": ("zone__name",),
+        }
+    )
 )

@@ -56,3 +56,25 @@ def test_stored_codes_and_times_read_as_words_in_both_languages():
         assert action_label("status.reason_grant") == "Status reason given"
         assert action_label("no.such_action") == "Other change"
         assert readable("classification", "confirmed") == "Confirmed"
+
+
+@pytest.mark.django_db
+def test_every_object_look_up_reads_real_fields_and_names_areas_in_the_readers_language(city):
+    """Each app's look-up of its objects by id runs (its fields exist) and leaves
+    out what is gone; an area is named in the reader's language."""
+    labels.discover()
+    assert {"core.person", "investigation.case", "zones.zone", "entry.arrival"} <= set(
+        labels.NAMES
+    )
+    for kind, look_up in labels.NAMES.items():
+        assert look_up([987654321]) == {}, kind
+    node = city.xiaodian
+    with translation.override("zh-hans"):
+        assert labels.object_names([("core.jurisdiction", str(node.pk))]) == {
+            ("core.jurisdiction", str(node.pk)): node.name_zh
+        }
+    with translation.override("en"):
+        named = labels.object_names(
+            [("core.jurisdiction", str(node.pk)), ("no.such", "1"), ("core.person", "x")]
+        )
+    assert named == {("core.jurisdiction", str(node.pk)): node.name_en or node.name_zh}

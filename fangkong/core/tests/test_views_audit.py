@@ -6,7 +6,7 @@ import io
 import pytest
 
 from fangkong.conftest import client_for, make_person
-from fangkong.core import services
+from fangkong.core import labels, services
 from fangkong.core.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
@@ -88,3 +88,32 @@ def test_export_cells_that_look_like_formulas_are_neutralised(city, commander, a
     r = client_for(auditor).get("/audit/export.csv")
     text = r.getvalue().decode("utf-8-sig")
     assert "'=HYPERLINK(evil)" in text
+
+
+def test_the_auditor_reads_what_each_row_is_about(history, auditor, city, investigator):
+    """A row names its object in words (a person by name, a case by its number and
+    person), not only its kind; the names are read in one query per kind."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from fangkong.investigation.tests.casekit import days_ago, new_case
+
+    case = new_case(
+        investigator,
+        make_person(city.xd_building, name="孙三"),
+        onset=days_ago(3),
+        reported=days_ago(1),
+    )
+    c = client_for(auditor)
+    r = c.get("/audit/")
+    rows = {(e.object_type, e.object_name) for e in r.context["entries"].items}
+    assert ("core.person", "钱二二") in rows
+    assert ("investigation.case", f"{case.number} · 孙三") in rows
+    page = r.content.decode()
+    assert f"{case.number} · 孙三" in page and "钱二二" in page
+    # The names of a page's rows are read in one query per kind of object.
+    pairs = [(e.object_type, e.object_id) for e in r.context["entries"].items]
+    with CaptureQueriesContext(connection) as read:
+        labels.object_names(pairs + pairs)
+    named = {kind for kind, object_id in pairs if kind in labels.NAMES and object_id.isdigit()}
+    assert {"core.person", "investigation.case"} <= named and len(read) == len(named)
