@@ -63,9 +63,7 @@ def test_every_object_look_up_reads_real_fields_and_names_areas_in_the_readers_l
     """Each app's look-up of its objects by id runs (its fields exist) and leaves
     out what is gone; an area is named in the reader's language."""
     labels.discover()
-    assert {"core.person", "investigation.case", "zones.zone", "entry.arrival"} <= set(
-        labels.NAMES
-    )
+    assert {"core.person", "investigation.case", "zones.zone", "entry.arrival"} <= set(labels.NAMES)
     for kind, look_up in labels.NAMES.items():
         assert look_up([987654321]) == {}, kind
     node = city.xiaodian
