@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fangkong.core.labels import names_for, register
 
@@ -32,7 +33,7 @@ register(
         "tube": _("tube"),
         "code": _("administrative code"),
         "version": _("version"),
-        "areas": _("areas"),
+        "areas": pgettext_lazy("number of areas", "areas"),
         "people": _("people on board"),
         "plate": _("vehicle"),
         "minutes": _("minutes on the way"),
@@ -40,7 +41,7 @@ register(
         "name_zh": _("name in Chinese"),
         "name_en": _("name in English"),
         "kind": _("kind"),
-        "lanes": _("lanes"),
+        "lanes": pgettext_lazy("checkpoint lanes", "lanes"),
         "opens_at": _("opens at"),
         "closes_at": _("closes at"),
         "staff_on_duty": _("staff on duty"),

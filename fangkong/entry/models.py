@@ -31,7 +31,7 @@ class Checkpoint(BilingualName, BaseModel):
         "core.Jurisdiction", verbose_name=_("area"), on_delete=models.PROTECT, related_name="+"
     )
     scope_path = models.CharField(max_length=64, db_index=True, editable=False)
-    lanes = models.PositiveSmallIntegerField(_("lanes"), default=0)
+    lanes = models.PositiveSmallIntegerField(pgettext_lazy("checkpoint lanes", "lanes"), default=0)
     opens_at = models.TimeField(_("opens at"), null=True, blank=True)
     closes_at = models.TimeField(_("closes at"), null=True, blank=True)
     staff_on_duty = models.PositiveSmallIntegerField(_("staff on duty"), default=0)
@@ -92,7 +92,9 @@ class RiskArea(BaseModel):
     district = models.CharField(_("district"), max_length=60, blank=True)
     street = models.CharField(_("street"), max_length=100, blank=True)
     place = models.CharField(_("building or block"), max_length=200, blank=True)
-    level = models.CharField(_("level"), max_length=8, choices=RiskLevel.choices)
+    level = models.CharField(
+        pgettext_lazy("risk level", "level"), max_length=8, choices=RiskLevel.choices
+    )
     # The names run together without spaces (matching by name, second to codes).
     name_key = models.CharField(max_length=400, db_index=True, editable=False)
 
@@ -311,7 +313,7 @@ class ArrivalTest(BaseModel):
     """One test of an arrival's series: the arrival test (day 0) and the later ones."""
 
     class State(models.TextChoices):
-        DUE = "due", _("Due")
+        DUE = "due", pgettext_lazy("test due", "Due")
         SAMPLED = "sampled", _("Sampled")
 
     arrival = models.ForeignKey(Arrival, on_delete=models.CASCADE, related_name="tests")

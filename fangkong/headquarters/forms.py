@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fangkong.core.forms import area_choice_labels
 from fangkong.core.templatetags.staff_ui import staff_name
@@ -21,7 +22,9 @@ def _assignee_choices(user: Any) -> list[tuple[str, Any]]:
 
 class TaskForm(forms.Form):
     title = forms.CharField(label=_("What is to be done"), max_length=200)
-    unit = forms.TypedChoiceField(label=_("Unit"), coerce=int, choices=())
+    unit = forms.TypedChoiceField(
+        label=pgettext_lazy("organisation", "Unit"), coerce=int, choices=()
+    )
     priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices, initial="normal")
     deadline = forms.DateTimeField(
         label=_("Deadline"),

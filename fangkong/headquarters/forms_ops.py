@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fangkong.core.forms import area_choice_labels
 from fangkong.core.templatetags.staff_ui import staff_name
@@ -168,7 +169,9 @@ class DecideForm(forms.Form):
     decision = forms.CharField(
         label=_("Decision text"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000
     )
-    document_number = forms.CharField(label=_("Document number"), max_length=80, required=False)
+    document_number = forms.CharField(
+        label=pgettext_lazy("official document", "Document number"), max_length=80, required=False
+    )
 
 
 class ShiftForm(forms.Form):
@@ -204,7 +207,7 @@ class HandoverForm(forms.Form):
 
 
 class TaskForceForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=120)
+    name = forms.CharField(label=pgettext_lazy("name of a thing", "Name"), max_length=120)
     kind = forms.ChoiceField(label=_("Workstream"), choices=TaskForce.Kind.choices)
     area = forms.TypedChoiceField(label=_("Area"), coerce=int, choices=())
     leader = forms.TypedChoiceField(label=_("Leader"), coerce=int, choices=())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fangkong.core.labels import Label, names_for, register
 from fangkong.core.models import Jurisdiction
@@ -25,6 +26,7 @@ register(
         "daily_report.make": _("Daily report made"),
     },
     fields={
+        "day": _("day"),
         "title": _("title"),
         "unit": _("unit"),
         "priority": _("priority"),
@@ -80,7 +82,7 @@ register(
         "failure_kind": _("failure"),
         "party_kind": _("responsible party"),
         "measure": _("measure"),
-        "document_number": _("document number"),
+        "document_number": pgettext_lazy("official document", "document number"),
         "name": _("name"),
         "leader": _("leader"),
         "members": _("members"),

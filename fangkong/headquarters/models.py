@@ -388,7 +388,7 @@ class Finding(BaseModel):
     class Meta:
         ordering = ["visit", "item__position", "pk"]
         verbose_name = _("finding")
-        verbose_name_plural = _("findings")
+        verbose_name_plural = pgettext_lazy("inspection", "findings")
         constraints = [
             models.UniqueConstraint(fields=["visit", "item"], name="hq_finding_item_unique")
         ]
@@ -484,7 +484,9 @@ class Accountability(BaseModel):
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decision = models.TextField(_("decision"), blank=True)
-    document_number = models.CharField(_("document number"), max_length=80, blank=True)
+    document_number = models.CharField(
+        pgettext_lazy("official document", "document number"), max_length=80, blank=True
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -577,7 +579,12 @@ class DutyShift(BaseModel):
         related_name="+",
         verbose_name=_("on duty"),
     )
-    role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.OFFICER)
+    role = models.CharField(
+        pgettext_lazy("post on a team", "role"),
+        max_length=10,
+        choices=Role.choices,
+        default=Role.OFFICER,
+    )
     task_force = models.ForeignKey(
         TaskForce,
         null=True,

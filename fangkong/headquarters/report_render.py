@@ -54,7 +54,13 @@ def report_xlsx(body: dict[str, Any]) -> bytes:
 
     for section in body["sections"]:
         if section["kind"] == "figures":
-            sheets.append((title_of(section["heading"]), [_("Item"), _("Count")], section["rows"]))
+            sheets.append(
+                (
+                    title_of(section["heading"]),
+                    [_("Item"), _("Count")],
+                    section["rows"],
+                )
+            )
         elif section["kind"] == "chart":
             header = [_("Day"), *[s["name"] for s in section["series"]]]
             rows = [

@@ -33,7 +33,9 @@ class SearchForm(forms.Form):
 class ArticleForm(forms.Form):
     channel = forms.ModelChoiceField(label=_("Channel"), queryset=Channel.objects.all())
     title = forms.CharField(label=_("Title"), max_length=200)
-    summary = forms.CharField(label=_("Summary"), max_length=500, required=False)
+    summary = forms.CharField(
+        label=pgettext_lazy("article", "Summary"), max_length=500, required=False
+    )
     body = forms.CharField(
         label=_("Body"),
         widget=forms.Textarea(attrs={"rows": 14}),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fangkong.core.labels import names_for, register
 from fangkong.portal.models import Article
@@ -26,8 +27,8 @@ register(
     },
     fields={
         "title": _("title"),
-        "channel": _("channel"),
-        "url": _("address"),
+        "channel": pgettext_lazy("portal channel", "channel"),
+        "url": pgettext_lazy("web address", "address"),
         "filename": _("file"),
         "scheduled_at": _("scheduled for"),
         "cover": _("cover image"),

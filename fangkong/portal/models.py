@@ -103,7 +103,7 @@ class Article(BaseModel):
 
     channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="articles")
     title = models.CharField(_("title"), max_length=200)
-    summary = models.CharField(_("summary"), max_length=500, blank=True)
+    summary = models.CharField(pgettext_lazy("article", "summary"), max_length=500, blank=True)
     body = models.TextField(_("body"), help_text=_("Sanitised HTML."))
     author = models.CharField(_("author"), max_length=100, blank=True)
     source = models.CharField(_("source"), max_length=200, blank=True)
@@ -183,7 +183,7 @@ class Comment(models.Model):
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
     )
-    name = models.CharField(_("name"), max_length=40, blank=True)
+    name = models.CharField(pgettext_lazy("commenter", "name"), max_length=40, blank=True)
     text = models.TextField(_("comment"), max_length=2000)
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     flagged_words = models.CharField(max_length=200, blank=True)
@@ -241,7 +241,7 @@ class ServiceLink(BaseModel):
     category = models.CharField(_("category"), max_length=12, choices=Category.choices)
     title_zh = models.CharField(_("title (Chinese)"), max_length=100)
     title_en = models.CharField(_("title (English)"), max_length=100)
-    url = models.URLField(_("address"), blank=True)
+    url = models.URLField(pgettext_lazy("web address", "address"), blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     position = models.PositiveIntegerField(default=0)
     last_checked_at = models.DateTimeField(null=True, blank=True)

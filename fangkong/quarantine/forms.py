@@ -32,7 +32,9 @@ DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%
 
 
 class SiteForm(forms.Form):
-    name = forms.CharField(label=_("Name of the site"), max_length=200)
+    name = forms.CharField(
+        label=pgettext_lazy("quarantine site", "Name of the site"), max_length=200
+    )
     kind = forms.ChoiceField(label=_("Kind"), choices=Site.Kind.choices)
     jurisdiction_id = forms.TypedChoiceField(label=_("Area"), coerce=int, choices=())
     address = forms.CharField(label=_("Address"), max_length=300, required=False)

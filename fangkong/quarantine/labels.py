@@ -88,7 +88,7 @@ register(
         "check_slot": _("time of day"),
         "alarming": _("alarming"),
         "test_result": _("test result"),
-        "day": _("day of the stay"),
+        "day_of_stay": _("day of the stay"),
         "monitoring_day": _("day of the monitoring after rotation"),
         "certificate": _("certificate number"),
         "early": _("before the criteria"),

@@ -736,7 +736,9 @@ class SiteStaff(BaseModel):
 
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="staff")
     name = models.CharField(_("name"), max_length=100)
-    role = models.CharField(_("role"), max_length=10, choices=Role.choices)
+    role = models.CharField(
+        pgettext_lazy("post on a team", "role"), max_length=10, choices=Role.choices
+    )
     employer = models.CharField(_("employer"), max_length=200, blank=True)
     phone_encrypted = models.TextField(blank=True, editable=False)
     phone_hash = models.CharField(max_length=64, blank=True, editable=False, db_index=True)

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from fangkong.core.sheets import xlsx_stream
 
@@ -19,7 +20,7 @@ def coverage_xlsx(rows: list[Any]) -> Iterator[bytes]:
     header = [
         _("Area"),
         _("Target"),
-        _("Excluded"),
+        pgettext("excluded from a round", "Excluded"),
         _("Sampled"),
         _("With result"),
         _("Negative"),

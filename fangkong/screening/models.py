@@ -265,12 +265,12 @@ class Box(BaseModel):
 
 class Tube(BaseModel):
     class State(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("in progress", "Open")
         CLOSED = "closed", _("Closed")
         HANDED_OVER = "handed_over", _("Handed over")
         RECEIVED = "received", _("Received at lab")
         TESTING = "testing", _("Testing")
-        REPORTED = "reported", _("Reported")
+        REPORTED = "reported", pgettext_lazy("state of a tube", "Reported")
 
     class Result(models.TextChoices):
         NEGATIVE = "negative", _("Negative")
@@ -484,7 +484,7 @@ class Task(BaseModel):
         HIGH = 2, _("High")
 
     class State(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("in progress", "Open")
         DONE = "done", _("Done")
         CANCELLED = "cancelled", _("Cancelled")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from fangkong.core.models import BaseModel, BilingualName
@@ -27,7 +27,7 @@ class StatusLevel(BilingualName, BaseModel):
 
     code = models.SlugField(_("code"), max_length=20, unique=True)
     colour = models.CharField(_("colour"), max_length=7, default="#16a34a")
-    severity = models.PositiveSmallIntegerField(_("severity"), unique=True)
+    severity = models.PositiveSmallIntegerField(pgettext_lazy("rank", "severity"), unique=True)
     meaning_zh = models.CharField(_("meaning (Chinese)"), max_length=300, blank=True)
     meaning_en = models.CharField(_("meaning (English)"), max_length=300, blank=True)
 
@@ -75,7 +75,7 @@ class StatusRule(BaseModel):
     )
     version = models.PositiveIntegerField(_("version"), default=1)
     effective_from = models.DateField(_("effective from"))
-    level = models.SlugField(_("level"), max_length=20)
+    level = models.SlugField(pgettext_lazy("status level", "level"), max_length=20)
     duration_days = models.PositiveIntegerField(
         _("duration (days)"), null=True, blank=True, help_text=_("Empty: until the fact ends.")
     )

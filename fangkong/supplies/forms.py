@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fangkong.supplies.models import Item
 
@@ -37,7 +38,9 @@ class MovementForm(forms.Form):
     says which fields each shows."""
 
     kind = forms.CharField(widget=forms.HiddenInput)
-    item_id = forms.TypedChoiceField(label=_("Item"), coerce=int, choices=())
+    item_id = forms.TypedChoiceField(
+        label=pgettext_lazy("supply item", "Item"), coerce=int, choices=()
+    )
     quantity = forms.IntegerField(label=_("Quantity"), min_value=0, max_value=MAX_QUANTITY)
     to_warehouse_id = forms.TypedChoiceField(
         label=_("To warehouse"), coerce=int, choices=(), required=False, empty_value=None
@@ -58,7 +61,9 @@ class MovementForm(forms.Form):
 
 class PriceForm(forms.Form):
     market_id = forms.TypedChoiceField(label=_("Market"), coerce=int, choices=())
-    item_id = forms.TypedChoiceField(label=_("Item"), coerce=int, choices=())
+    item_id = forms.TypedChoiceField(
+        label=pgettext_lazy("supply item", "Item"), coerce=int, choices=()
+    )
     day = forms.DateField(label=_("Day"), widget=DATE, initial=timezone.localdate)
     price = forms.DecimalField(
         label=_("Price per unit (yuan)"), min_value=0, max_digits=12, decimal_places=2

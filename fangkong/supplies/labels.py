@@ -4,6 +4,7 @@ values (core.labels)."""
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fangkong.core.labels import names_for, register
 from fangkong.supplies.models import Delivery, Movement
@@ -24,7 +25,7 @@ register(
         "warehouse": _("warehouse"),
         "to_warehouse": _("to warehouse"),
         "market": _("market"),
-        "item": _("item"),
+        "item": pgettext_lazy("supply item", "item"),
         "quantity": _("quantity"),
         "stock": _("stock"),
         "price": _("price"),

@@ -161,7 +161,7 @@ class Movement(BaseModel):
     class Kind(models.TextChoices):
         RECEIPT = "receipt", _("Receipt")
         ISSUE = "issue", _("Issue")
-        TRANSFER = "transfer", _("Transfer")
+        TRANSFER = "transfer", pgettext_lazy("stock transfer", "Transfer")
         LOSS = "loss", _("Loss")
         CORRECTION = "correction", _("Count correction")
 

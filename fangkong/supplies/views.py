@@ -18,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from fangkong.core import permissions
@@ -124,7 +125,7 @@ def _movement_forms(
         "issue": (_("Issue stock"), _("Record the issue"), _("To (who takes it)")),
         "transfer": (_("Transfer to another warehouse"), _("Record the transfer"), ""),
         "loss": (_("Record a loss"), _("Record the loss"), ""),
-        "correction": (_("Count"), _("Record the count"), ""),
+        "correction": (pgettext("stock count", "Count"), _("Record the count"), ""),
     }
     out = []
     for kind, fields in MOVEMENT_FORMS:

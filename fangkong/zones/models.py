@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from fangkong.core.models import BaseModel, BilingualName, Jurisdiction
@@ -21,7 +21,8 @@ class ZoneLevel(BilingualName, BaseModel):
     code = models.SlugField(max_length=40, unique=True)
     colour = models.CharField(_("colour"), max_length=9, default="#b4232a")
     severity = models.PositiveSmallIntegerField(
-        _("severity"), help_text=_("Higher is stricter; a building in two zones takes the higher.")
+        pgettext_lazy("rank", "severity"),
+        help_text=_("Higher is stricter; a building in two zones takes the higher."),
     )
     status_reason_kind = models.CharField(
         _("status reason kind"),
@@ -178,7 +179,7 @@ class LiftRecommendation(BaseModel):
     class State(models.TextChoices):
         OPEN = "open", _("Open")
         ACCEPTED = "accepted", _("Accepted")
-        DISMISSED = "dismissed", _("Dismissed")
+        DISMISSED = "dismissed", pgettext_lazy("recommendation", "Dismissed")
         STALE = "stale", _("Superseded")
 
     zone = models.ForeignKey(Zone, on_delete=models.CASCADE, related_name="recommendations")
@@ -218,7 +219,9 @@ class TeamMember(BaseModel):
         COMMUNITY = "community", _("Community worker")
 
     zone = models.ForeignKey(Zone, on_delete=models.CASCADE, related_name="team")
-    role = models.CharField(_("role"), max_length=12, choices=Role.choices)
+    role = models.CharField(
+        pgettext_lazy("post on a team", "role"), max_length=12, choices=Role.choices
+    )
     name = models.CharField(_("name"), max_length=100)
     # A personal number: encrypted, found by keyed hash, shown masked (as people's).
     phone_encrypted = models.TextField(blank=True, editable=False)

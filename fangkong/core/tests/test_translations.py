@@ -76,3 +76,25 @@ def test_the_chinese_catalogues_keep_placeholders():
         and sorted(ph.findall(e.msgid)) != sorted(ph.findall(e.msgstr))
     ]
     assert not bad, bad[:20]
+
+
+@pytest.mark.parametrize("language", ["zh_Hans", "en"])
+def test_a_message_reads_the_same_in_every_catalogue(language):
+    """Django merges the catalogues into one: a message (with its context) that two
+    catalogues translate differently shows the project's or the first app's words
+    on every page, so the other app's meaning is lost (a task force's 名称 read as
+    a person's 姓名). An app whose meaning differs gives the message a context."""
+    seen: dict[tuple[str | None, str], dict[str, str]] = {}
+    for catalogue in sorted(PACKAGE.glob(f"**/locale/{language}/LC_MESSAGES/django.po")):
+        for e in polib.pofile(str(catalogue)):
+            if e.obsolete or not e.msgstr:
+                continue
+            seen.setdefault((e.msgctxt, e.msgid), {})[str(catalogue.relative_to(PACKAGE))] = (
+                e.msgstr
+            )
+    shadowed = {
+        f"{context or ''}|{msgid}": by_catalogue
+        for (context, msgid), by_catalogue in seen.items()
+        if len(set(by_catalogue.values())) > 1
+    }
+    assert not shadowed, shadowed

@@ -178,12 +178,21 @@ def _content(user: Actor, node: Jurisdiction, now: dt.datetime) -> dict[str, Any
     sections.append(
         _table(
             _("Decisions taken since yesterday"),
-            [_("Time"), _("Decision"), _("Details"), _("Document number")],
+            [
+                _("Time"),
+                _("Decision"),
+                _("Details"),
+                pgettext("official document", "Document number"),
+            ],
             [row for _at, row in decisions],
         )
     )
     sections.append(
-        _table(_("Overdue items"), [_("Item"), _("Count")], [[k, v] for k, v in overdue])
+        _table(
+            _("Overdue items"),
+            [_("Item"), _("Count")],
+            [[k, v] for k, v in overdue],
+        )
     )
     if data["districts"]:
         sections.append(

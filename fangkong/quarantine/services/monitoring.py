@@ -308,7 +308,7 @@ def stay_test_record(*, actor: Actor, test_id: int, result: str, note: str = "")
         actor,
         stay,
         "quarantine.test_result",
-        {"test_result": [previous, result], "day": [None, test.day_number]},
+        {"test_result": [previous, result], "day_of_stay": [None, test.day_number]},
     )
     if result == StayTest.Result.POSITIVE:
         suspect(
