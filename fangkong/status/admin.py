@@ -2,7 +2,9 @@
 disease and version, the bases a manual change may cite, and the policy numbers."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
+from fangkong.investigation.selectors.shared import disease_names
 from fangkong.status.models import ManualBasis, ReasonKind, StatusLevel, StatusPolicy, StatusRule
 
 
@@ -26,7 +28,13 @@ class ReasonKindAdmin(admin.ModelAdmin):
 @admin.register(StatusRule)
 class StatusRuleAdmin(admin.ModelAdmin):
     list_display = ["kind", "disease", "version", "effective_from", "level", "duration_days"]
-    list_filter = ["kind", "disease"]
+    list_filter = ["kind"]
+
+    @admin.display(description=_("disease"))
+    def disease(self, rule: StatusRule) -> str:
+        if rule.disease_id is None:
+            return str(_("any disease"))
+        return disease_names().get(rule.disease_id, "—")
 
 
 @admin.register(StatusPolicy)

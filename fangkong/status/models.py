@@ -70,9 +70,9 @@ class StatusRule(BaseModel):
     screening, arrivals)."""
 
     kind = models.SlugField(_("reason kind"), max_length=40)
-    disease = models.ForeignKey(
-        "investigation.Disease", on_delete=models.PROTECT, null=True, blank=True
-    )
+    # The disease's id in investigation (a plain column: no key into another app's
+    # table; its name is read through investigation.selectors.shared).
+    disease_id = models.IntegerField(_("disease"), null=True, blank=True, db_index=True)
     version = models.PositiveIntegerField(_("version"), default=1)
     effective_from = models.DateField(_("effective from"))
     level = models.SlugField(pgettext_lazy("status level", "level"), max_length=20)
@@ -92,7 +92,7 @@ class StatusRule(BaseModel):
         ordering = ["kind", "disease_id", "-effective_from", "-version"]
         constraints = [
             models.UniqueConstraint(
-                fields=["kind", "disease", "version"], name="status_rule_version_unique"
+                fields=["kind", "disease_id", "version"], name="status_rule_version_unique"
             )
         ]
 

@@ -114,6 +114,13 @@ def disease_choices() -> list[tuple[str, str]]:
     return [(d.code, d.name) for d in Disease.objects.filter(active=True).order_by("code")]
 
 
+def disease_names() -> dict[int, str]:
+    """Every disease's name by id (rules of other modules keep the id)."""
+    from fangkong.investigation.models import Disease
+
+    return {d.pk: d.name for d in Disease.objects.all()}
+
+
 # --- For the command dashboard (headquarters) -------------------------------------------
 
 

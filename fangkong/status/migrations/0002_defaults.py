@@ -48,7 +48,10 @@ def load_defaults(apps, schema_editor):
             continue
         row["effective_from"] = dt.date.fromisoformat(row["effective_from"])
         Rule.objects.get_or_create(
-            kind=row.pop("kind"), disease=disease, version=row.pop("version"), defaults=row
+            kind=row.pop("kind"),
+            disease_id=disease.pk if disease else None,
+            version=row.pop("version"),
+            defaults=row,
         )
     known = {f.name for f in Basis._meta.get_fields()}
     for row in data["bases"]:
