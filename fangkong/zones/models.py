@@ -82,9 +82,9 @@ class Zone(BaseModel):
     )
     polygon = models.JSONField(_("drawn polygon (GeoJSON)"), null=True, blank=True)
     reason = models.TextField(_("reason"), blank=True)
-    cases = models.ManyToManyField(
-        "investigation.Case", blank=True, related_name="+", verbose_name=_("linked cases")
-    )
+    # The ids of the cases the zone was declared for (investigation's; no key into
+    # its table: their numbers are read through investigation.selectors.shared).
+    case_ids = models.JSONField(_("linked cases"), default=list, blank=True)
     decision_number = models.CharField(_("decision document number"), max_length=80, blank=True)
     declared_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"

@@ -147,6 +147,7 @@ def _zone_context(user: Any, zone_id: int) -> dict[str, Any]:
         "proposals": selectors.proposals_of(zone)[:50],
         "requests": selectors.requests_for(user, zone_id=zone.pk)[:50],
         "supplies": selectors.supplies_for(user, zone.pk),
+        "linked_cases": selectors.linked_cases(zone),
         "team_form": TeamMemberForm(),
         "change_form": ChangeForm(),
         **_caps(user),

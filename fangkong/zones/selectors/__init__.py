@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from fangkong.core import permissions
 from fangkong.core.errors import NotFound
 from fangkong.core.models import PATH_SEGMENT, Jurisdiction, Person, path_upper_bound
-from fangkong.investigation.selectors.shared import case_summary_under
+from fangkong.investigation.selectors.shared import CaseLabel, case_labels, case_summary_under
 from fangkong.zones.geometry import centre, node_geometry
 from fangkong.zones.models import (
     LiftRecommendation,
@@ -161,6 +161,12 @@ def team_of(zone: Zone) -> dict[str, Any]:
     ]
     gaps = [r["label"] for r in roles if not r["members"]]
     return {"roles": roles, "gaps": gaps, "complete": not gaps, "members": members}
+
+
+def linked_cases(zone: Zone) -> list[CaseLabel]:
+    """The cases the zone was declared for, by their numbers (the zone holds ids)."""
+    labels = case_labels(zone.case_ids or [])
+    return [labels[i] for i in zone.case_ids or [] if i in labels]
 
 
 def zone_card(user: Any, zone_id: int) -> dict[str, Any]:

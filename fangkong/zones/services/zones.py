@@ -235,12 +235,11 @@ def zone_propose_declare(
             reason=reason,
             decision_number=decision_number[:80],
             declared_by=actor if getattr(actor, "is_authenticated", False) else None,
+            case_ids=sorted(set(cases)),
         )
         ZoneUnit.objects.bulk_create(
             [ZoneUnit(zone=zone, node=u, path=u.path, active=False) for u in units]
         )
-        if cases:
-            zone.cases.set(cases)
         proposal = ZoneProposal.objects.create(
             zone=zone,
             kind=ZoneProposal.Kind.DECLARE,

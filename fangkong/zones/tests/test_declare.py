@@ -147,3 +147,48 @@ def test_an_english_reader_gets_the_level_in_english(city, xiaodian_officer, com
     en = Message.objects.get(batch=batch, person_id=people[1].pk).body
     assert "高风险区" in zh and "High-risk zone" not in zh
     assert "High-risk zone" in en and "高风险区" not in en.replace("坞城高风险区", "")
+
+
+def test_a_zone_names_the_cases_it_was_declared_for(
+    city, xiaodian_officer, commander, investigator
+):
+    """The linked cases are kept as ids (no key into investigation's table) and
+    shown by their numbers on the zone's page; a case outside the declarer's area
+    does not exist for them."""
+    from fangkong.conftest import client_for, make_person
+    from fangkong.investigation.tests.casekit import days_ago, new_case
+
+    case = new_case(
+        investigator,
+        make_person(city.xd_building, name="病例甲"),
+        onset=days_ago(3),
+        reported=days_ago(1),
+    )
+    proposal = services.zone_propose_declare(
+        actor=xiaodian_officer,
+        name="坞城1号楼",
+        level="high",
+        node_ids=[city.xd_building.pk],
+        case_ids=[case.pk, case.pk],
+    )
+    assert proposal.zone.case_ids == [case.pk]
+    assert [c.number for c in selectors.linked_cases(proposal.zone)] == [case.number]
+    page = client_for(xiaodian_officer).get(f"/zones/{proposal.zone.pk}/")
+    assert page.status_code == 200 and case.number in page.content.decode()
+    from fangkong.conftest import make_staff
+
+    elsewhere = new_case(
+        make_staff("yz_investigator", city.yingze, "investigator"),
+        make_person(city.yz_building, name="病例乙", region="140106"),
+        onset=days_ago(3),
+        reported=days_ago(1),
+    )
+    with pytest.raises(NotFound) as refused:
+        services.zone_propose_declare(
+            actor=xiaodian_officer,
+            name="坞城2号楼",
+            level="high",
+            node_ids=[city.xd_building2.pk],
+            case_ids=[elsewhere.pk],
+        )
+    assert "cases" in refused.value.fields
