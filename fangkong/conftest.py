@@ -16,7 +16,8 @@ Actors (password ``correct-horse-42`` for all):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -271,6 +272,29 @@ _AUDIT_TRUNCATE = "fangkong.core.migrations.0010_audit_refuses_truncate"
 PROCESS_MEMOS = [
     ("fangkong.status.rules", "clear_cache"),
 ]
+
+
+@contextmanager
+def migrated_back(target: list[tuple[str, str]]) -> Iterator[tuple[Any, Callable[[], None]]]:
+    """A migration test's database migrated back to ``target`` (with every app's
+    migrations that depend on it). Yields the apps of that state, to write rows as
+    they were stored then, and ``forward()``, which migrates every app to its last
+    migration again; that is done in any case when the block ends, so the next
+    test finds every table."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    leaves = executor.loader.graph.leaf_nodes()
+    executor.migrate(target)
+
+    def forward() -> None:
+        MigrationExecutor(connection).migrate(leaves)
+
+    try:
+        yield executor.loader.project_state(target).apps, forward
+    finally:
+        forward()
 
 
 def load_shipped_defaults() -> None:

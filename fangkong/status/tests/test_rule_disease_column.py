@@ -7,33 +7,23 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
+from fangkong.conftest import migrated_back
 from fangkong.status.models import StatusRule
 
 
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_keeps_each_rules_disease_and_drops_the_key(city: Any) -> None:
-    executor = MigrationExecutor(connection)
-    before = [("status", "0005_policy_device_check_rate")]
-    after = executor.loader.graph.leaf_nodes()
-    executor.migrate(before)
-    try:
-        old = executor.loader.project_state(before).apps
+    with migrated_back([("status", "0005_policy_device_check_rate")]) as (old, forward):
         Rule = old.get_model("status", "StatusRule")
-        Disease = old.get_model("investigation", "Disease")
-        measles = Disease.objects.get(code="measles")
+        measles = old.get_model("investigation", "Disease").objects.get(code="measles")
         kept = Rule.objects.create(
             kind="test_kind", disease=measles, version=7, effective_from="2026-01-01", level="red"
         ).pk
-        executor = MigrationExecutor(connection)
-        executor.migrate(after)
+        forward()
         assert StatusRule.objects.get(pk=kept).disease_id == measles.pk
         # No key: a rule of a disease id investigation does not hold is stored.
         StatusRule.objects.create(
             kind="test_kind", disease_id=987654, version=1, effective_from="2026-01-01", level="red"
         )
         assert StatusRule.objects.filter(kind="test_kind").count() == 2
-    finally:
-        MigrationExecutor(connection).migrate(after)  # the next test finds every table

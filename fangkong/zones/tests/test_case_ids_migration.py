@@ -6,10 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
-from fangkong.conftest import make_person, make_staff
+from fangkong.conftest import make_person, make_staff, migrated_back
 from fangkong.investigation.tests.casekit import days_ago, new_case
 from fangkong.zones import services
 from fangkong.zones.models import Zone
@@ -39,19 +37,11 @@ def test_the_migration_keeps_every_linked_case_both_ways(browser_city: Any) -> N
     alone = services.zone_propose_declare(
         actor=officer, name="坞城2号楼", level="high", node_ids=[city.xd_building2.pk]
     ).zone
-    executor = MigrationExecutor(connection)
-    before = [("zones", "0004_team_member_phone_encrypted")]
-    after = executor.loader.graph.leaf_nodes()
-    executor.migrate(before)
-    try:
-        old = executor.loader.project_state(before).apps
+    with migrated_back([("zones", "0004_team_member_phone_encrypted")]) as (old, forward):
         Link = old.get_model("zones", "Zone").cases.through
         assert sorted(Link.objects.values_list("zone_id", "case_id")) == [
             (linked.pk, c.pk) for c in sorted(cases, key=lambda c: c.pk)
         ]
-        executor = MigrationExecutor(connection)
-        executor.migrate(after)
+        forward()
         assert Zone.objects.get(pk=linked.pk).case_ids == sorted(c.pk for c in cases)
         assert Zone.objects.get(pk=alone.pk).case_ids == []
-    finally:
-        MigrationExecutor(connection).migrate(after)  # the next test finds every table

@@ -9,9 +9,8 @@ from typing import Any
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
-from fangkong.conftest import client_for
+from fangkong.conftest import client_for, migrated_back
 from fangkong.core import crypto
 from fangkong.core.errors import ValidationFailed
 from fangkong.zones import services
@@ -54,14 +53,9 @@ def test_a_members_number_is_encrypted_hashed_and_shown_masked(
 
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_keeps_every_number_encrypted(browser_city: Any) -> None:
-    executor = MigrationExecutor(connection)
-    before = [("zones", "0003_english_zone_sms")]
-    # Every app's leaves: going back to zones 0003 also unapplies the apps that
-    # depend on later zones migrations (supplies), which must come back after.
-    after = executor.loader.graph.leaf_nodes()
-    executor.migrate(before)
-    try:
-        old = executor.loader.project_state(before).apps
+    # Going back to zones 0003 also unapplies the apps that depend on later zones
+    # migrations (supplies); they come back with the rest.
+    with migrated_back([("zones", "0003_english_zone_sms")]) as (old, forward):
         Zone = old.get_model("zones", "Zone")
         Level = old.get_model("zones", "ZoneLevel")
         Member = old.get_model("zones", "TeamMember")
@@ -76,16 +70,13 @@ def test_the_migration_keeps_every_number_encrypted(browser_city: Any) -> None:
             for raw in typed
         }
         blank = Member.objects.create(zone=zone, role="medical", name="y", phone="").pk
-        executor = MigrationExecutor(connection)
-        executor.migrate(after)
+        forward()
         for raw, kept in typed.items():
             member = TeamMember.objects.get(pk=ids[raw])
             assert crypto.decrypt(member.phone_encrypted) == kept
             assert member.phone_hash == crypto.lookup_hash("phone", kept)
             assert member.phone_masked == crypto.mask(kept, 3, 4)
         assert TeamMember.objects.get(pk=blank).phone_encrypted == ""
-    finally:
-        MigrationExecutor(connection).migrate(after)  # the next test finds every table
 
 
 @pytest.mark.django_db
