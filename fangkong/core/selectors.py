@@ -187,7 +187,10 @@ def audit_list_for(
     action: str = "",
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
+    with_actors: bool = False,
 ) -> QuerySet[AuditEntry]:
+    """The audit entries the user may read, newest first; ``with_actors`` reads
+    each entry's staff member, their profile and unit in the same query (a page)."""
     permissions.require(user, "audit.view")
     prefix = _scope_or_nothing(user)
     if prefix is None:
@@ -216,7 +219,16 @@ def audit_list_for(
         qs = qs.filter(time__gte=since)
     if until:
         qs = qs.filter(time__lt=until)
+    if with_actors:
+        qs = qs.select_related("actor__staff__jurisdiction")
     return qs.order_by("-time", "-id")
+
+
+def role_names_by_code() -> dict[str, str]:
+    """Every role's name in the reader's language, by code (the audit page's rows)."""
+    from fangkong.core.models import Role
+
+    return {r.code: str(r.name) for r in Role.objects.all()}
 
 
 # --- The base map: districts and streets as the layer every map draws first -----------

@@ -524,7 +524,7 @@ def audit(request: HttpRequest) -> HttpResponse:
     if not form.is_bound or form.is_valid():
         filters = form.filters() if form.is_bound else {}
         entries = page_of(
-            selectors.audit_list_for(user, **filters),
+            selectors.audit_list_for(user, with_actors=True, **filters),
             form.cleaned_data.get("page") if form.is_bound else 1,
             AUDIT_PAGE_SIZE,
         )
@@ -542,6 +542,7 @@ def audit(request: HttpRequest) -> HttpResponse:
             "entries": entries,
             "export_query": query.urlencode(),
             "can_export": permissions.has_capability(user, "audit.export"),
+            "role_names": selectors.role_names_by_code(),
         },
         status=200 if entries is not None else INVALID,
     )

@@ -149,10 +149,8 @@ def audit_actor(entry: AuditEntry) -> str:
 
 
 @register.filter
-def role_names(codes: str) -> str:
-    """Role codes stored on an audit row ("a,b") as the roles' names."""
-    from fangkong.core.models import Role
-
+def role_names(codes: str, names: dict[str, str]) -> str:
+    """Role codes stored on an audit row ("a,b") as the roles' names, from ``names``
+    (``core.selectors.role_names_by_code``, read once for a page)."""
     wanted = [c for c in (codes or "").split(",") if c]
-    names = {r.code: r.name for r in Role.objects.filter(code__in=wanted)}
     return ", ".join(names.get(c, str(_("another role"))) for c in wanted)

@@ -117,3 +117,25 @@ def test_the_auditor_reads_what_each_row_is_about(history, auditor, city, invest
         labels.object_names(pairs + pairs)
     named = {kind for kind, object_id in pairs if kind in labels.NAMES and object_id.isdigit()}
     assert {"core.person", "investigation.case"} <= named and len(read) == len(named)
+
+
+def test_the_audit_page_reads_its_rows_staff_and_roles_at_once(city, auditor, investigator):
+    """More rows by the same staff cost no more queries (who made each entry and
+    their roles are read with the page, not once a row)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    person = make_person(city.xd_building, name="周一")
+    c = client_for(auditor)
+    services.person_update(actor=investigator, person_id=person.pk, data={"name": "周二"})
+    with CaptureQueriesContext(connection) as few:
+        assert c.get("/audit/").status_code == 200
+    for i in range(5):
+        services.person_update(actor=investigator, person_id=person.pk, data={"name": f"周{i}"})
+    with CaptureQueriesContext(connection) as many:
+        r = c.get("/audit/")
+    assert len(r.context["entries"].items) == 6
+    assert len(many) == len(few), [q["sql"][:90] for q in many.captured_queries]
+    from fangkong.core.models import Role
+
+    assert str(Role.objects.get(code="investigator").name) in r.content.decode()
