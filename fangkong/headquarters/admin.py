@@ -1,3 +1,7 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from django.contrib import admin
 
 from fangkong.headquarters.models import (
@@ -10,26 +14,33 @@ from fangkong.headquarters.models import (
     RotationRule,
 )
 
+if TYPE_CHECKING:
+    AdminBase = admin.ModelAdmin[Any]
+    InlineBase = admin.TabularInline[Any, Any]
+else:
+    AdminBase = admin.ModelAdmin
+    InlineBase = admin.TabularInline
+
 
 @admin.register(EscalationStep)
-class EscalationStepAdmin(admin.ModelAdmin):
+class EscalationStepAdmin(AdminBase):
     list_display = ("priority", "step", "hours_overdue", "to_level", "effective_from")
     list_filter = ("priority", "effective_from")
 
 
 @admin.register(AssignmentRule)
-class AssignmentRuleAdmin(admin.ModelAdmin):
+class AssignmentRuleAdmin(AdminBase):
     list_display = ("kind", "capability", "effective_from")
 
 
-class ReportRecipientInline(admin.TabularInline):
+class ReportRecipientInline(InlineBase):
     model = ReportRecipient
     raw_id_fields = ("person",)
     extra = 1
 
 
 @admin.register(ReportSchedule)
-class ReportScheduleAdmin(admin.ModelAdmin):
+class ReportScheduleAdmin(AdminBase):
     """When each area's daily report is made, in whose name, and who receives it."""
 
     list_display = ("area", "at", "issued_by", "active")
@@ -37,13 +48,13 @@ class ReportScheduleAdmin(admin.ModelAdmin):
     inlines = [ReportRecipientInline]
 
 
-class ChecklistItemInline(admin.TabularInline):
+class ChecklistItemInline(InlineBase):
     model = ChecklistItem
     extra = 1
 
 
 @admin.register(Checklist)
-class ChecklistAdmin(admin.ModelAdmin):
+class ChecklistAdmin(AdminBase):
     """Inspection checklists (a new version: a new row with a later date; plans keep theirs)."""
 
     list_display = ("code", "name_zh", "name_en", "effective_from")
@@ -52,7 +63,7 @@ class ChecklistAdmin(admin.ModelAdmin):
 
 
 @admin.register(RotationRule)
-class RotationRuleAdmin(admin.ModelAdmin):
+class RotationRuleAdmin(AdminBase):
     """The rotation rule of frontline staff (the overwork list reads the one in force)."""
 
     list_display = (

@@ -201,10 +201,14 @@ class CaseDayFigure(models.Model):
 
 
 # The daily report's models live in their own module (registered here).
-from fangkong.headquarters.report_models import (  # noqa: E402, F401
-    DailyReport,
-    ReportRecipient,
-    ReportSchedule,
+from fangkong.headquarters.report_models import (  # noqa: E402
+    DailyReport as DailyReport,
+)
+from fangkong.headquarters.report_models import (  # noqa: E402
+    ReportRecipient as ReportRecipient,
+)
+from fangkong.headquarters.report_models import (  # noqa: E402
+    ReportSchedule as ReportSchedule,
 )
 
 # --- Supervision inspections (督导检查) and accountability (追责问责) ---------------

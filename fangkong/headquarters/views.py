@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django import forms as django_forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -143,7 +144,7 @@ def _back(task_id: int) -> str:
     return reverse("headquarters:task", kwargs={"task_id": task_id})
 
 
-def _flash(request: HttpRequest, form: forms.forms.Form) -> None:
+def _flash(request: HttpRequest, form: django_forms.Form) -> None:
     for name, errs in form.errors.items():
         label = form.fields[name].label if name in form.fields else ""
         for e in errs:

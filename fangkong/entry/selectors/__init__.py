@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Model, Q, QuerySet
 from django.utils import timezone
 
 from fangkong.core import permissions
@@ -24,7 +24,10 @@ from fangkong.entry.models import (
 EXPIRY_WARNING_DAYS = 2
 
 
-def _scoped(qs: QuerySet[Any], user: Actor, capability: str = "entry.view") -> QuerySet[Any]:
+M = TypeVar("M", bound=Model)
+
+
+def _scoped(qs: QuerySet[M], user: Actor, capability: str = "entry.view") -> QuerySet[M]:
     permissions.require(user, capability)
     prefix = permissions.scope_path(user)
     if prefix is None:

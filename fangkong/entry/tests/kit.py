@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from fangkong.core.identity import make_prc_id
 from fangkong.entry import services
-from fangkong.entry.models import Checkpoint, RiskList
+from fangkong.entry.models import Arrival, Checkpoint, RiskList
 
 SHANGHAI_CSV = (
     "admin_code,province,city,district,street,place,level\n"
@@ -71,6 +71,6 @@ def traveller(name: str = "李四", **kw: Any) -> services.ArrivalData:
     return services.ArrivalData(doc_type="prc_id", doc_number=doc, name=name, **kw)
 
 
-def register(officer: Any, cp: Checkpoint, data: services.ArrivalData) -> Any:
+def register(officer: Any, cp: Checkpoint, data: services.ArrivalData) -> Arrival:
     arrival, _merged = services.arrival_register(actor=officer, checkpoint_id=cp.pk, data=data)
     return arrival

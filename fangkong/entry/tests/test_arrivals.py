@@ -118,6 +118,7 @@ def test_an_arrival_from_a_listed_area_gets_a_status_reason_sms_and_tests(
     )
     reason = Reason.objects.get(source_type="entry.arrival", source_id=a.pk)
     assert reason.kind == "arrival_risk" and reason.ended_at is None
+    assert a.measures_end is not None and a.person_id is not None
     assert timezone.localtime(reason.ends_at).date() == a.measures_end + dt.timedelta(days=1)
     sms = Message.objects.get(person_id=a.person_id, purpose="entry")
     assert "home quarantine for 7 days" in sms.body or "居家隔离" in sms.body

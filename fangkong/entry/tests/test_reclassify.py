@@ -68,6 +68,7 @@ def test_a_new_list_moves_monitoring_to_home_quarantine_with_its_consequences(
     reason = Reason.objects.get(
         source_type="entry.arrival", source_id=minhang.pk, ended_at__isnull=True
     )
+    assert minhang.measures_end is not None and minhang.person_id is not None
     assert timezone.localtime(reason.ends_at).date() == minhang.measures_end + dt.timedelta(days=1)
     # the centralised quarantine of Xuhui stays as it was: its reason is kept
     kept = Reason.objects.get(source_type="entry.arrival", source_id=xuhui.pk)

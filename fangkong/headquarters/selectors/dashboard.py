@@ -46,7 +46,8 @@ def _area(user: Actor, area_id: int | None) -> Jurisdiction:
         raise NotFound()
     if area_id is None:
         if profile is not None:
-            return profile.jurisdiction
+            home: Jurisdiction = profile.jurisdiction
+            return home
         node = Jurisdiction.objects.filter(level=Jurisdiction.Level.CITY).first()
         if node is None:
             raise NotFound()

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Model, Q, QuerySet
 from django.utils import timezone
 
 from fangkong.core import permissions
@@ -37,11 +37,14 @@ from fangkong.screening.selectors import shared as screening
 LIST_SIZE = 300
 
 
+M = TypeVar("M", bound=Model)
+
+
 def _can(user: Actor, *caps: str) -> bool:
     return any(permissions.has_capability(user, c) for c in caps)
 
 
-def _under(qs: QuerySet[Any], user: Actor) -> QuerySet[Any]:
+def _under(qs: QuerySet[M], user: Actor) -> QuerySet[M]:
     prefix = permissions.scope_path(user)
     if prefix is None:
         return qs.none()
