@@ -111,9 +111,9 @@ def names_of(model: str, *fields: str | tuple[str, str], sep: str = " · ") -> N
 
     def look(ids: list[int]) -> dict[int, Label]:
         from django.apps import apps
-        from django.utils.translation import get_language
 
-        english = (get_language() or "").startswith("en")
+        from fangkong.core.models import in_language
+
         columns: list[str] = []
         for f in fields:
             columns.extend(f if isinstance(f, tuple) else (f,))
@@ -125,7 +125,7 @@ def names_of(model: str, *fields: str | tuple[str, str], sep: str = " · ") -> N
             for f in fields:
                 if isinstance(f, tuple):
                     zh, en = next(values), next(values)
-                    text = en if english and en else zh
+                    text = in_language(zh or "", en or "")
                 else:
                     text = next(values)
                 if text not in (None, ""):

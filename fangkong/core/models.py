@@ -63,6 +63,14 @@ class BaseModel(models.Model):
         abstract = True
 
 
+def in_language(zh: str, en: str) -> str:
+    """A text kept in both languages, as the reader reads it: the English one for
+    an English reader when there is one, else the Chinese one."""
+    if (get_language() or "zh-hans").startswith("en") and en:
+        return en
+    return zh
+
+
 class BilingualName(models.Model):
     name_zh = models.CharField(_("name (Chinese)"), max_length=200)
     name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
@@ -72,10 +80,7 @@ class BilingualName(models.Model):
 
     @property
     def name(self) -> str:
-        lang = get_language() or "zh-hans"
-        if lang.startswith("en") and self.name_en:
-            return self.name_en
-        return self.name_zh
+        return in_language(self.name_zh, self.name_en)
 
 
 class JurisdictionQuerySet(models.QuerySet["Jurisdiction"]):

@@ -15,7 +15,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from fangkong.core.models import BaseModel, Jurisdiction
+from fangkong.core.models import BaseModel, Jurisdiction, in_language
 
 
 class Priority(models.TextChoices):
@@ -238,9 +238,7 @@ class Checklist(BaseModel):
 
     @property
     def name(self) -> str:
-        from django.utils.translation import get_language
-
-        return self.name_zh if (get_language() or "").startswith("zh") else self.name_en
+        return in_language(self.name_zh, self.name_en)
 
 
 class ChecklistItem(BaseModel):
@@ -266,9 +264,7 @@ class ChecklistItem(BaseModel):
 
     @property
     def text(self) -> str:
-        from django.utils.translation import get_language
-
-        return self.text_zh if (get_language() or "").startswith("zh") else self.text_en
+        return in_language(self.text_zh, self.text_en)
 
 
 class InspectionPlan(BaseModel):

@@ -11,10 +11,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
-from fangkong.core.models import BaseModel
+from fangkong.core.models import BaseModel, in_language
 
 # First path segments the portal's own pages use: no top-level channel may take them.
 RESERVED_SLUGS = frozenset(
@@ -69,7 +69,7 @@ class Channel(BaseModel):
 
     @property
     def name(self) -> str:
-        return self.name_zh if (get_language() or "").startswith("zh") else self.name_en
+        return in_language(self.name_zh, self.name_en)
 
     @property
     def slug_path(self) -> str:
@@ -256,7 +256,7 @@ class ServiceLink(BaseModel):
 
     @property
     def title(self) -> str:
-        return self.title_zh if (get_language() or "").startswith("zh") else self.title_en
+        return in_language(self.title_zh, self.title_en)
 
 
 class Feedback(models.Model):

@@ -8,10 +8,10 @@ import datetime as dt
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
-from fangkong.core.models import BaseModel, BilingualName
+from fangkong.core.models import BaseModel, BilingualName, in_language
 
 # --- Rules as data ------------------------------------------------------------------
 
@@ -40,10 +40,7 @@ class AcceptanceItem(BilingualName, BaseModel):
 
     @property
     def description(self) -> str:
-        lang = get_language() or "zh-hans"
-        if lang.startswith("en") and self.description_en:
-            return self.description_en
-        return self.description_zh
+        return in_language(self.description_zh, self.description_en)
 
 
 class ActivationRule(BaseModel):

@@ -9,17 +9,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
-from fangkong.core.models import BaseModel, BilingualName
-
-
-def _pick(zh: str, en: str) -> str:
-    lang = get_language() or "zh-hans"
-    if lang.startswith("en") and en:
-        return en
-    return zh
+from fangkong.core.models import BaseModel, BilingualName, in_language
 
 
 class StatusLevel(BilingualName, BaseModel):
@@ -39,7 +32,7 @@ class StatusLevel(BilingualName, BaseModel):
 
     @property
     def meaning(self) -> str:
-        return _pick(self.meaning_zh, self.meaning_en)
+        return in_language(self.meaning_zh, self.meaning_en)
 
 
 class ReasonKind(BilingualName, BaseModel):
@@ -59,7 +52,7 @@ class ReasonKind(BilingualName, BaseModel):
 
     @property
     def plain(self) -> str:
-        return _pick(self.plain_zh, self.plain_en)
+        return in_language(self.plain_zh, self.plain_en)
 
 
 class StatusRule(BaseModel):
@@ -227,7 +220,7 @@ class ManualBasis(BilingualName, BaseModel):
 
     @property
     def source_label(self) -> str:
-        return _pick(self.source_zh, self.source_en)
+        return in_language(self.source_zh, self.source_en)
 
     @property
     def needs_source(self) -> bool:

@@ -7,10 +7,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
-from fangkong.core.models import BaseModel, BilingualName, Jurisdiction
+from fangkong.core.models import BaseModel, BilingualName, Jurisdiction, in_language
 
 
 class ZoneLevel(BilingualName, BaseModel):
@@ -59,10 +59,7 @@ class ZoneLevel(BilingualName, BaseModel):
 
     @property
     def rules(self) -> str:
-        lang = get_language() or "zh-hans"
-        if lang.startswith("en") and self.rules_en:
-            return self.rules_en
-        return self.rules_zh
+        return in_language(self.rules_zh, self.rules_en)
 
 
 class Zone(BaseModel):
