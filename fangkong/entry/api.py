@@ -21,6 +21,7 @@ from fangkong.core.schema import Schema
 from fangkong.entry import selectors, services
 from fangkong.entry.explain import ends_text, findings_text, measures_sentence
 from fangkong.entry.models import Arrival
+from fangkong.entry.series import series_of
 
 router = Router(tags=["entry"])
 
@@ -57,6 +58,10 @@ class ArrivalTestOut(Schema):
     number: int
     due_on: dt.date
     sampled: bool
+    sampled_on: dt.date | None
+    tube: str
+    result: str = Field(description="The lab's result code; empty until it reports.")
+    result_label: str
 
 
 class ArrivalOut(Schema):
@@ -124,8 +129,16 @@ def _arrival_out(a: Arrival, merged: bool = False) -> dict[str, Any]:
         "rule_version": a.rule_set_id,
         "list_versions": a.list_versions,
         "tests": [
-            {"number": t.number, "due_on": t.due_on, "sampled": t.state == t.State.SAMPLED}
-            for t in a.tests.all()
+            {
+                "number": t.number,
+                "due_on": t.due_on,
+                "sampled": t.done,
+                "sampled_on": t.sampled_on,
+                "tube": t.barcode,
+                "result": t.result,
+                "result_label": t.result_label,
+            }
+            for t in series_of([a])[a.pk]
         ],
         "merged": merged,
     }
@@ -148,6 +161,21 @@ def arrival_register(request: HttpRequest, payload: ArrivalIn) -> Status[Any]:
 @router.get("/arrivals/{int:arrival_id}", response=ArrivalOut)
 def arrival_detail(request: HttpRequest, arrival_id: int) -> dict[str, Any]:
     return _arrival_out(selectors.access_arrival_by_id(request.user, arrival_id))
+
+
+class SampleIn(Schema):
+    barcode: str = Field(..., max_length=64, description="The tube's barcode, as scanned.")
+
+
+@router.post("/arrivals/{int:arrival_id}/tests", response={201: ArrivalOut})
+def arrival_test_sample(
+    request: HttpRequest, arrival_id: int, payload: SampleIn
+) -> Status[dict[str, Any]]:
+    """The arrival test (落地检): the arrival's next due test sampled into a tube
+    (a new barcode, or a pooled arrival-test tube with room). The tube becomes a
+    screening tube of the district's arrival-test round; its result shows here."""
+    services.arrival_test_sample(actor=request.user, arrival_id=arrival_id, barcode=payload.barcode)
+    return Status(201, _arrival_out(selectors.access_arrival_by_id(request.user, arrival_id)))
 
 
 @router.get("/board", response=BoardOut)

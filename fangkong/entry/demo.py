@@ -1,8 +1,9 @@
 """Demo data of entry control: two checkpoints of the demo district (the
 railway station and the airport), Shanghai's risk-area list in force, today's
 arrivals in every category registered by the ``checkpoint_officer`` login (one
-reported on the portal first, then merged on arrival), a place waiting for
-review, one transfer to a quarantine site on the way and one overdue, and home
+reported on the portal first, then merged on arrival), their arrival tests
+taken at the checkpoint as screening tubes (all but the last arrival's), a place
+waiting for review, one transfer to a quarantine site on the way and one overdue, and home
 quarantines handed to the outbreak grid's worker. Through the services as the
 demo logins; deterministic; idempotent (a second run adds nothing). Dates are
 relative to today."""
@@ -200,6 +201,7 @@ def seed() -> str:
             actor=officer, checkpoint_id=(station if i % 2 == 0 else airport).pk, data=data
         )
         arrivals.append(arrival)
+    sampled = _arrival_tests(officer, arrivals, today)
     sites = site_choices(commander)
     if sites:
         high = [a for a in arrivals if a.category == "centralised_quarantine"]
@@ -251,5 +253,24 @@ def seed() -> str:
     return (
         f"2 checkpoints, Shanghai's list in force, {len(arrivals)} arrivals today "
         f"({', '.join(f'{Category(k).label} {v}' for k, v in sorted(by_category.items()))}), "
+        f"{sampled} arrival tests taken (screening tubes waiting for the lab), "
         "transfers on the way"
     )
+
+
+def _arrival_tests(officer: Any, arrivals: list[Any], today: dt.date) -> int:
+    """The arrival tests taken at the checkpoints: single tubes for the higher-risk
+    arrivals, the others pooled in one tube per checkpoint; the last arrival is left
+    for the officer to scan."""
+    done = 0
+    for i, arrival in enumerate(arrivals[:-1]):
+        test = arrival.tests.filter(state="due").order_by("number").first()
+        if test is None:
+            continue
+        if test.single_tube:
+            barcode = f"LD{today:%y%m%d}{i:03d}"
+        else:
+            barcode = f"LDP{today:%y%m%d}{arrival.checkpoint_id % 10:d}"
+        services.arrival_test_sample(actor=officer, arrival_id=arrival.pk, barcode=barcode)
+        done += 1
+    return done

@@ -72,6 +72,7 @@ class RuleRow:
     single_tube: bool
     transfer: bool
     status_reason: bool
+    pool_size: int = 10
 
 
 @dataclass(frozen=True)

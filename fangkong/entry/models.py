@@ -9,6 +9,7 @@ phone is sealed with ``core.crypto.sealed_phone``.
 
 from __future__ import annotations
 
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -167,6 +168,11 @@ class Rule(BaseModel):
     tests = models.PositiveSmallIntegerField(_("tests"), default=1)
     test_days = models.PositiveSmallIntegerField(_("tests within days"), default=1)
     single_tube = models.BooleanField(_("single tube"), default=False)
+    # Arrival tests taken in pools: how many people share a tube (the 2022 practice
+    # at stations and airports was ten); a single-tube rule ignores it.
+    pool_size = models.PositiveSmallIntegerField(
+        _("people per pooled tube"), default=10, validators=[MinValueValidator(1)]
+    )
     transfer = models.BooleanField(_("point-to-point transfer"), default=False)
     status_reason = models.BooleanField(_("status reason"), default=False)
 
@@ -320,8 +326,9 @@ class ArrivalTest(BaseModel):
     due_on = models.DateField(_("due on"))
     number = models.PositiveSmallIntegerField(_("test number"))
     single_tube = models.BooleanField(_("single tube"), default=False)
+    pool_size = models.PositiveSmallIntegerField(_("people per pooled tube"), default=10)
     state = models.CharField(_("state"), max_length=16, choices=State.choices, default="due")
-    tube_barcode = models.CharField(_("tube"), max_length=40, blank=True)
+    tube_barcode = models.CharField(_("tube"), max_length=64, blank=True)
     sampled_at = models.DateTimeField(_("sampled at"), null=True, blank=True)
 
     class Meta:

@@ -20,6 +20,7 @@ from fangkong.core.views import staff_page
 from fangkong.entry import forms, selectors, services
 from fangkong.entry.explain import ends_text, findings_text, measures_sentence
 from fangkong.entry.models import Arrival, Category, Transfer
+from fangkong.entry.series import series_of
 from fangkong.quarantine.selectors.shared import site_choices
 
 LIST_SIZE = 300
@@ -143,7 +144,7 @@ def arrival_detail(request: HttpRequest, arrival_id: int) -> HttpResponse:
             "measures": measures_sentence(arrival) if arrival.category else "",
             "ends": ends_text(arrival) if arrival.category else "",
             "reasons": findings_text(arrival) if arrival.category else [],
-            "tests": list(arrival.tests.all()),
+            "tests": series_of([arrival])[arrival.pk],
             "stops": [
                 {
                     **s,

@@ -14,7 +14,9 @@ class ScreeningConfig(AppConfig):
 
     def ready(self) -> None:
         from fangkong.core import fastpaths
+        from fangkong.screening import listeners
 
+        listeners.connect()
         fastpaths.register("screening.scan", _fast_path, order=30)
 
 

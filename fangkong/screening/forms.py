@@ -47,7 +47,10 @@ class RoundForm(forms.Form):
         help_text=_("Hold Ctrl (or Cmd) to choose several."),
         widget=forms.SelectMultiple(attrs={"size": 8}),
     )
-    target = forms.ChoiceField(label=_("Target population"), choices=Round.Target.choices)
+    target = forms.ChoiceField(
+        label=_("Target population"),
+        choices=[(k, v) for k, v in Round.Target.choices if k != Round.Target.ARRIVALS],
+    )
     key_group_codes = forms.MultipleChoiceField(
         label=_("Key groups"),
         required=False,

@@ -188,6 +188,10 @@ class Round(BaseModel):
     class Target(models.TextChoices):
         ALL = "all", _("All residents")
         KEY_GROUPS = "key_groups", _("Key groups")
+        # A standing round per district for the arrival tests (落地检) taken at entry
+        # checkpoints: its target is the people sampled into it (entry's arrivals),
+        # so it has no untested residents and no coverage to chase.
+        ARRIVALS = "arrivals", _("Arrivals (arrival tests at checkpoints)")
 
     class State(models.TextChoices):
         PLANNED = "planned", _("Planned")

@@ -158,9 +158,10 @@ def traveller_view(person_id: int, *, today: dt.date | None = None) -> list[dict
     their one-time code: only their own): what they must do, why, until when,
     and their test schedule (the arrival test and the series)."""
     from fangkong.entry.explain import ends_text, findings_text, measures_sentence
+    from fangkong.entry.series import series_of
 
     today = today or timezone.localdate()
-    rows = (
+    rows = list(
         Arrival.objects.filter(person_id=person_id)
         .filter(
             Q(expected_on__gte=today - dt.timedelta(days=TRAVELLER_DAYS))
@@ -171,6 +172,7 @@ def traveller_view(person_id: int, *, today: dt.date | None = None) -> list[dict
         .prefetch_related("tests")
         .order_by("-expected_on", "-id")
     )
+    tests_of = series_of(rows, today=today)
     out: list[dict[str, Any]] = []
     for a in rows:
         classified = bool(a.category)
@@ -183,16 +185,7 @@ def traveller_view(person_id: int, *, today: dt.date | None = None) -> list[dict
                 "measures": measures_sentence(a) if classified else "",
                 "ends": ends_text(a) if classified else "",
                 "reasons": findings_text(a) if classified else [],
-                "tests": [
-                    {
-                        "number": t.number,
-                        "due_on": t.due_on,
-                        "sampled": t.state == t.State.SAMPLED,
-                        "overdue": t.state == t.State.DUE and t.due_on < today,
-                        "today": t.state == t.State.DUE and t.due_on == today,
-                    }
-                    for t in a.tests.all()
-                ],
+                "tests": tests_of[a.pk],
                 "planned_tests": [
                     dt.date.fromisoformat(d) for d in (a.measures or {}).get("tests", [])
                 ]

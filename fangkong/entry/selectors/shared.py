@@ -20,6 +20,7 @@ class TravellerTest:
     number: int
     due_on: dt.date
     done: bool
+    result_label: str = ""  # in the active language, "" until the lab reports
 
 
 @dataclass(frozen=True)
@@ -40,12 +41,14 @@ class TravellerArrival:
 def traveller_arrivals(person_id: int, *, limit: int = 5) -> list[TravellerArrival]:
     """The person's latest trips (the portal's "my measures" page), in the active language."""
     from fangkong.entry.explain import ends_text, findings_text, measures_sentence
+    from fangkong.entry.series import series_of
 
     rows = list(
         Arrival.objects.filter(person_id=person_id)
         .prefetch_related("tests")
         .order_by("-expected_on", "-id")[:limit]
     )
+    tests_of = series_of(rows)
     return [
         TravellerArrival(
             id=a.pk,
@@ -57,7 +60,7 @@ def traveller_arrivals(person_id: int, *, limit: int = 5) -> list[TravellerArriv
             ends=ends_text(a) if a.category else "",
             reasons=findings_text(a) if a.category else [],
             tests=[
-                TravellerTest(t.number, t.due_on, t.state == t.State.SAMPLED) for t in a.tests.all()
+                TravellerTest(t.number, t.due_on, t.done, t.result_label) for t in tests_of[a.pk]
             ],
         )
         for a in rows

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.core import permissions
+from fangkong.core import events, permissions
 from fangkong.core.errors import Conflict, NotFound, ValidationFailed
 from fangkong.core.models import Jurisdiction, Person
 from fangkong.core.types import Actor
@@ -22,6 +22,7 @@ from fangkong.entry.models import Arrival, ArrivalTest, Checkpoint, PlaceReview
 from fangkong.entry.places import normalise_code
 from fangkong.entry.services.classify import classify_one
 from fangkong.entry.services.common import acting_user, audit, itinerary_clean, plate_clean
+from fangkong.screening.selectors import shared as screening_shared
 
 MERGE_DAYS = 1  # a registration within a day of a reported arrival is that trip
 
@@ -235,13 +236,22 @@ def arrival_register(
 
 
 def arrival_test_sample(*, actor: Actor, arrival_id: int, barcode: str) -> ArrivalTest:
-    """The arrival test taken at the checkpoint: the tube is linked to the arrival."""
+    """The arrival test taken at the checkpoint (落地检): the next due test of the
+    arrival is sampled into the tube ``barcode``. The sample becomes a screening
+    tube of the district's arrival-test round (``arrival.sampled``): the lab's
+    result comes back through screening like any other. A tube screening would
+    not take (another round's, closed, full, single for a pooled test...) is
+    refused here, with nothing written."""
     permissions.require(actor, "entry.register")
-    barcode = _text(barcode, 40)
+    barcode = _text(barcode, 64)
     if not barcode:
         raise ValidationFailed(fields={"barcode": _("Scan the tube.")})
     with transaction.atomic():
         arrival = _access(actor, arrival_id, lock=True)
+        if arrival.person_id is None:
+            raise ValidationFailed(
+                fields={"barcode": _("Register the traveller at the checkpoint first.")}
+            )
         test = (
             ArrivalTest.objects.select_for_update()
             .filter(arrival=arrival, state=ArrivalTest.State.DUE)
@@ -250,11 +260,31 @@ def arrival_test_sample(*, actor: Actor, arrival_id: int, barcode: str) -> Arriv
         )
         if test is None:
             raise Conflict(_("This arrival has no test due."), code="no_test_due")
+        pool_size = 1 if test.single_tube else test.pool_size
+        refusal = screening_shared.arrival_tube_refusal(
+            barcode, arrival.person_id, pool_size=pool_size
+        )
+        if refusal is not None:
+            raise Conflict(fields={refusal.field: refusal.message}, code=refusal.code)
         test.state = ArrivalTest.State.SAMPLED
         test.tube_barcode = barcode
         test.sampled_at = timezone.now()
         test.save(update_fields=["state", "tube_barcode", "sampled_at", "updated_at"])
         audit(actor, arrival, "entry.arrival_test", person_id=arrival.person_id, tube=barcode)
+        checkpoint = arrival.checkpoint
+        events.publish(
+            "arrival.sampled",
+            arrival_id=arrival.pk,
+            test_id=test.pk,
+            number=test.number,
+            person_id=arrival.person_id,
+            barcode=barcode,
+            pool_size=pool_size,
+            sampled_at=test.sampled_at.isoformat(),
+            scope_path=checkpoint.scope_path if checkpoint is not None else arrival.scope_path,
+            place=checkpoint.name if checkpoint is not None else "",
+            actor=actor,
+        )
     return test
 
 

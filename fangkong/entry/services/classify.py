@@ -52,6 +52,7 @@ def rules_in_force(day: dt.date, disease_code: str = "covid19") -> engine.RuleTa
             tests=r.tests,
             test_days=r.test_days,
             single_tube=r.single_tube,
+            pool_size=r.pool_size,
             transfer=r.transfer,
             status_reason=r.status_reason,
         )
@@ -215,6 +216,7 @@ def _tests(arrival: Arrival, decision: engine.Decision) -> None:
                 number=n,
                 due_on=day,
                 single_tube=decision.rule.single_tube,
+                pool_size=decision.rule.pool_size,
             )
             for n, day in enumerate(days, start=1)
             if n not in sampled
@@ -412,7 +414,13 @@ def _tests_many(part: list[tuple[Arrival, engine.Decision, bool]]) -> None:
     ArrivalTest.objects.filter(arrival_id__in=ids, state=ArrivalTest.State.DUE).delete()
     ArrivalTest.objects.bulk_create(
         [
-            ArrivalTest(arrival=a, number=n, due_on=day, single_tube=d.rule.single_tube)
+            ArrivalTest(
+                arrival=a,
+                number=n,
+                due_on=day,
+                single_tube=d.rule.single_tube,
+                pool_size=d.rule.pool_size,
+            )
             for a, d, _n in part
             for n, day in enumerate(
                 (dt.date.fromisoformat(x) for x in d.measures.get("tests", [])), start=1

@@ -82,3 +82,24 @@ def test_outside_the_area_is_not_found_and_without_the_capability_forbidden(
         f"{API}/arrivals", _body(station), content_type="application/json"
     )
     assert denied.status_code == 403
+
+
+def test_the_arrival_test_is_scanned_through_the_api(officer, yz_officer, station, shanghai):
+    c = client_for(officer)
+    arrival = c.post(f"{API}/arrivals", _body(station), content_type="application/json").json()
+    url = f"{API}/arrivals/{arrival['id']}/tests"
+    r = c.post(url, {"barcode": "LD-API-1"}, content_type="application/json")
+    assert r.status_code == 201, r.content
+    first = r.json()["tests"][0]
+    assert (first["sampled"], first["tube"], first["result"]) == (True, "LD-API-1", "")
+    assert first["sampled_on"] == timezone.localdate().isoformat()
+    assert r.json()["tests"][1]["sampled"] is False
+    # The next test is a single tube too (this rule): the same tube is refused, by field.
+    again = c.post(url, {"barcode": "LD-API-1"}, content_type="application/json")
+    assert again.status_code == 409
+    assert "barcode" in again.json()["error"]["fields"]
+    empty = c.post(url, {"barcode": "  "}, content_type="application/json")
+    assert empty.status_code == 400 and "barcode" in empty.json()["error"]["fields"]
+    # Another district's officer: the arrival does not exist.
+    other = client_for(yz_officer).post(url, {"barcode": "X"}, content_type="application/json")
+    assert other.status_code == 404

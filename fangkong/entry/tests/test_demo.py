@@ -7,8 +7,9 @@ from django.utils import timezone
 
 from fangkong.core.demo import demo_login
 from fangkong.entry import demo, selectors
-from fangkong.entry.models import Category, Transfer
+from fangkong.entry.models import ArrivalTest, Category, Transfer
 from fangkong.quarantine import demo as quarantine_demo
+from fangkong.screening.models import Tube
 
 pytestmark = pytest.mark.django_db
 
@@ -27,4 +28,11 @@ def test_the_demo_has_arrivals_in_every_category_and_transfers_on_the_way(
     late = Transfer.objects.get(state="departed", escalated_at__isnull=False)
     assert len(late.deviations) == 1  # a detour reported on the way
     assert selectors.handoff_list_for(demo_login("grid_worker")).exists()
+    # Arrival tests taken at the checkpoints are screening tubes of the district's
+    # arrival-test round; the last arrival still waits for the officer's scan.
+    sampled = ArrivalTest.objects.filter(state="sampled")
+    assert sampled.exists() and ArrivalTest.objects.filter(number=1, state="due").exists()
+    tubes = Tube.objects.filter(barcode__in=sampled.values("tube_barcode"))
+    assert tubes.count() == sampled.values("tube_barcode").distinct().count()
+    assert set(tubes.values_list("round__target", flat=True)) == {"arrivals"}
     assert demo.seed().endswith("already there")

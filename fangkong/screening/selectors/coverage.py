@@ -104,6 +104,10 @@ def _target(rnd: Round, *, include_merged: bool = False) -> QuerySet[Person]:
     if rnd.target == Round.Target.KEY_GROUPS:
         members = Person.key_groups.through.objects.filter(keygroup__in=rnd.key_groups.all())
         qs = qs.filter(pk__in=members.values("person_id"))
+    elif rnd.target == Round.Target.ARRIVALS:
+        # The arrivals sampled at checkpoints are the target: nobody is untested.
+        first = TubeMember.objects.filter(round=rnd, repeat=False)
+        qs = qs.filter(pk__in=first.values("person_id"))
     return qs
 
 

@@ -14,8 +14,11 @@ from django.db.models import Count, Q, QuerySet
 
 from fangkong.core.models import Jurisdiction, path_upper_bound
 from fangkong.screening import selectors as _selectors
-from fangkong.screening.models import Round, Task, TubeMember
+from fangkong.screening.models import Round, Task, Tube, TubeMember
 from fangkong.screening.selectors import coverage as _coverage
+from fangkong.screening.services.arrivals import ArrivalTube, arrival_tube_refusal
+
+__all__ = ["ArrivalTube", "arrival_tube_refusal"]  # re-exported: entry checks a tube with it
 
 
 class LatestResult(TypedDict):
@@ -37,6 +40,39 @@ def latest_result_by_person(person_ids: Iterable[int]) -> dict[int, LatestResult
         )
         for pid, at, result in rows:
             out[pid] = {"result": result, "sampled_at": at}  # later rows win
+    return out
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One sample of a person (any round: mass screening, arrival tests, retests)."""
+
+    barcode: str
+    sampled_at: dt.datetime
+    result: str  # the tube's result code, "" until the lab reports
+    result_label: str  # in the active language, "" until the lab reports
+    reported_at: dt.datetime | None
+
+
+def samples_of(person_ids: Iterable[int], *, since: dt.datetime) -> dict[int, list[Sample]]:
+    """Each person's samples taken since ``since``, oldest first (people without one
+    are absent): entry's test series counts a test done by any sample on or after
+    its day, and shows the results."""
+    ids = sorted(set(person_ids))
+    out: dict[int, list[Sample]] = {}
+    labels = dict(Tube.Result.choices)
+    for k in range(0, len(ids), 5000):
+        rows = (
+            TubeMember.objects.filter(person_id__in=ids[k : k + 5000], sampled_at__gte=since)
+            .values_list(
+                "person_id", "sampled_at", "tube__barcode", "tube__result", "tube__reported_at"
+            )
+            .order_by("person_id", "sampled_at", "tube_id")
+        )
+        for pid, at, barcode, result, reported_at in rows:
+            out.setdefault(pid, []).append(
+                Sample(barcode, at, result, str(labels.get(result, "")), reported_at)
+            )
     return out
 
 
@@ -186,7 +222,12 @@ def open_round_boards(prefix: str, now: dt.datetime, *, limit: int = 3) -> list[
     """The latest open rounds touching ``prefix`` (the caller scoped it), each with its
     coverage by district and SLA figures under ``prefix``."""
     boards: list[RoundBoard] = []
-    rounds = Round.objects.filter(state=Round.State.OPEN).prefetch_related("areas")
+    # Arrival-test rounds have no coverage to chase (their target is who was sampled).
+    rounds = (
+        Round.objects.filter(state=Round.State.OPEN)
+        .exclude(target=Round.Target.ARRIVALS)
+        .prefetch_related("areas")
+    )
     for rnd in rounds.order_by("-starts_at", "-id")[:50]:
         roots = _coverage.roots_within(rnd, [prefix] if prefix else [])
         if not roots:

@@ -8,7 +8,9 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from fangkong.core import permissions
+from fangkong.core.errors import ValidationFailed
 from fangkong.core.selectors import access_jurisdiction_by_id
+from fangkong.screening.models import Round
 from fangkong.screening.selectors import access_round_by_id
 from fangkong.screening.selectors.coverage import untested_for
 
@@ -24,6 +26,10 @@ def reminders_send(
 
     permissions.require(actor, "screening.remind")
     rnd = access_round_by_id(actor, round_id, capability="screening.remind")
+    if rnd.target == Round.Target.ARRIVALS:
+        raise ValidationFailed(
+            fields={"round_id": _("An arrival-test round has nobody untested to remind.")}
+        )
     node = access_jurisdiction_by_id(actor, node_id)
     people = untested_for(actor, rnd, node)
     return batch_create(

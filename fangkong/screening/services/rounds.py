@@ -58,6 +58,10 @@ def round_create(
         }
     if target not in Round.Target.values:
         errors["target"] = _("Unknown target population.")
+    elif target == Round.Target.ARRIVALS:
+        errors["target"] = _(
+            "Arrival-test rounds are opened by entry control when a checkpoint takes a sample."
+        )
     groups: list[KeyGroup] = []
     if target == Round.Target.KEY_GROUPS:
         codes = key_group_codes or []
