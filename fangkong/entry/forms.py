@@ -46,7 +46,7 @@ class RegisterForm(forms.Form):
 
 
 class TestForm(forms.Form):
-    barcode = forms.CharField(label=_("Tube"), max_length=40)
+    barcode = forms.CharField(label=_("Tube"), max_length=64)
 
 
 class ReviewForm(forms.Form):

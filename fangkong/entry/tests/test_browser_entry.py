@@ -122,6 +122,15 @@ def test_a_reported_traveller_is_scanned_classified_and_handed_to_his_grid_worke
         found = raw_codes(officer.locator("main").inner_text())
         assert not found, found
         officer.screenshot(path=str(ARTIFACTS / "entry-officer-scan.png"), full_page=True)
+        # ... and takes his arrival test: the tube goes to the lab through screening
+        officer.fill("#id_barcode", "LD-B-0001")
+        officer.get_by_role("button", name="Link the arrival test tube").click()
+        expect(officer.locator("main")).to_contain_text("The tube is linked to the arrival.")
+        expect(officer.locator("main")).to_contain_text("LD-B-0001")
+        expect(officer.locator("main")).to_contain_text("Waiting for the lab")
+        found = raw_codes(officer.locator("main").inner_text())
+        assert not found, found
+        officer.screenshot(path=str(ARTIFACTS / "entry-officer-arrival-test.png"), full_page=True)
 
         # His grid worker sees him on the hand-off list
         worker = browser.new_context(
@@ -136,6 +145,8 @@ def test_a_reported_traveller_is_scanned_classified_and_handed_to_his_grid_worke
 
         phone.goto(f"{live_server.url}/me/arrivals/")
         expect(phone.locator("main")).to_contain_text("You need home quarantine")
+        expect(phone.locator("main tbody tr").first).to_contain_text("Sampled")
+        phone.screenshot(path=str(ARTIFACTS / "entry-traveller-measures.png"), full_page=True)
         browser.close()
     assert not problems + officer_problems + worker_problems, (
         problems + officer_problems + worker_problems
