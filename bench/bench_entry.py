@@ -307,7 +307,7 @@ def bench_station_peak(ctx: Context) -> list[Figure]:
 
 
 def _recent_arrivals(ctx: Context, state: dict[str, Any], n: int) -> int:
-    """n arrivals of the last 14 days with their people, classified against the
+    """n arrivals of the rules' look-back days with their people, classified against the
     lists in force (as the scans would have left them), bulk-inserted."""
     from django.db import transaction
     from django.utils import timezone
@@ -315,7 +315,6 @@ def _recent_arrivals(ctx: Context, state: dict[str, Any], n: int) -> int:
     from fangkong.core.models import Person
     from fangkong.entry.models import Arrival
     from fangkong.entry.services.classify import (
-        RECLASSIFY_DAYS,
         apply,
         decide,
         lists_in_force,
@@ -324,6 +323,7 @@ def _recent_arrivals(ctx: Context, state: dict[str, Any], n: int) -> int:
 
     today = dt.date.fromisoformat(state["today"])
     lists, rules = lists_in_force(today), rules_in_force(today)
+    days = rules.lookback_days + 1  # the re-classification's window (the rules' look-back)
     now = timezone.now()
     t0 = time.perf_counter()
     made = 0
@@ -348,7 +348,7 @@ def _recent_arrivals(ctx: Context, state: dict[str, Any], n: int) -> int:
             rows = []
             for i, person in enumerate(people):
                 k = start + i
-                day = today - dt.timedelta(days=k % RECLASSIFY_DAYS)
+                day = today - dt.timedelta(days=k % days)
                 arrival = Arrival(
                     person_id=person.pk,
                     checkpoint_id=state["checkpoint_id"],
@@ -356,7 +356,7 @@ def _recent_arrivals(ctx: Context, state: dict[str, Any], n: int) -> int:
                     source=Arrival.Source.ON_SITE,
                     state=Arrival.State.ARRIVED,
                     expected_on=day,
-                    arrived_at=now - dt.timedelta(days=k % RECLASSIFY_DAYS),
+                    arrived_at=now - dt.timedelta(days=k % days),
                     origin=ORIGINS[k % len(ORIGINS)][0] or "外地",
                     itinerary=_itinerary(k, day, rules.lookback_days),
                     transport="train",
@@ -400,18 +400,17 @@ def bench_reclassify(ctx: Context) -> list[Figure]:
     from fangkong.core.models import Fact
     from fangkong.entry import services
     from fangkong.entry.models import Arrival
-    from fangkong.entry.services.classify import RECLASSIFY_DAYS
+    from fangkong.entry.services.classify import rules_in_force
 
     state = _station(ctx)
     n = ctx.size(100_000, 10_000)
     today = dt.date.fromisoformat(state["today"])
     _recent_arrivals(ctx, state, n)
-    recent = Arrival.objects.filter(
-        expected_on__gte=today - dt.timedelta(days=RECLASSIFY_DAYS), expected_on__lte=today
-    )
+    since = today - dt.timedelta(days=rules_in_force(today).lookback_days)
+    recent = Arrival.objects.filter(expected_on__gte=since, expected_on__lte=today)
     before = dict(recent.values_list("category").annotate(n=Count("id")).order_by())
     commander = get_user_model().objects.get(pk=state["commander_id"])
-    floor, read = _floor_read(today - dt.timedelta(days=RECLASSIFY_DAYS), today)
+    floor, read = _floor_read(since, today)
     v2 = services.risk_list_import(
         actor=commander, meta=_meta(), data=LIST_V2.encode(), filename="shanghai-v2.csv"
     )

@@ -287,20 +287,21 @@ def _sms(arrival: Arrival, person_id: int) -> None:
     )
 
 
-RECLASSIFY_DAYS = 14
 CHUNK = 2000
 
 
 def arrivals_reclassify(*, actor: Actor, day: dt.date | None = None) -> dict[str, int]:
-    """Classify again every arrival of the last days against the lists in force
+    """Classify again every arrival of the rules' look-back days against the lists in force
     (after a list was published or withdrawn). One snapshot of the lists and the
     rules, decisions made in memory, changed rows written in bulk; the changed
     arrivals' consequences follow in bulk (``consequences_many``). Returns
     {"checked", "changed"}."""
     day = day or timezone.localdate()
-    since = day - dt.timedelta(days=RECLASSIFY_DAYS)
     lists = lists_in_force(day)
     rules = rules_in_force(day)
+    # The arrivals of the rules' look-back (data): an itinerary within it of anyone
+    # arrived since can meet an area the new list names.
+    since = day - dt.timedelta(days=rules.lookback_days)
     checked = changed = 0
     # (arrival, decision, notice): the arrived ones whose measures or rules changed
     # (a new list version alone changes their findings, not what they must do)

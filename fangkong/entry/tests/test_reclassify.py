@@ -105,3 +105,27 @@ def test_the_bulk_fact_delivered_twice_changes_nothing(officer, station, shangha
     before = list(Reason.objects.values_list("pk", "ended_at"))
     on_arrivals_classified(decisions=decision)
     assert list(Reason.objects.values_list("pk", "ended_at")) == before
+
+
+def test_only_arrivals_within_the_rules_look_back_are_classified_again(
+    officer, station, shanghai, commander
+):
+    from fangkong.entry.models import RuleSet
+
+    lookback = RuleSet.objects.get().lookback_days
+    inside, outside = (
+        kit.register(
+            officer, station, kit.traveller(n, origin="上海", itinerary=kit.stay("上海市闵行区"))
+        )
+        for n in ("近", "远")
+    )
+    today = timezone.localdate()
+    Arrival.objects.filter(pk=inside.pk).update(expected_on=today - dt.timedelta(days=lookback))
+    Arrival.objects.filter(pk=outside.pk).update(
+        expected_on=today - dt.timedelta(days=lookback + 1)
+    )
+    result = _v2(commander)
+    assert result["checked"] == 1
+    # A longer look-back in the rules (data) reaches the older arrival too.
+    RuleSet.objects.update(lookback_days=lookback + 1)
+    assert services.arrivals_reclassify(actor=commander)["checked"] == 2
