@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -343,6 +344,13 @@ class QuarantineRule(BaseModel):
     )
     home_monitoring_days = models.PositiveSmallIntegerField(
         _("days of health monitoring at home after release"), default=0
+    )
+    # One person a room; with an approved exception (a minor with a guardian, a
+    # carer) at most this many share one.
+    room_sharers = models.PositiveSmallIntegerField(
+        _("people in one room at most, with an approved exception"),
+        default=4,
+        validators=[MinValueValidator(1)],
     )
     source_document = models.CharField(_("source document"), max_length=300, blank=True)
 

@@ -45,7 +45,6 @@ from fangkong.quarantine.services import rules
 from fangkong.quarantine.services.common import acting_user
 
 MAX_BATCH = 10_000
-MAX_SHARERS = 4
 MAX_TEXT = 2000
 
 
@@ -551,7 +550,7 @@ def _share_room(approval: Approval, actor: Actor) -> None:
     if room.status == Room.Status.CLEAN:
         Room.objects.filter(pk=room.pk).update(status=Room.Status.OCCUPIED, occupants=1)
         stay.share = None
-    elif room.status == Room.Status.OCCUPIED and room.occupants < MAX_SHARERS:
+    elif room.status == Room.Status.OCCUPIED and room.occupants < stay.rule.room_sharers:
         Room.objects.filter(pk=room.pk).update(occupants=F("occupants") + 1)
         stay.share = approval
     else:

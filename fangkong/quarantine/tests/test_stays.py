@@ -266,3 +266,27 @@ def test_stays_of_another_district_do_not_exist_for_its_manager(city, manager, s
         services.stay_assign_room(
             actor=yz_manager, stay_id=stay.pk, room_id=Room.objects.get(site=site, number="201").pk
         )
+
+
+def test_how_many_may_share_a_room_is_the_rule_s(city, manager, site, xiaodian_officer):
+    from fangkong.quarantine.models import QuarantineRule
+
+    guardian = in_rooms(manager, site, people(city, 1))[0]
+    QuarantineRule.objects.filter(pk=guardian.rule_id).update(room_sharers=2)
+    first, second = admit(manager, site, people(city, 2))
+    decided = []
+    for stay in (first, second):
+        approval = services.room_share_request(
+            actor=manager,
+            stay_id=stay.pk,
+            room_id=guardian.room_id,
+            reason_kind="minor_guardian",
+            reason="随母亲隔离的儿童",
+        )
+        decided.append(approval)
+    services.approval_decide(actor=xiaodian_officer, approval_id=decided[0].pk, approve=True)
+    with pytest.raises(Conflict) as exc:
+        services.approval_decide(actor=xiaodian_officer, approval_id=decided[1].pk, approve=True)
+    assert exc.value.code == "room_full"
+    assert Room.objects.get(pk=guardian.room_id).occupants == 2
+    assert Stay.objects.get(pk=second.pk).state == "pending"
