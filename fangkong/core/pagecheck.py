@@ -67,15 +67,22 @@ def raw_codes(text: str, usernames: Iterable[str] = ()) -> list[str]:
     return sorted(set(found), key=found.index)
 
 
-def watch_page(page: Any) -> list[str]:
+def watch_page(page: Any, *, expected_statuses: Iterable[int] = ()) -> list[str]:
     """Start collecting what goes wrong on a Playwright page: console errors (a
     Content-Security-Policy violation is one), uncaught script errors, failed
-    requests and answers of 400 or more. Returns the (live) list of problems."""
+    requests and answers of 400 or more. Returns the (live) list of problems.
+
+    ``expected_statuses``: answers the walk provokes on purpose (a form sent back
+    with its errors answers 422), not counted, nor Chromium's console line for them."""
     problems: list[str] = []
-    page.on(
-        "console",
-        lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
-    )
+    expected = set(expected_statuses)
+    loud = [f"status of {code}" for code in expected]
+
+    def console(m: Any) -> None:
+        if m.type == "error" and not any(text in m.text for text in loud):
+            problems.append(f"console {m.type}: {m.text}")
+
+    page.on("console", console)
     page.on("pageerror", lambda e: problems.append(f"script error: {e}"))
     # A request the browser itself cancelled because its page was left (the walk
     # clicked on before a stylesheet had arrived) fails with ERR_ABORTED: that is
@@ -106,7 +113,11 @@ def watch_page(page: Any) -> list[str]:
     page.on("requestfailed", failed)
     page.on(
         "response",
-        lambda r: problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None,
+        lambda r: (
+            problems.append(f"HTTP {r.status}: {r.url}")
+            if r.status >= 400 and r.status not in expected
+            else None
+        ),
     )
     return problems
 

@@ -23,6 +23,7 @@ from fangkong.conftest import (
     make_person,
     make_staff,
 )
+from fangkong.core.pagecheck import watch_page
 from fangkong.investigation.models import Contact, ExposureMatch
 from fangkong.investigation.services.checkins import checkins_ingest
 from fangkong.investigation.services.matching import match_case
@@ -38,15 +39,6 @@ RAW_CODE = re.compile(r"\b[a-z]+_[a-z_]+\b")
 def _local(days_back: int, hour: int, minute: int = 0) -> dt.datetime:
     day = timezone.localdate() - dt.timedelta(days=days_back)
     return timezone.make_aware(dt.datetime.combine(day, dt.time(hour, minute)))
-
-
-def _watch(page: Any) -> list[str]:
-    """Console errors, page errors and failed requests of the page, as they come."""
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda exc: problems.append(str(exc)))
-    page.on("requestfailed", lambda r: problems.append(f"failed {r.url}"))
-    return problems
 
 
 @pytest.fixture
@@ -117,7 +109,7 @@ def test_late_check_ins_show_on_the_case_and_the_new_match_is_confirmed(
         ):
             context = browser.new_context(viewport={"width": 1280, "height": 900}, locale=locale)
             page = context.new_page()
-            problems = _watch(page)
+            problems = watch_page(page)
             page.goto(live_server.url + url)
             page.fill("#id_username", "investigator")
             page.fill("#id_password", PASSWORD)

@@ -22,6 +22,7 @@ from fangkong.conftest import (
     make_person,
     make_staff,
 )
+from fangkong.core.pagecheck import watch_page
 
 pytestmark = BROWSER_TEST
 
@@ -39,16 +40,8 @@ def _signed_in(browser: Any, live_server: Any, username: str, url: str, locale: 
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale=locale)
     page = context.new_page()
     page.set_default_timeout(15_000)
-    problems: list[str] = []
-    # A form sent back with its errors answers 422 on purpose; Chromium logs that.
-    page.on(
-        "console",
-        lambda m: (
-            problems.append(m.text) if m.type == "error" and "status of 422" not in m.text else None
-        ),
-    )
-    page.on("pageerror", lambda exc: problems.append(str(exc)))
-    page.on("requestfailed", lambda r: problems.append(f"failed {r.url}"))
+    # A form sent back with its errors answers 422 on purpose.
+    problems = watch_page(page, expected_statuses=[422])
     page.goto(live_server.url + url)
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
