@@ -202,26 +202,7 @@ def consequences(
 
 def _tests(arrival: Arrival, decision: engine.Decision) -> None:
     """The test series: due tests follow the decision, sampled ones stay."""
-    days = [dt.date.fromisoformat(d) for d in decision.measures.get("tests", [])]
-    sampled = set(
-        ArrivalTest.objects.filter(arrival=arrival, state=ArrivalTest.State.SAMPLED).values_list(
-            "number", flat=True
-        )
-    )
-    ArrivalTest.objects.filter(arrival=arrival, state=ArrivalTest.State.DUE).delete()
-    ArrivalTest.objects.bulk_create(
-        [
-            ArrivalTest(
-                arrival=arrival,
-                number=n,
-                due_on=day,
-                single_tube=decision.rule.single_tube,
-                pool_size=decision.rule.pool_size,
-            )
-            for n, day in enumerate(days, start=1)
-            if n not in sampled
-        ]
-    )
+    _tests_many([(arrival, decision, False)])
 
 
 def _reviews(arrival: Arrival, decision: engine.Decision) -> None:
@@ -406,6 +387,8 @@ def consequences_many(
 
 
 def _tests_many(part: list[tuple[Arrival, engine.Decision, bool]]) -> None:
+    """The test series of each arrival: due tests follow its decision (the rule's
+    days, single tube or pool size), sampled ones stay."""
     ids = [a.pk for a, _d, _n in part]
     sampled = set(
         ArrivalTest.objects.filter(arrival_id__in=ids, state=ArrivalTest.State.SAMPLED).values_list(
