@@ -17,6 +17,7 @@ from typing import Any
 from fangkong.core import permissions
 from fangkong.core.crypto import mask
 from fangkong.core.models import AuditEntry
+from fangkong.core.types import Actor, acting_user
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
 
 def audit_row(
     *,
-    actor: Any,
+    actor: Actor,
     action: str,
     obj: Any = None,
     object_type: str | None = None,
@@ -82,14 +83,14 @@ def audit_row(
     ``audit_record`` writes, and what ``audit_insert_sql`` puts in a statement."""
     ctx = current_request()
     profile = permissions.staff_profile(actor)
-    authenticated = getattr(actor, "is_authenticated", False)
+    user = acting_user(actor)
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id if object_id is not None else obj.pk
     return {
-        "actor": actor if authenticated else None,
-        "actor_username": actor.get_username() if authenticated else "system",
-        "actor_roles": ",".join(permissions.role_codes_of(actor)) if authenticated else "",
+        "actor": user,
+        "actor_username": user.get_username() if user else "system",
+        "actor_roles": ",".join(permissions.role_codes_of(user)) if user else "",
         "actor_jurisdiction_path": profile.jurisdiction.path if profile else "",
         "action": action,
         "object_type": object_type or "",
@@ -105,7 +106,7 @@ def audit_row(
 
 def audit_record(
     *,
-    actor: Any,
+    actor: Actor,
     action: str,
     obj: Any = None,
     object_type: str | None = None,
@@ -170,7 +171,7 @@ def audit_insert_sql(row: dict[str, Any], *, changes_sql: str) -> tuple[str, lis
     return sql, params
 
 
-def audit_record_many(*, actor: Any, action: str, entries: list[dict[str, Any]]) -> int:
+def audit_record_many(*, actor: Actor, action: str, entries: list[dict[str, Any]]) -> int:
     """Append many audit rows of one action by one actor in one insert (a fact
     about many people: one row each). Each entry may give ``object_type``,
     ``object_id``, ``scope_path``, ``person_id``, ``changes`` and ``reason``."""
@@ -178,11 +179,11 @@ def audit_record_many(*, actor: Any, action: str, entries: list[dict[str, Any]])
         return 0
     ctx = current_request()
     profile = permissions.staff_profile(actor)
-    authenticated = getattr(actor, "is_authenticated", False)
+    user = acting_user(actor)
     shared = {
-        "actor": actor if authenticated else None,
-        "actor_username": actor.get_username() if authenticated else "system",
-        "actor_roles": ",".join(permissions.role_codes_of(actor)) if authenticated else "",
+        "actor": user,
+        "actor_username": user.get_username() if user else "system",
+        "actor_roles": ",".join(permissions.role_codes_of(user)) if user else "",
         "actor_jurisdiction_path": profile.jurisdiction.path if profile else "",
         "action": action,
         "request_id": ctx.request_id if ctx else "",
@@ -205,7 +206,7 @@ def audit_record_many(*, actor: Any, action: str, entries: list[dict[str, Any]])
 
 
 def audit_record_for(
-    actor: Any, action: str, obj: Any, changes: dict[str, Any], reason: str = ""
+    actor: Actor, action: str, obj: Any, changes: dict[str, Any], reason: str = ""
 ) -> AuditEntry:
     """``audit_record`` for a record that carries ``scope_path`` and ``person_id``
     (cases, contacts, follow-ups...): where it lives and whom it concerns come

@@ -51,6 +51,8 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from fangkong.core.types import Actor, acting_user
+
 Handler = Callable[..., None]
 
 logger = logging.getLogger(__name__)
@@ -86,10 +88,9 @@ def handler_key(handler: Handler) -> str:
     return f"{module}.{name}"[:200]
 
 
-def _actor_id(actor: Any) -> int | None:
-    if actor is None or not getattr(actor, "is_authenticated", False):
-        return None
-    return int(actor.pk)
+def _actor_id(actor: Actor) -> int | None:
+    user = acting_user(actor)
+    return None if user is None else int(user.pk)
 
 
 def publish(name: str, **payload: Any) -> int:

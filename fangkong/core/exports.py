@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
-from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
@@ -26,6 +25,7 @@ from fangkong.core.errors import NotFound, ValidationFailed
 from fangkong.core.models import PATH_SEGMENT, Jurisdiction, KeyGroup, Person
 from fangkong.core.selectors import access_jurisdiction_by_id
 from fangkong.core.sheets import CsvLine, safe_text
+from fangkong.core.types import Actor
 
 CHUNK = 2000
 _FIELDS = [
@@ -47,7 +47,7 @@ _PLACE_LEVELS = ["district", "subdistrict", "community", "grid", "building"]
 
 
 def person_export_csv(
-    *, actor: Any, jurisdiction_id: int | None = None, key_group: str | None = None
+    *, actor: Actor, jurisdiction_id: int | None = None, key_group: str | None = None
 ) -> Iterator[bytes]:
     """Check, audit and return the CSV stream of the people in the actor's subtree."""
     permissions.require(actor, "person.export")

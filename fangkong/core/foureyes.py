@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy
 
 from fangkong.core.errors import PermissionDenied
 from fangkong.core.models import AuditEntry
+from fangkong.core.types import Actor
 
 #: Audit actions by which one account provisions another (``object_id`` is the
 #: provisioned account, ``actor`` the provisioning one).
@@ -90,7 +91,7 @@ def linked_pairs(pairs: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
 
 
 def require_second_person(
-    *, actor: Any, first_id: int | None, own_message: Any, own_code: str
+    *, actor: Actor, first_id: int | None, own_message: Any, own_code: str
 ) -> None:
     """Refuse the decision of ``actor`` on a change asked by ``first_id``: when
     they are the same account (``own_code``) or linked accounts (``linked_account``).

@@ -61,6 +61,7 @@ from fangkong.core.tabular import (
     open_upload,
     sniff_kind,
 )
+from fangkong.core.types import Actor, acting_user
 
 MODES = ("all_or_nothing", "valid_only")
 QUERY_CHUNK = 500
@@ -550,13 +551,14 @@ def _error_file(src: _Source, errors: dict[int, list[RowError]]) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def _audit_fields(actor: Any) -> dict[str, Any]:
+def _audit_fields(actor: Actor) -> dict[str, Any]:
     ctx = current_request()
     profile = permissions.staff_profile(actor)
+    user = acting_user(actor)
     return {
-        "actor": actor,
-        "actor_username": actor.get_username(),
-        "actor_roles": ",".join(permissions.role_codes_of(actor)),
+        "actor": user,
+        "actor_username": user.get_username() if user else "system",
+        "actor_roles": ",".join(permissions.role_codes_of(user)) if user else "",
         "actor_jurisdiction_path": profile.jurisdiction.path if profile else "",
         "request_id": ctx.request_id if ctx else "",
         "client_ip": ctx.client_ip if ctx else None,
@@ -565,7 +567,7 @@ def _audit_fields(actor: Any) -> dict[str, Any]:
 
 def _write(
     *,
-    actor: Any,
+    actor: Actor,
     valid: list[_Valid],
     scope: str,
     import_id: str,
@@ -609,7 +611,7 @@ def _write(
 
 def people_import(
     *,
-    actor: Any,
+    actor: Actor,
     fileobj: Any,
     filename: str,
     mode: str = "all_or_nothing",

@@ -108,7 +108,7 @@ def jurisdiction_build(
 
 def jurisdiction_create(
     *,
-    actor: Any,
+    actor: Actor,
     parent_id: int | None,
     level: str,
     name_zh: str,
@@ -148,7 +148,7 @@ def jurisdiction_create(
 
 
 def jurisdiction_update(
-    *, actor: Any, jurisdiction_id: int, reason: str = "", **changes: Any
+    *, actor: Actor, jurisdiction_id: int, reason: str = "", **changes: Any
 ) -> Jurisdiction:
     permissions.require(actor, "jurisdiction.manage")
     allowed = {"name_zh", "name_en", "code", "boundary"}
@@ -373,7 +373,7 @@ def _duplicate_error(existing: Person) -> Conflict:
     )
 
 
-def person_create(*, actor: Any, data: PersonData) -> Person:
+def person_create(*, actor: Actor, data: PersonData) -> Person:
     permissions.require(actor, "person.create")
     clean = person_clean(data)
     actor_scope = permissions.scope_path(actor)
@@ -408,7 +408,9 @@ def person_create(*, actor: Any, data: PersonData) -> Person:
     return person
 
 
-def person_update(*, actor: Any, person_id: int, data: dict[str, Any], reason: str = "") -> Person:
+def person_update(
+    *, actor: Actor, person_id: int, data: dict[str, Any], reason: str = ""
+) -> Person:
     """Correct registry details. ``data`` holds only the fields being changed."""
     permissions.require(actor, "person.update")
     allowed = set(PersonData.__dataclass_fields__)
@@ -497,7 +499,7 @@ def person_update(*, actor: Any, person_id: int, data: dict[str, Any], reason: s
     return person
 
 
-def person_unmask(*, actor: Any, person_id: int, reason: str) -> dict[str, str]:
+def person_unmask(*, actor: Actor, person_id: int, reason: str) -> dict[str, str]:
     """Full document and phone numbers. Needs its own permission and a reason; audited."""
     permissions.require(actor, "person.unmask")
     reason = (reason or "").strip()
@@ -519,7 +521,7 @@ def person_unmask(*, actor: Any, person_id: int, reason: str) -> dict[str, str]:
     }
 
 
-def person_merge(*, actor: Any, keep_id: int, duplicate_id: int, reason: str) -> Person:
+def person_merge(*, actor: Actor, keep_id: int, duplicate_id: int, reason: str) -> Person:
     """Merge a duplicate registration into the one kept.
 
     The duplicate is not deleted: it is marked as merged (it leaves lists and
@@ -576,7 +578,7 @@ def person_merge(*, actor: Any, keep_id: int, duplicate_id: int, reason: str) ->
 # --- Households ------------------------------------------------------------
 
 
-def household_create(*, actor: Any, building_id: int, unit: str = "") -> Household:
+def household_create(*, actor: Actor, building_id: int, unit: str = "") -> Household:
     permissions.require(actor, "person.create")
     with transaction.atomic():
         building = access_jurisdiction_by_id(actor, building_id)
@@ -598,7 +600,7 @@ def household_create(*, actor: Any, building_id: int, unit: str = "") -> Househo
 
 def staff_create(
     *,
-    actor: Any,
+    actor: Actor,
     username: str,
     password: str,
     jurisdiction_id: int,

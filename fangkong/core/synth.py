@@ -50,6 +50,7 @@ from fangkong.core.crypto import mask
 from fangkong.core.errors import Conflict, ValidationFailed
 from fangkong.core.models import Household, Jurisdiction, KeyGroup, Person, path_segment
 from fangkong.core.services import jurisdiction_build, jurisdiction_recount
+from fangkong.core.types import Actor
 
 # Ages are counted at this date, so the same seed gives the same birth dates forever.
 REFERENCE_DATE = dt.date(2025, 7, 1)
@@ -590,7 +591,7 @@ def synthetic_city_build(
     seed: int,
     districts: int = 10,
     progress: Progress | None = None,
-    actor: Any = None,
+    actor: Actor = None,
 ) -> SynthResult:
     """Build the synthetic city (see the module docstring). Returns counts and timing."""
     if residents < 1:

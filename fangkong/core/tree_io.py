@@ -54,6 +54,7 @@ from fangkong.core.tabular import (
     open_upload,
     sniff_kind,
 )
+from fangkong.core.types import Actor
 
 LEVELS = Jurisdiction.LEVEL_ORDER
 EXPORT_COLUMNS = (
@@ -603,7 +604,7 @@ def _summary(field_name: str, value: Any) -> Any:
 
 def tree_import(
     *,
-    actor: Any,
+    actor: Actor,
     fileobj: Any,
     filename: str,
     under_id: int | None = None,
@@ -691,7 +692,7 @@ def tree_import(
 # --- Export -------------------------------------------------------------------
 
 
-def _export_root(actor: Any, root_id: int | None) -> Jurisdiction | None:
+def _export_root(actor: Actor, root_id: int | None) -> Jurisdiction | None:
     """The subtree an actor may export: a chosen node inside their scope, or their node."""
     permissions.require(actor, "jurisdiction.view")
     if root_id is not None:
@@ -766,7 +767,7 @@ def _geojson_chunks(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
     yield "\n]}\n"
 
 
-def tree_export(*, actor: Any, fmt: str, root_id: int | None = None) -> Iterator[str]:
+def tree_export(*, actor: Actor, fmt: str, root_id: int | None = None) -> Iterator[str]:
     """Stream the actor's subtree (or a chosen node's, inside it) as CSV or GeoJSON.
 
     Access is checked before the first chunk, so a refusal is an error, not a

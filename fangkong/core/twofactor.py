@@ -5,8 +5,6 @@ Writes in the service style (keyword-only, one transaction, an audit row).
 
 from __future__ import annotations
 
-from typing import Any
-
 import qrcode
 import qrcode.image.svg
 from django.db import transaction
@@ -17,16 +15,17 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from fangkong.core import permissions
 from fangkong.core.audit import audit_record
 from fangkong.core.errors import Conflict, NotFound, ValidationFailed
+from fangkong.core.types import Actor
 
 DEVICE_NAME = "Fangkong"
 
 
-def _scope(actor: Any) -> str:
+def _scope(actor: Actor) -> str:
     profile = permissions.staff_profile(actor)
     return str(profile.jurisdiction.path) if profile else ""
 
 
-def totp_device_pending(*, actor: Any) -> TOTPDevice:
+def totp_device_pending(*, actor: Actor) -> TOTPDevice:
     """The user's unconfirmed device, created on first use (not audited: no effect yet)."""
     if not getattr(actor, "is_authenticated", False):
         raise NotFound()
@@ -39,7 +38,7 @@ def totp_device_pending(*, actor: Any) -> TOTPDevice:
     return device
 
 
-def totp_device_confirm(*, actor: Any, token: str) -> TOTPDevice:
+def totp_device_confirm(*, actor: Actor, token: str) -> TOTPDevice:
     """Turn two-factor sign-in on once the user proves their app shows the right code."""
     token = (token or "").strip().replace(" ", "")
     with transaction.atomic():

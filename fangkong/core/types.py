@@ -11,4 +11,11 @@ from django.contrib.auth.models import AnonymousUser, User
 #: itself (periodic jobs, event handlers acting on a fact).
 Actor: TypeAlias = "User | AnonymousUser | None"
 
-__all__ = ["Actor"]
+
+def acting_user(actor: Actor) -> User | None:
+    """The signed-in user behind an actor; ``None`` for the system or an anonymous
+    visitor. What a row stores as its author (``created_by=acting_user(actor)``)."""
+    return actor if isinstance(actor, User) and actor.is_authenticated else None
+
+
+__all__ = ["Actor", "acting_user"]

@@ -32,6 +32,7 @@ from fangkong.core.crypto import decrypt
 from fangkong.core.errors import ValidationFailed
 from fangkong.core.models import PATH_SEGMENT, Jurisdiction, Person
 from fangkong.core.sheets import csv_stream, xlsx_stream
+from fangkong.core.types import Actor
 from fangkong.investigation.models import Case, Contact, Disease
 
 CHUNK = 2000
@@ -120,7 +121,7 @@ def _person_header(unmask: bool) -> list[str]:
     return [*named, _("Sex"), _("Age"), *([] if unmask else [_("Document number"), _("Phone")])]
 
 
-def _unmask_check(actor: Any, unmask: bool, reason: str) -> None:
+def _unmask_check(actor: Actor, unmask: bool, reason: str) -> None:
     if not unmask:
         return
     permissions.require(actor, "person.unmask")
@@ -129,7 +130,7 @@ def _unmask_check(actor: Any, unmask: bool, reason: str) -> None:
 
 
 def _audit(
-    actor: Any, action: str, prefix: str, filters: dict[str, Any], unmask: bool, reason: str
+    actor: Actor, action: str, prefix: str, filters: dict[str, Any], unmask: bool, reason: str
 ) -> None:
     with transaction.atomic():
         audit_record(
@@ -208,7 +209,7 @@ CASE_FIELDS = [
 
 def case_line_list(
     *,
-    actor: Any,
+    actor: Actor,
     qs: QuerySet[Case],
     filters: dict[str, Any],
     unmask: bool = False,
@@ -298,7 +299,7 @@ CONTACT_FIELDS = [
 
 def contact_line_list(
     *,
-    actor: Any,
+    actor: Actor,
     qs: QuerySet[Contact],
     filters: dict[str, Any],
     unmask: bool = False,

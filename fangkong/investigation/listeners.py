@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangkong.core import events
+from fangkong.core.types import Actor
 from fangkong.investigation.models import Case
 from fangkong.investigation.services.breaches import breach_inquiry_open
 from fangkong.investigation.services.cases import case_follow_treatment, case_open_suspected
@@ -30,7 +31,7 @@ def on_person_suspected(
     reason: str = "",
     category: str = "",
     site_name: str = "",
-    actor: Any = None,
+    actor: Actor = None,
     **_other: Any,
 ) -> None:
     """A person in centralised quarantine had a fever, an alarming symptom or a
@@ -59,7 +60,7 @@ def on_single_tube_positive(
     barcode: str,
     sampled_at: str,
     lab_name: str = "",
-    actor: Any = None,
+    actor: Actor = None,
     **_other: Any,
 ) -> None:
     """A positive single-tube screening result: a suspected case found by
@@ -83,7 +84,7 @@ def on_breach_reported(
     site_name: str,
     scope_path: str,
     occurred_at: str,
-    actor: Any = None,
+    actor: Actor = None,
     **_other: Any,
 ) -> None:
     """A breach of a quarantine site's closed loop: an inquiry for the investigators
@@ -116,7 +117,7 @@ def on_patient_admitted(
     hospital_kind: str = "",
     hospital_name: str = "",
     severity: str = "",
-    actor: Any = None,
+    actor: Actor = None,
     **_other: Any,
 ) -> None:
     """A case's patient took a hospital bed: the case says where it is treated."""
@@ -132,7 +133,7 @@ def on_patient_admitted(
 
 
 def on_patient_severity_changed(
-    *, case_id: int | None = None, severity: str = "", actor: Any = None, **_other: Any
+    *, case_id: int | None = None, severity: str = "", actor: Actor = None, **_other: Any
 ) -> None:
     if case_id is None or severity not in Case.Severity.values:
         return
@@ -144,7 +145,7 @@ def on_patient_discharged(
     case_id: int | None = None,
     outcome: str = "",
     at: str | None = None,
-    actor: Any = None,
+    actor: Actor = None,
     **_other: Any,
 ) -> None:
     """Discharged from hospital: recovered; died: died (an outcome already

@@ -31,6 +31,7 @@ from fangkong.core.audit import audit_record, diff
 from fangkong.core.errors import Conflict, NotFound, ValidationFailed
 from fangkong.core.models import Person, common_path
 from fangkong.core.selectors import access_person_by_id, person_list_for
+from fangkong.core.types import Actor, acting_user
 from fangkong.notify import conf
 from fangkong.notify.models import (
     ALL_PURPOSES,
@@ -168,7 +169,7 @@ def _check_context(
 
 def template_save(
     *,
-    actor: Any,
+    actor: Actor,
     code: str,
     language: str,
     body: str,
@@ -393,7 +394,7 @@ def _queue_one(
 
 
 def _notice_audit(
-    actor: Any, message: Message, template_code: str, context_keys: list[str]
+    actor: Actor, message: Message, template_code: str, context_keys: list[str]
 ) -> None:
     # Context values may hold one-time codes: only their names are recorded.
     audit_record(
@@ -415,7 +416,7 @@ def _notice_audit(
 
 def notify_person(
     *,
-    actor: Any,
+    actor: Actor,
     person_id: int,
     purpose: str,
     template_code: str,
@@ -486,7 +487,7 @@ def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
 
 def batch_create(
     *,
-    actor: Any,
+    actor: Actor,
     purpose: str,
     template_code: str,
     context: Mapping[str, Any] | None = None,
@@ -552,7 +553,7 @@ def batch_create_system(
 
 def _batch_create(
     *,
-    actor: Any,
+    actor: Actor,
     scoped: QuerySet[Person],
     purpose: str,
     template_code: str,
@@ -641,7 +642,7 @@ def _batch_create(
             purpose=purpose,
             template_code=template_code,
             context=clean_context,
-            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            created_by=acting_user(actor),
             scope_path=scope,
             legally_required=legally_required,
             dedup_key=dedup_key,
@@ -906,7 +907,7 @@ def unpack_ids(data: bytes) -> list[int]:
 # --- Opt-outs -------------------------------------------------------------
 
 
-def optout_set(*, actor: Any, person_id: int, purpose: str = ALL_PURPOSES) -> OptOut:
+def optout_set(*, actor: Actor, person_id: int, purpose: str = ALL_PURPOSES) -> OptOut:
     """Record that a person declines messages for ``purpose`` (``*``: all)."""
     permissions.require(actor, "person.update")
     if purpose != ALL_PURPOSES:
@@ -928,7 +929,7 @@ def optout_set(*, actor: Any, person_id: int, purpose: str = ALL_PURPOSES) -> Op
     return optout
 
 
-def optout_clear(*, actor: Any, person_id: int, purpose: str = ALL_PURPOSES) -> None:
+def optout_clear(*, actor: Actor, person_id: int, purpose: str = ALL_PURPOSES) -> None:
     permissions.require(actor, "person.update")
     with transaction.atomic():
         person = access_person_by_id(actor, person_id)

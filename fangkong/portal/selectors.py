@@ -14,6 +14,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from fangkong.core import permissions
+from fangkong.core.types import Actor
 from fangkong.investigation.selectors.shared import daily_public_case_counts
 from fangkong.portal.models import Article, Attachment, Channel, Comment, Feedback, ServiceLink
 from fangkong.screening.selectors import shared as screening_shared
@@ -135,7 +136,7 @@ def directory() -> list[dict[str, Any]]:
 # --- Staff queues -------------------------------------------------------------------
 
 
-def moderation_queue(actor: Any) -> QuerySet[Comment]:
+def moderation_queue(actor: Actor) -> QuerySet[Comment]:
     permissions.require(actor, "portal.moderate")
     return (
         Comment.objects.filter(state=Comment.State.PENDING)
@@ -144,12 +145,12 @@ def moderation_queue(actor: Any) -> QuerySet[Comment]:
     )
 
 
-def feedback_list(actor: Any) -> QuerySet[Feedback]:
+def feedback_list(actor: Actor) -> QuerySet[Feedback]:
     permissions.require(actor, "portal.feedback")
     return Feedback.objects.all()
 
 
-def editor_articles(actor: Any) -> QuerySet[Article]:
+def editor_articles(actor: Actor) -> QuerySet[Article]:
     permissions.require(actor, "portal.edit")
     return Article.objects.select_related("channel__parent").defer("body", "search_text", "cover")
 

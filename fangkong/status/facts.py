@@ -16,6 +16,7 @@ from typing import Any
 from django.utils import timezone
 
 from fangkong.core import events
+from fangkong.core.types import Actor, acting_user
 from fangkong.status.models import Reason
 from fangkong.status.services.reasons import (
     negative_results_record,
@@ -44,7 +45,7 @@ def end_of_day(day: dt.date) -> dt.datetime:
 
 
 def on_case_confirmed(
-    *, case_id: int, person_id: int, disease_id: int | None = None, actor: Any = None, **_: Any
+    *, case_id: int, person_id: int, disease_id: int | None = None, actor: Actor = None, **_: Any
 ) -> None:
     reasons_grant(
         kind="confirmed_case",
@@ -56,15 +57,15 @@ def on_case_confirmed(
     )
 
 
-def on_case_excluded(*, case_id: int, actor: Any = None, **_: Any) -> None:
+def on_case_excluded(*, case_id: int, actor: Actor = None, **_: Any) -> None:
     reasons_end(source_type=CASE, source_id=case_id, how=Reason.How.REVOKED, actor=actor)
 
 
-def on_case_released(*, case_id: int, actor: Any = None, **_: Any) -> None:
+def on_case_released(*, case_id: int, actor: Actor = None, **_: Any) -> None:
     reasons_end(source_type=CASE, source_id=case_id, how=Reason.How.CASE_RELEASED, actor=actor)
 
 
-def on_case_outcome(*, case_id: int, outcome: str, actor: Any = None, **_: Any) -> None:
+def on_case_outcome(*, case_id: int, outcome: str, actor: Actor = None, **_: Any) -> None:
     if outcome == "died":
         reasons_end(source_type=CASE, source_id=case_id, how=Reason.How.CASE_RELEASED, actor=actor)
 
@@ -76,7 +77,7 @@ def on_contact_categorised(
     category: str,
     monitoring_end: str | None = None,
     disease_id: int | None = None,
-    actor: Any = None,
+    actor: Actor = None,
     **_: Any,
 ) -> None:
     kind = CONTACT_KINDS.get(category)
@@ -94,7 +95,7 @@ def on_contact_categorised(
         Reason.objects.filter(pk__in=[r.pk for r in current]).update(
             ended_at=timezone.now(),
             ended_how=Reason.How.SUPERSEDED,
-            ended_by=actor if getattr(actor, "is_authenticated", False) else None,
+            ended_by=acting_user(actor),
         )
     if ends_at is not None and ends_at <= timezone.now():
         notify_changes(recompute([person_id]))  # monitoring already over
@@ -111,7 +112,7 @@ def on_contact_categorised(
 
 
 def on_contact_monitoring_ended(
-    *, contact_id: int, actor: Any = None, became_case: bool = False, **_: Any
+    *, contact_id: int, actor: Actor = None, became_case: bool = False, **_: Any
 ) -> None:
     how = Reason.How.SUPERSEDED if became_case else Reason.How.EXPIRY
     reasons_end(source_type=CONTACT, source_id=contact_id, how=how, actor=actor)
@@ -126,7 +127,7 @@ def on_arrival_classified(
     person_id: int,
     status_reason: bool,
     measures_end: str | None = None,
-    actor: Any = None,
+    actor: Actor = None,
     **_: Any,
 ) -> None:
     """An arrival from a listed area (the rule says so) holds an ``arrival_risk``
@@ -136,7 +137,7 @@ def on_arrival_classified(
     _arrivals_classified([(arrival_id, person_id, status_reason, measures_end)], actor=actor)
 
 
-def on_arrivals_classified(*, decisions: list[list[Any]], actor: Any = None, **_: Any) -> None:
+def on_arrivals_classified(*, decisions: list[list[Any]], actor: Actor = None, **_: Any) -> None:
     """``arrival.classified`` for many arrivals at once (entry's re-classification
     after a risk-area list changed): each item ``[arrival_id, person_id, category,
     status_reason, measures_end]``; reasons ended and granted in bulk."""
@@ -146,7 +147,9 @@ def on_arrivals_classified(*, decisions: list[list[Any]], actor: Any = None, **_
     )
 
 
-def _arrivals_classified(decisions: list[tuple[int, int, bool, str | None]], *, actor: Any) -> None:
+def _arrivals_classified(
+    decisions: list[tuple[int, int, bool, str | None]], *, actor: Actor
+) -> None:
     now = timezone.now()
     wanted = {
         arrival_id: (person_id, reason, end_of_day(dt.date.fromisoformat(end)) if end else None)
@@ -184,7 +187,7 @@ def _arrivals_classified(decisions: list[tuple[int, int, bool, str | None]], *, 
 
 
 def on_zone_declared(
-    *, zone_id: int, reason_kind: str, person_ids: list[int], actor: Any = None, **_: Any
+    *, zone_id: int, reason_kind: str, person_ids: list[int], actor: Actor = None, **_: Any
 ) -> None:
     """The zone's residents get the reason of its level (the zone's own SMS tells
     them, so no status notice)."""
@@ -205,7 +208,7 @@ def on_zone_level_changed(
     reason_kind: str,
     previous_reason_kind: str,
     person_ids: list[int],
-    actor: Any = None,
+    actor: Actor = None,
     **_: Any,
 ) -> None:
     """A new level with another reason kind: the old reasons are superseded, the
@@ -225,7 +228,7 @@ def on_zone_level_changed(
 
 
 def on_zone_units_removed(
-    *, zone_id: int, person_ids: list[int], actor: Any = None, **_: Any
+    *, zone_id: int, person_ids: list[int], actor: Actor = None, **_: Any
 ) -> None:
     """Residents of the units taken out of the zone are released from it."""
     if person_ids:
@@ -239,7 +242,7 @@ def on_zone_units_removed(
         )
 
 
-def on_zone_lifted(*, zone_id: int, actor: Any = None, **_: Any) -> None:
+def on_zone_lifted(*, zone_id: int, actor: Actor = None, **_: Any) -> None:
     reasons_end(
         source_type=ZONE, source_id=zone_id, how=Reason.How.ZONE_LIFTED, actor=actor, notify=False
     )
@@ -249,7 +252,7 @@ TUBE = "screening.tube"
 SCHEDULE = "screening.schedule"
 
 
-def on_pools_positive(*, grants: list[list[Any]], actor: Any = None, **_: Any) -> None:
+def on_pools_positive(*, grants: list[list[Any]], actor: Actor = None, **_: Any) -> None:
     """Every member of a positive pool gets the pooled-positive reason (one call
     for a lab's whole file)."""
     reasons_grant_many(
@@ -276,7 +279,7 @@ def on_schedule_overdue(*, schedule_id: int, person_ids: list[int], **_: Any) ->
 
 
 def on_schedule_retested(
-    *, schedule_id: int, person_ids: list[int], actor: Any = None, **_: Any
+    *, schedule_id: int, person_ids: list[int], actor: Actor = None, **_: Any
 ) -> None:
     reasons_end(
         source_type=SCHEDULE,

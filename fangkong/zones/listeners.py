@@ -9,6 +9,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from fangkong.core import events
+from fangkong.core.types import Actor
 from fangkong.zones.services.requests import service_requests_delivered
 
 
@@ -17,7 +18,7 @@ def on_supplies_delivered(
     request_ids: list[int],
     delivered_at: str,
     received_by: str = "",
-    actor: Any = None,
+    actor: Actor = None,
     **_other: Any,
 ) -> None:
     """Supplies delivered the goods of these door-step requests to the zone (proof

@@ -19,11 +19,12 @@ from fangkong.core.audit import audit_record
 from fangkong.core.errors import PermissionDenied
 from fangkong.core.models import AuditEntry, Role
 from fangkong.core.tests.foureyes_kit import create_account
+from fangkong.core.types import Actor
 
 pytestmark = pytest.mark.django_db
 
 
-def provisioned(actor: Any, user: Any, action: str = "staff.create") -> None:
+def provisioned(actor: Actor, user: Any, action: str = "staff.create") -> None:
     audit_record(actor=actor, action=action, obj=user, changes={"roles": [[], ["x"]]})
 
 

@@ -16,6 +16,7 @@ from django.db.models import Count, Max, Q
 
 from fangkong.core import permissions
 from fangkong.core.models import path_upper_bound
+from fangkong.core.types import Actor
 from fangkong.investigation.models import BreachInquiry, Case, Contact
 
 PUBLIC_CLASSIFICATIONS = [Case.Classification.CONFIRMED, Case.Classification.ASYMPTOMATIC]
@@ -66,7 +67,7 @@ def case_homes_since(prefix: str, since: dt.date, *, limit: int = 5000) -> list[
     ]
 
 
-def case_ids_visible_to(actor: Any, case_ids: Iterable[int]) -> list[int]:
+def case_ids_visible_to(actor: Actor, case_ids: Iterable[int]) -> list[int]:
     """The ids among ``case_ids`` of cases inside the actor's area."""
     ids = sorted(set(case_ids))
     rows = Case.objects.filter(pk__in=ids).values_list("pk", "scope_path")

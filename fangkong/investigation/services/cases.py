@@ -55,7 +55,7 @@ def city_code_for(path: str) -> str | None:
     return node.code if node else None
 
 
-def case_city_code(person: Person, actor: Any) -> str:
+def case_city_code(person: Person, actor: Actor) -> str:
     """The city of the person's home node, else the actor's city, else 000000."""
     code = city_code_for(person.scope_path) if person.scope_path else None
     if code is None:
@@ -115,7 +115,7 @@ def _check_past(errors: dict[str, str], field: str, value: dt.date | None) -> No
 
 def case_create(
     *,
-    actor: Any,
+    actor: Actor,
     person_id: int,
     disease_code: str,
     classification: str,
@@ -155,7 +155,7 @@ def case_create(
 
 def case_create_unchecked(
     *,
-    actor: Any,
+    actor: Actor,
     person: Person,
     disease: Disease,
     classification: str,
@@ -285,7 +285,7 @@ def case_create_unchecked(
 
 
 def case_classify(
-    *, actor: Any, case_id: int, classification: str, reason: str = "", on: dt.date | None = None
+    *, actor: Actor, case_id: int, classification: str, reason: str = "", on: dt.date | None = None
 ) -> Case:
     """suspected → confirmed / asymptomatic / excluded; asymptomatic → confirmed;
     any → excluded (kept, with its history). Audited with before and after."""
@@ -352,7 +352,12 @@ def case_classify(
 
 
 def case_set_outcome(
-    *, actor: Any, case_id: int, outcome: str, outcome_date: dt.date | None = None, reason: str = ""
+    *,
+    actor: Actor,
+    case_id: int,
+    outcome: str,
+    outcome_date: dt.date | None = None,
+    reason: str = "",
 ) -> Case:
     permissions.require(actor, "case.manage")
     errors: dict[str, str] = {}
@@ -389,7 +394,7 @@ def case_set_outcome(
     return case
 
 
-def case_assign(*, actor: Any, case_id: int, investigator_id: int | None) -> Case:
+def case_assign(*, actor: Actor, case_id: int, investigator_id: int | None) -> Case:
     """Assign (or unassign) the investigator: staff in the actor's area who may
     manage cases and can see this one."""
     permissions.require(actor, "case.manage")
@@ -430,7 +435,7 @@ def case_assign(*, actor: Any, case_id: int, investigator_id: int | None) -> Cas
     return case
 
 
-def case_set_investigation_status(*, actor: Any, case_id: int, status: str) -> Case:
+def case_set_investigation_status(*, actor: Actor, case_id: int, status: str) -> Case:
     permissions.require(actor, "case.manage")
     if status not in Case.InvestigationStatus.values:
         raise ValidationFailed(
@@ -450,7 +455,7 @@ def case_set_investigation_status(*, actor: Any, case_id: int, status: str) -> C
     return case
 
 
-def case_release(*, actor: Any, case_id: int, released_at: dt.date) -> Case:
+def case_release(*, actor: Actor, case_id: int, released_at: dt.date) -> Case:
     """Release a case from isolation. Contacts with continuous exposure to it (a
     household that could not separate) now get their monitoring end: last
     exposure = the release day, end = release + the category's period."""
@@ -546,7 +551,7 @@ def case_complete_report_date(
 
 def case_open_suspected(
     *,
-    actor: Any,
+    actor: Actor,
     person_id: int,
     disease_code: str = "",
     found_by: str = Case.FoundBy.OTHER,
@@ -610,7 +615,7 @@ def case_open_suspected(
 
 def case_follow_treatment(
     *,
-    actor: Any,
+    actor: Actor,
     case_id: int,
     facility: str | None = None,
     facility_name: str | None = None,

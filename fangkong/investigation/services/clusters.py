@@ -28,6 +28,7 @@ from fangkong.core import permissions
 from fangkong.core.audit import audit_record, diff
 from fangkong.core.errors import ValidationFailed
 from fangkong.core.models import common_path
+from fangkong.core.types import Actor
 from fangkong.investigation.models import Case, Cluster, Contact, Disease
 from fangkong.investigation.selectors.cases import access_case_by_id
 from fangkong.investigation.selectors.clusters import access_cluster_by_id
@@ -317,7 +318,7 @@ def cluster_link_case(case: Case) -> Cluster | None:
 # --- Named clusters ----------------------------------------------------------------
 
 
-def cluster_create_named(*, actor: Any, disease_code: str, name: str) -> Cluster:
+def cluster_create_named(*, actor: Actor, disease_code: str, name: str) -> Cluster:
     """A named cluster (a common exposure event) to which cases can be pinned."""
     from fangkong.investigation.services.rules import disease_by_code
 
@@ -342,7 +343,7 @@ def cluster_create_named(*, actor: Any, disease_code: str, name: str) -> Cluster
     return cluster
 
 
-def cluster_name(*, actor: Any, cluster_id: int, name: str) -> Cluster:
+def cluster_name(*, actor: Actor, cluster_id: int, name: str) -> Cluster:
     permissions.require(actor, "cluster.manage")
     name = (name or "").strip()
     with transaction.atomic():
@@ -365,7 +366,7 @@ def cluster_name(*, actor: Any, cluster_id: int, name: str) -> Cluster:
     return cluster
 
 
-def cluster_assign(*, actor: Any, cluster_id: int, investigator_id: int | None) -> Cluster:
+def cluster_assign(*, actor: Actor, cluster_id: int, investigator_id: int | None) -> Cluster:
     """Give a cluster to an investigator (staff who can see it and manage cases)."""
     permissions.require(actor, "cluster.manage")
     with transaction.atomic():
@@ -397,7 +398,7 @@ def cluster_assign(*, actor: Any, cluster_id: int, investigator_id: int | None) 
     return cluster
 
 
-def cluster_add_case(*, actor: Any, cluster_id: int, case_id: int) -> Case:
+def cluster_add_case(*, actor: Actor, cluster_id: int, case_id: int) -> Case:
     """Pin a case to a named cluster (it shares that exposure event)."""
     permissions.require(actor, "cluster.manage")
     with transaction.atomic():

@@ -26,6 +26,7 @@ from fangkong.core.errors import Conflict, NotFound, ValidationFailed
 from fangkong.core.events import publish
 from fangkong.core.models import Person
 from fangkong.core.selectors import access_person_by_id
+from fangkong.core.types import Actor, acting_user
 from fangkong.investigation.models import Case, Contact, DiseaseRules, ExposureMatch
 from fangkong.investigation.selectors.cases import access_case_by_id
 from fangkong.investigation.selectors.contacts import access_contact_by_id
@@ -74,7 +75,7 @@ def _snapshot(c: Contact) -> dict[str, Any]:
 
 def contact_create(
     *,
-    actor: Any,
+    actor: Actor,
     source_case_id: int | None = None,
     source_contact_id: int | None = None,
     person_id: int,
@@ -228,14 +229,14 @@ def contact_create(
             warning=warning[:300],
             match=match,
             scope_path=person.scope_path,
-            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            created_by=acting_user(actor),
         )
         audit_record_for(actor, "contact.create", contact, diff({}, _snapshot(contact)))
         _publish_categorised(actor, contact)  # status (docs/events.md)
     return contact
 
 
-def _publish_categorised(actor: Any, c: Contact) -> None:
+def _publish_categorised(actor: Actor, c: Contact) -> None:
     publish(
         "contact.categorised",
         contact_id=c.pk,
@@ -247,7 +248,7 @@ def _publish_categorised(actor: Any, c: Contact) -> None:
     )
 
 
-def contact_set_status(*, actor: Any, contact_id: int, status: str, reason: str = "") -> Contact:
+def contact_set_status(*, actor: Actor, contact_id: int, status: str, reason: str = "") -> Contact:
     """Close a contact's monitoring by hand: completed, or lost to follow-up.
     (Becoming a case goes through the case services.)"""
     permissions.require(actor, "contact.manage")
@@ -274,7 +275,7 @@ def contact_set_status(*, actor: Any, contact_id: int, status: str, reason: str 
     return contact
 
 
-def contact_became_case(*, actor: Any, case: Case) -> int:
+def contact_became_case(*, actor: Actor, case: Case) -> int:
     """The person of ``case`` (confirmed or asymptomatic, from a contact link) is
     now a case: every link of theirs under monitoring ends as "became a case",
     and their own secondary contacts become close contacts of the new case
@@ -350,7 +351,7 @@ def contact_became_case(*, actor: Any, case: Case) -> int:
 
 def contact_promote_to_case(
     *,
-    actor: Any,
+    actor: Actor,
     contact_id: int,
     classification: str,
     report_date: dt.date,
@@ -382,7 +383,7 @@ def contact_promote_to_case(
     )
 
 
-def contact_end_continuous_exposure(*, actor: Any, case: Case) -> int:
+def contact_end_continuous_exposure(*, actor: Actor, case: Case) -> int:
     """The source case is released: its continuously exposed contacts were exposed
     until that day; their monitoring now ends the category's period later."""
     assert case.released_at is not None

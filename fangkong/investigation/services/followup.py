@@ -30,6 +30,7 @@ from fangkong.core.audit import audit_record, diff
 from fangkong.core.errors import ValidationFailed
 from fangkong.core.models import PATH_SEGMENT
 from fangkong.core.selectors import access_jurisdiction_by_id
+from fangkong.core.types import Actor, acting_user
 from fangkong.investigation.models import Case, Contact, FollowUp, FollowUpTeam
 from fangkong.investigation.selectors.followup import access_followup_by_id, access_team_by_id
 
@@ -39,7 +40,7 @@ Status = FollowUp.Status
 # --- Teams ---------------------------------------------------------------------
 
 
-def _members(actor: Any, member_ids: list[int]) -> list[Any]:
+def _members(actor: Actor, member_ids: list[int]) -> list[Any]:
     users = list(get_user_model().objects.filter(pk__in=member_ids, is_active=True))
     ok = [
         u
@@ -53,7 +54,7 @@ def _members(actor: Any, member_ids: list[int]) -> list[Any]:
 
 
 def followup_team_create(
-    *, actor: Any, name: str, jurisdiction_id: int, member_ids: list[int] | None = None
+    *, actor: Actor, name: str, jurisdiction_id: int, member_ids: list[int] | None = None
 ) -> FollowUpTeam:
     permissions.require(actor, "followup.manage")
     name = (name or "").strip()
@@ -79,7 +80,7 @@ def followup_team_create(
 
 def followup_team_update(
     *,
-    actor: Any,
+    actor: Actor,
     team_id: int,
     name: str | None = None,
     member_ids: list[int] | None = None,
@@ -198,7 +199,7 @@ def followup_generate_daily(day: dt.date | None = None) -> int:
 
 def followup_record(
     *,
-    actor: Any,
+    actor: Actor,
     followup_id: int,
     status: str,
     symptoms: list[str] | None = None,
@@ -242,7 +243,7 @@ def followup_record(
         fu.status = status
         fu.symptoms = symptoms
         fu.temperature = temp
-        fu.recorded_by = actor
+        fu.recorded_by = acting_user(actor)
         fu.recorded_at = timezone.now()
         fu.save(
             update_fields=[

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangkong.core.errors import NotFound, ValidationFailed
+from fangkong.core.types import Actor
 from fangkong.investigation.models import Disease, DiseaseRules
 
 
@@ -80,7 +81,7 @@ RULE_PARAMETERS: dict[str, tuple[int, int]] = {
 
 def rules_add_version(
     *,
-    actor: Any,
+    actor: Actor,
     disease_code: str,
     effective_from: dt.date,
     source_document: str,

@@ -7,7 +7,6 @@ contacts of the case (``contacts.contact_create`` with a relation), not as stops
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -17,6 +16,7 @@ from fangkong.core import permissions
 from fangkong.core.audit import audit_record, diff
 from fangkong.core.errors import NotFound, ValidationFailed
 from fangkong.core.models import Jurisdiction
+from fangkong.core.types import Actor, acting_user
 from fangkong.investigation.models import TrajectoryStop, TravelRecord, Venue
 from fangkong.investigation.selectors.cases import access_case_by_id
 
@@ -36,7 +36,7 @@ def _check_times(errors: dict[str, str], start: dt.datetime, end: dt.datetime) -
 
 def stop_add(
     *,
-    actor: Any,
+    actor: Actor,
     case_id: int,
     kind: str,
     start: dt.datetime,
@@ -96,7 +96,7 @@ def stop_add(
             carriage=(carriage or "").strip()[:8],
             seat=(seat or "").strip().upper()[:8],
             notes=notes or "",
-            recorded_by=actor if getattr(actor, "is_authenticated", False) else None,
+            recorded_by=acting_user(actor),
         )
         audit_record(
             actor=actor,
@@ -121,7 +121,7 @@ def stop_add(
     return stop
 
 
-def stop_remove(*, actor: Any, stop_id: int, reason: str = "") -> None:
+def stop_remove(*, actor: Actor, stop_id: int, reason: str = "") -> None:
     permissions.require(actor, "case.manage")
     with transaction.atomic():
         stop = TrajectoryStop.objects.select_related("case").filter(pk=stop_id).first()

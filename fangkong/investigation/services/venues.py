@@ -20,6 +20,7 @@ from fangkong.core import permissions, signing
 from fangkong.core.audit import audit_record, diff
 from fangkong.core.errors import Conflict, ValidationFailed
 from fangkong.core.models import Jurisdiction
+from fangkong.core.types import Actor, acting_user
 from fangkong.investigation.models import Venue, VenueCode
 from fangkong.investigation.selectors.venues import access_venue_by_id, access_venue_code_by_id
 
@@ -30,7 +31,9 @@ _VENUE = Venue._meta.db_table
 _EDITABLE = ("name", "name_en", "category", "address", "capacity", "building_id")
 
 
-def _building_in_scope(actor: Any, building_id: Any, *, field: str = "building_id") -> Jurisdiction:
+def _building_in_scope(
+    actor: Actor, building_id: Any, *, field: str = "building_id"
+) -> Jurisdiction:
     building = Jurisdiction.objects.filter(pk=building_id).first() if building_id else None
     if building is None or not permissions.in_scope(actor, building.path):
         raise ValidationFailed(fields={field: _("Unknown building.")})
@@ -66,7 +69,7 @@ def _snapshot(venue: Venue) -> dict[str, Any]:
 
 def venue_create(
     *,
-    actor: Any,
+    actor: Actor,
     name: str,
     category: str,
     building_id: int,
@@ -97,7 +100,7 @@ def venue_create(
     return venue
 
 
-def venue_update(*, actor: Any, venue_id: int, reason: str = "", **changes: Any) -> Venue:
+def venue_update(*, actor: Actor, venue_id: int, reason: str = "", **changes: Any) -> Venue:
     """Change some of a venue's details (only the keys given)."""
     permissions.require(actor, "venue.manage")
     unknown = set(changes) - set(_EDITABLE)
@@ -141,7 +144,7 @@ def venue_code_token(code: VenueCode) -> str:
     return signing.sign(VENUE_TOKEN_KIND, {"v": code.venue_id, "s": code.serial})
 
 
-def venue_code_issue(*, actor: Any, venue_id: int) -> tuple[VenueCode, str]:
+def venue_code_issue(*, actor: Actor, venue_id: int) -> tuple[VenueCode, str]:
     """Issue a new printed code for a venue; returns the code and its QR payload."""
     permissions.require(actor, "venue.manage")
     with transaction.atomic():
@@ -151,7 +154,7 @@ def venue_code_issue(*, actor: Any, venue_id: int) -> tuple[VenueCode, str]:
             venue=venue,
             serial=last + 1,
             key_version=signing.current_key_version(),
-            issued_by=actor if getattr(actor, "is_authenticated", False) else None,
+            issued_by=acting_user(actor),
         )
         token = venue_code_token(code)
         audit_record(
@@ -164,7 +167,7 @@ def venue_code_issue(*, actor: Any, venue_id: int) -> tuple[VenueCode, str]:
     return code, token
 
 
-def venue_code_revoke(*, actor: Any, code_id: int, reason: str) -> VenueCode:
+def venue_code_revoke(*, actor: Actor, code_id: int, reason: str) -> VenueCode:
     """Revoke a printed code: its scans are refused from now on."""
     permissions.require(actor, "venue.manage")
     reason = (reason or "").strip()
@@ -188,7 +191,7 @@ def venue_code_revoke(*, actor: Any, code_id: int, reason: str) -> VenueCode:
     return code
 
 
-def venue_code_reissue(*, actor: Any, code_id: int, reason: str) -> tuple[VenueCode, str]:
+def venue_code_reissue(*, actor: Actor, code_id: int, reason: str) -> tuple[VenueCode, str]:
     """Revoke a printed code and issue its replacement, in one transaction."""
     with transaction.atomic():
         old = venue_code_revoke(actor=actor, code_id=code_id, reason=reason)

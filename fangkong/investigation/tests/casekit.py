@@ -8,6 +8,7 @@ from typing import Any
 from django.utils import timezone
 
 from fangkong.core.models import Person
+from fangkong.core.types import Actor
 from fangkong.investigation.models import Case, Contact
 from fangkong.investigation.services.cases import case_create
 from fangkong.investigation.services.contacts import contact_create
@@ -18,7 +19,7 @@ def days_ago(n: int) -> dt.date:
 
 
 def new_case(
-    actor: Any,
+    actor: Actor,
     person: Person,
     *,
     classification: str = "confirmed",
@@ -42,7 +43,7 @@ def new_case(
 
 
 def new_contact(
-    actor: Any,
+    actor: Actor,
     person: Person,
     *,
     case: Case | None = None,

@@ -9,7 +9,6 @@ import io
 import threading
 import time
 from collections.abc import Iterable
-from typing import Any
 
 from django.db import transaction
 from django.db.models import F
@@ -19,6 +18,7 @@ from django.utils.translation import gettext as _
 from fangkong.core import foureyes, permissions
 from fangkong.core.audit import audit_record
 from fangkong.core.errors import Conflict, PermissionDenied, ValidationFailed
+from fangkong.core.types import Actor, acting_user
 from fangkong.portal import pagecache, search
 from fangkong.portal.models import Article, Attachment, Channel, Revision, Tag
 from fangkong.portal.sanitise import clean_body, html_text, plain_text
@@ -45,11 +45,11 @@ ATTACHMENT_TYPES: dict[str, tuple[str, tuple[bytes, ...]]] = {
 }
 
 
-def _require_edit(actor: Any) -> None:
+def _require_edit(actor: Actor) -> None:
     permissions.require(actor, "portal.edit")
 
 
-def _require_review(actor: Any) -> None:
+def _require_review(actor: Actor) -> None:
     permissions.require(actor, "portal.review")
 
 
@@ -74,7 +74,7 @@ def _reindex(article: Article) -> None:
     search.index_article(article.pk, article.search_text)
 
 
-def _revision(article: Article, actor: Any, note: str = "") -> Revision:
+def _revision(article: Article, actor: Actor, note: str = "") -> Revision:
     last = article.revisions.order_by("-number").values_list("number", flat=True).first() or 0
     return Revision.objects.create(
         article=article,
@@ -82,7 +82,7 @@ def _revision(article: Article, actor: Any, note: str = "") -> Revision:
         title=article.title,
         summary=article.summary,
         body=article.body,
-        editor=actor if getattr(actor, "is_authenticated", False) else None,
+        editor=acting_user(actor),
         note=note,
     )
 
@@ -125,7 +125,7 @@ def cover_resize(data: bytes) -> bytes:
 @transaction.atomic
 def article_create(
     *,
-    actor: Any,
+    actor: Actor,
     channel: Channel,
     title: str,
     body: str,
@@ -149,7 +149,7 @@ def article_create(
         place=plain_text(place)[:100],
         cover=cover_resize(cover) if cover else None,
         cover_type="image/jpeg" if cover else "",
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        created_by=acting_user(actor),
     )
     article.tags.set(_tags(tags))
     _revision(article, actor, note="created")
@@ -169,7 +169,7 @@ EDITABLE = ("title", "summary", "body", "author", "source", "place")
 @transaction.atomic
 def article_update(
     *,
-    actor: Any,
+    actor: Actor,
     article: Article,
     channel: Channel | None = None,
     tags: Iterable[str] | None = None,
@@ -241,7 +241,7 @@ def _transition(article: Article, allowed: set[str], to: str) -> Article:
 
 
 @transaction.atomic
-def article_submit(*, actor: Any, article: Article) -> Article:
+def article_submit(*, actor: Actor, article: Article) -> Article:
     """Draft (or withdrawn) -> review."""
     _require_edit(actor)
     article = _transition(article, {State.DRAFT, State.WITHDRAWN}, State.REVIEW)
@@ -256,7 +256,7 @@ def article_submit(*, actor: Any, article: Article) -> Article:
 
 
 @transaction.atomic
-def article_return(*, actor: Any, article: Article, reason: str) -> Article:
+def article_return(*, actor: Actor, article: Article, reason: str) -> Article:
     """Review -> draft, with the reviewer's reason."""
     _require_review(actor)
     if not reason.strip():
@@ -275,7 +275,7 @@ def article_return(*, actor: Any, article: Article, reason: str) -> Article:
 
 
 @transaction.atomic
-def article_publish(*, actor: Any, article: Article, at: dt.datetime | None = None) -> Article:
+def article_publish(*, actor: Actor, article: Article, at: dt.datetime | None = None) -> Article:
     """Review -> published now, or scheduled for ``at`` (published by the
     ``portal_publish_due`` job when the time comes)."""
     _require_review(actor)
@@ -302,7 +302,7 @@ def article_publish(*, actor: Any, article: Article, at: dt.datetime | None = No
     return article
 
 
-def _require_second_person(actor: Any, article: Article) -> None:
+def _require_second_person(actor: Actor, article: Article) -> None:
     """Nobody publishes text they wrote or changed last, nor text last changed by
     an account linked to theirs (``core.foureyes``): a second person reviews it."""
     last = article.revisions.order_by("-number").values_list("editor_id", flat=True).first()
@@ -343,7 +343,7 @@ def articles_publish_due(*, now: dt.datetime | None = None) -> int:
 
 
 @transaction.atomic
-def article_withdraw(*, actor: Any, article: Article, reason: str) -> Article:
+def article_withdraw(*, actor: Actor, article: Article, reason: str) -> Article:
     _require_review(actor)
     if not reason.strip():
         raise ValidationFailed(fields={"reason": _("Give the reason for withdrawing.")})
@@ -378,7 +378,7 @@ def revision_diff(article: Article, old: int, new: int) -> list[str]:
 
 
 @transaction.atomic
-def attachment_add(*, actor: Any, article: Article, filename: str, data: bytes) -> Attachment:
+def attachment_add(*, actor: Actor, article: Article, filename: str, data: bytes) -> Attachment:
     """Attach a file; refuses big files and types not on the list, checking the
     file's first bytes, not only its name."""
     _require_edit(actor)

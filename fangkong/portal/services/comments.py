@@ -4,7 +4,6 @@ moderation (approve, reject with reason, ban an address)."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.core.cache import cache
 from django.db import transaction
@@ -14,6 +13,7 @@ from django.utils.translation import gettext as _
 from fangkong.core import permissions
 from fangkong.core.audit import audit_record
 from fangkong.core.errors import ApplicationError, Conflict, NotFound, ValidationFailed
+from fangkong.core.types import Actor, acting_user
 from fangkong.portal import pagecache
 from fangkong.portal.models import Article, BannedAddress, Comment, SensitiveWord
 from fangkong.portal.sanitise import plain_text
@@ -110,7 +110,7 @@ def comment_post(
     return comment
 
 
-def _moderate(actor: Any, comment_id: int) -> Comment:
+def _moderate(actor: Actor, comment_id: int) -> Comment:
     permissions.require(actor, "portal.moderate")
     comment = Comment.objects.select_for_update().filter(pk=comment_id).first()
     if comment is None:
@@ -119,13 +119,13 @@ def _moderate(actor: Any, comment_id: int) -> Comment:
 
 
 @transaction.atomic
-def comment_approve(*, actor: Any, comment_id: int) -> Comment:
+def comment_approve(*, actor: Actor, comment_id: int) -> Comment:
     comment = _moderate(actor, comment_id)
     if comment.state == Comment.State.APPROVED:
         raise Conflict(_("This comment is already approved."))
     before = comment.state
     comment.state = Comment.State.APPROVED
-    comment.moderated_by, comment.moderated_at = actor, timezone.now()
+    comment.moderated_by, comment.moderated_at = acting_user(actor), timezone.now()
     comment.save(update_fields=["state", "moderated_by", "moderated_at"])
     audit_record(
         actor=actor,
@@ -138,14 +138,14 @@ def comment_approve(*, actor: Any, comment_id: int) -> Comment:
 
 
 @transaction.atomic
-def comment_reject(*, actor: Any, comment_id: int, reason: str) -> Comment:
+def comment_reject(*, actor: Actor, comment_id: int, reason: str) -> Comment:
     comment = _moderate(actor, comment_id)
     if not reason.strip():
         raise ValidationFailed(fields={"reason": _("Give the reason for rejecting.")})
     before = comment.state
     comment.state = Comment.State.REJECTED
     comment.reason = plain_text(reason)[:200]
-    comment.moderated_by, comment.moderated_at = actor, timezone.now()
+    comment.moderated_by, comment.moderated_at = acting_user(actor), timezone.now()
     comment.save(update_fields=["state", "reason", "moderated_by", "moderated_at"])
     audit_record(
         actor=actor,
@@ -159,14 +159,14 @@ def comment_reject(*, actor: Any, comment_id: int, reason: str) -> Comment:
 
 
 @transaction.atomic
-def address_ban(*, actor: Any, comment_id: int, reason: str) -> BannedAddress:
+def address_ban(*, actor: Actor, comment_id: int, reason: str) -> BannedAddress:
     """Ban the address a comment came from; its waiting comments are rejected."""
     comment = _moderate(actor, comment_id)
     if not comment.address:
         raise ValidationFailed(fields={"address": _("This comment has no address.")})
     reason = plain_text(reason)[:200] or _("Banned by a moderator.")
     ban, _created = BannedAddress.objects.get_or_create(
-        address=comment.address, defaults={"reason": reason, "banned_by": actor}
+        address=comment.address, defaults={"reason": reason, "banned_by": acting_user(actor)}
     )
     Comment.objects.filter(address=comment.address, state=Comment.State.PENDING).update(
         state=Comment.State.REJECTED, reason=reason, moderated_by=actor, moderated_at=timezone.now()

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from fangkong.core import permissions
 from fangkong.core.audit import audit_record
 from fangkong.core.errors import ValidationFailed
+from fangkong.core.types import Actor
 from fangkong.portal import pagecache
 from fangkong.portal.models import ServiceLink
 from fangkong.portal.sanitise import plain_text
@@ -23,7 +24,7 @@ CHECK_TIMEOUT = 5.0
 @transaction.atomic
 def link_save(
     *,
-    actor: Any,
+    actor: Actor,
     category: str,
     title_zh: str,
     title_en: str,

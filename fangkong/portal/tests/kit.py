@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from fangkong.conftest import make_staff
@@ -31,12 +32,12 @@ def _staff(username: str, city: Any, role: str) -> Any:
     return found or make_staff(username, city.city, role)
 
 
-def city_of(actor: Any) -> Any:
-    """Enough of a test city for ``_staff``: the actor's own top node."""
+def city_of(actor: User) -> Any:
+    """Enough of a test city for ``_staff``: the (staff) actor's own top node."""
     from types import SimpleNamespace
 
     node = actor.staff.jurisdiction
-    while node.parent_id is not None:
+    while node.parent is not None:
         node = node.parent
     return SimpleNamespace(city=node)
 
@@ -51,7 +52,7 @@ def reviewer(city: Any) -> Any:
 
 def published(
     channel: Channel,
-    actor: Any,
+    actor: User,
     *,
     title: str = "疫情防控工作会议",
     body: str = "<p>会议部署疫情防控工作。</p>",

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext, pgettext_lazy
 
 from fangkong.core import foureyes, labels
+from fangkong.core.types import Actor
 from fangkong.status import queries, rules
 from fangkong.status.models import PersonStatus, Reason
 from fangkong.status.services.reasons import CACHE_SECONDS, cache_key
@@ -190,7 +191,7 @@ def person_history(person_id: int, *, limit: int = 200) -> list[dict[str, Any]]:
 # --- Manual changes, appeals, alerts (staff) -------------------------------------
 
 
-def _scope_or_404(actor: Any) -> str:
+def _scope_or_404(actor: Actor) -> str:
     from fangkong.core import permissions
     from fangkong.core.errors import NotFound
 
@@ -200,7 +201,7 @@ def _scope_or_404(actor: Any) -> str:
     return path
 
 
-def manual_requests_for(actor: Any, *, state: str | None = None) -> Any:
+def manual_requests_for(actor: Actor, *, state: str | None = None) -> Any:
     """Manual requests of the actor's subtree, newest first (approvals queue, report)."""
     from fangkong.core.models import path_upper_bound
     from fangkong.status.models import ManualRequest
@@ -246,7 +247,7 @@ def manual_request_rows(requests: Iterable[Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def manual_alerts(actor: Any, *, now: dt.datetime | None = None) -> list[dict[str, Any]]:
+def manual_alerts(actor: Actor, *, now: dt.datetime | None = None) -> list[dict[str, Any]]:
     """Unusual patterns: many manual reds by one user in the window; reds with no
     health basis (pending and approved requests both count); approvals between
     linked accounts (``core.foureyes``)."""
@@ -341,7 +342,7 @@ def manual_alerts(actor: Any, *, now: dt.datetime | None = None) -> list[dict[st
     return alerts
 
 
-def appeals_for(actor: Any, *, state: str | None = "open") -> Any:
+def appeals_for(actor: Actor, *, state: str | None = "open") -> Any:
     from fangkong.core.models import path_upper_bound
     from fangkong.status.models import Appeal
 
@@ -354,7 +355,7 @@ def appeals_for(actor: Any, *, state: str | None = "open") -> Any:
     return qs.order_by("due_at", "pk")
 
 
-def status_counts(actor: Any) -> list[dict[str, Any]]:
+def status_counts(actor: Actor) -> list[dict[str, Any]]:
     """People per non-green level in the actor's subtree (overview)."""
     from django.db.models import Count
 

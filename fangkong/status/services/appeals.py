@@ -4,7 +4,6 @@ team decides within the SLA (data) and the decision goes back by SMS."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -15,6 +14,7 @@ from fangkong.core.audit import audit_record
 from fangkong.core.crypto import lookup_hash
 from fangkong.core.errors import Conflict, NotFound, ValidationFailed
 from fangkong.core.models import Person
+from fangkong.core.types import Actor, acting_user
 from fangkong.status import rules
 from fangkong.status.models import Appeal
 
@@ -65,7 +65,7 @@ def appeal_create(*, person_id: int, doc_number: str, text: str) -> Appeal:
     return appeal
 
 
-def appeal_decide(*, actor: Any, appeal_id: int, state: str, text: str) -> Appeal:
+def appeal_decide(*, actor: Actor, appeal_id: int, state: str, text: str) -> Appeal:
     """Decide an appeal (upheld / rejected) with a reason; the person gets an SMS.
     Upholding records the decision: changing the status itself goes through a
     manual request (four eyes)."""
@@ -89,7 +89,7 @@ def appeal_decide(*, actor: Any, appeal_id: int, state: str, text: str) -> Appea
         if appeal.state != Appeal.State.OPEN:
             raise Conflict(_("This appeal was already decided."))
         appeal.state = state
-        appeal.decided_by = actor
+        appeal.decided_by = acting_user(actor)
         appeal.decided_at = timezone.now()
         appeal.decision_text = text
         appeal.save(

@@ -19,7 +19,6 @@ whose basis was changed since, cannot raise anyone.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -29,6 +28,7 @@ from fangkong.core import foureyes, permissions
 from fangkong.core.audit import audit_record
 from fangkong.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from fangkong.core.models import Person
+from fangkong.core.types import Actor, acting_user
 from fangkong.status import rules
 from fangkong.status.models import ManualBasis, ManualRequest, Reason
 from fangkong.status.services.reasons import _end_rows, reasons_grant
@@ -38,14 +38,14 @@ MIN_TEXT = 10
 SOURCE_MAX = 120
 
 
-def _actor_path(actor: Any) -> str:
+def _actor_path(actor: Actor) -> str:
     path = permissions.scope_path(actor)
     if path is None:
         raise PermissionDenied()
     return path
 
 
-def _people_in_scope(actor: Any, person_ids: list[int]) -> list[int]:
+def _people_in_scope(actor: Actor, person_ids: list[int]) -> list[int]:
     prefix = _actor_path(actor)
     found = dict(Person.objects.filter(pk__in=person_ids).values_list("pk", "scope_path"))
     missing = [pid for pid in person_ids if pid not in found or not found[pid].startswith(prefix)]
@@ -84,7 +84,7 @@ def basis_errors(basis: ManualBasis, *, action: str, source_ref: str) -> dict[st
 
 def manual_request_create(
     *,
-    actor: Any,
+    actor: Actor,
     action: str,
     basis: str,
     text: str,
@@ -97,6 +97,8 @@ def manual_request_create(
     """Ask for a manual status (``grant``, a health basis and its source) or the
     early end of reasons (``end``, any basis)."""
     permissions.require(actor, "status.request")
+    requester = acting_user(actor)
+    assert requester is not None  # require() lets only a signed-in user through
     policy = rules.policy()
     now = timezone.now()
     errors: dict[str, str] = {}
@@ -161,7 +163,7 @@ def manual_request_create(
             ends_at=ends_at if action == ManualRequest.Action.GRANT else None,
             bulk=len(ids) > policy.bulk_threshold,
             scope_path=_actor_path(actor),
-            requested_by=actor,
+            requested_by=requester,
         )
         audit_record(
             actor=actor,
@@ -182,7 +184,7 @@ def manual_request_create(
     return req
 
 
-def _pending_for(actor: Any, request_id: int) -> ManualRequest:
+def _pending_for(actor: Actor, request_id: int) -> ManualRequest:
     req = ManualRequest.objects.select_for_update().filter(pk=request_id).first()
     if req is None or not permissions.in_scope(actor, req.scope_path):
         raise NotFound()
@@ -191,7 +193,7 @@ def _pending_for(actor: Any, request_id: int) -> ManualRequest:
     return req
 
 
-def manual_request_approve(*, actor: Any, request_id: int, note: str = "") -> ManualRequest:
+def manual_request_approve(*, actor: Actor, request_id: int, note: str = "") -> ManualRequest:
     """The second pair of eyes: apply the request. Refused for one's own request,
     outside one's jurisdiction (404), and for bulk without ``status.approve_bulk``."""
     permissions.require(actor, "status.approve")
@@ -225,7 +227,7 @@ def manual_request_approve(*, actor: Any, request_id: int, note: str = "") -> Ma
                 )
             _people_in_scope(actor, list(req.person_ids))
         req.state = ManualRequest.State.APPROVED
-        req.decided_by = actor
+        req.decided_by = acting_user(actor)
         req.decided_at = now
         req.decision_note = (note or "").strip()
         req.save(update_fields=["state", "decided_by", "decided_at", "decision_note", "updated_at"])
@@ -257,7 +259,7 @@ def manual_request_approve(*, actor: Any, request_id: int, note: str = "") -> Ma
     return req
 
 
-def manual_request_refuse(*, actor: Any, request_id: int, note: str) -> ManualRequest:
+def manual_request_refuse(*, actor: Actor, request_id: int, note: str) -> ManualRequest:
     permissions.require(actor, "status.approve")
     note = (note or "").strip()
     if not note:
@@ -271,7 +273,7 @@ def manual_request_refuse(*, actor: Any, request_id: int, note: str) -> ManualRe
             own_code="own_request",
         )
         req.state = ManualRequest.State.REFUSED
-        req.decided_by = actor
+        req.decided_by = acting_user(actor)
         req.decided_at = timezone.now()
         req.decision_note = note
         req.save(update_fields=["state", "decided_by", "decided_at", "decision_note", "updated_at"])

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from fangkong.core.audit import audit_record, audit_record_many
 from fangkong.core.errors import ValidationFailed
 from fangkong.core.models import Person
+from fangkong.core.types import Actor, acting_user
 from fangkong.status import queries, rules
 from fangkong.status.models import PersonStatus, Reason
 
@@ -81,10 +82,6 @@ def _clean_ids(person_ids: Iterable[int] | None) -> list[int]:
         return sorted({int(p) for p in person_ids})
     except (TypeError, ValueError):
         raise ValidationFailed(fields={"person_ids": _("Person ids are whole numbers.")}) from None
-
-
-def _actor_user(actor: Any) -> Any:
-    return actor if getattr(actor, "is_authenticated", False) else None
 
 
 _active = queries.active
@@ -261,7 +258,7 @@ def _check_source_type(source_type: str) -> None:
 
 
 def _audit_many(
-    actor: Any,
+    actor: Actor,
     action: str,
     source_type: str,
     groups: list[tuple[Any, list[int]]],
@@ -353,7 +350,7 @@ def reasons_grant(
     person_ids: Iterable[int],
     source_type: str,
     source_id: int,
-    actor: Any = None,
+    actor: Actor = None,
     starts_at: dt.datetime | None = None,
     ends_at: dt.datetime | None = None,
     disease_id: int | None = None,
@@ -384,7 +381,7 @@ def reasons_grant_many(
     kind: str,
     grants: Sequence[tuple[int, Iterable[int]]],
     source_type: str,
-    actor: Any = None,
+    actor: Actor = None,
     starts_at: dt.datetime | None = None,
     ends_at: dt.datetime | None = None,
     disease_id: int | None = None,
@@ -416,7 +413,7 @@ def reasons_grant_many(
     if ends_at is not None and ends_at <= starts_at:
         raise ValidationFailed(fields={"ends_at": _("The end must be after the start.")})
     wanted = [(int(source_id), _clean_ids(ids)) for source_id, ids in grants]
-    user = _actor_user(actor)
+    user = acting_user(actor)
     created: list[tuple[int, list[int]]] = []
     with transaction.atomic():
         # Who already has this reason from these sources (one indexed query).
@@ -471,12 +468,12 @@ def reasons_grant_many(
 
 
 def _end_rows(
-    rows: list[tuple[int, int]], *, how: str, actor: Any, now: dt.datetime, notify: bool
+    rows: list[tuple[int, int]], *, how: str, actor: Actor, now: dt.datetime, notify: bool
 ) -> int:
     """End reasons (id, person_id) and recompute those people."""
     if not rows:
         return 0
-    user = _actor_user(actor)
+    user = acting_user(actor)
     ids = [rid for rid, _pid in rows]
     for part in _chunks(ids):
         _in(Reason.objects.filter(ended_at__isnull=True), "id", part).update(
@@ -495,7 +492,7 @@ def reasons_end(
     how: str,
     person_ids: Iterable[int] | None = None,
     kind: str | None = None,
-    actor: Any = None,
+    actor: Actor = None,
     notify: bool = True,
 ) -> int:
     """End the active reasons coming from that source (optionally only for those
@@ -532,7 +529,7 @@ def reasons_end_many(
     source_type: str,
     source_ids: Iterable[int],
     how: str,
-    actor: Any = None,
+    actor: Actor = None,
     notify: bool = True,
 ) -> int:
     """``reasons_end`` for many sources of one type at once (arrivals classified

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from fangkong.conftest import make_person, make_staff
 from fangkong.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from fangkong.core.types import Actor
 from fangkong.status.models import ManualBasis, ManualRequest, Reason, StatusPolicy
 from fangkong.status.selectors import manual_alerts, person_status
 from fangkong.status.services import reasons_grant
@@ -24,7 +25,7 @@ def soon(days: int = 3) -> dt.datetime:
     return timezone.now() + dt.timedelta(days=days)
 
 
-def ask(actor: Any, person: Any, **kw: Any) -> ManualRequest:
+def ask(actor: Actor, person: Any, **kw: Any) -> ManualRequest:
     args: dict[str, Any] = {
         "action": "grant",
         "basis": "epidemiological_investigation",

@@ -20,6 +20,7 @@ from fangkong.core import permissions
 from fangkong.core.audit import audit_record
 from fangkong.core.errors import Conflict, NotFound, ValidationFailed
 from fangkong.core.models import path_upper_bound
+from fangkong.core.types import Actor
 from fangkong.screening.selectors.shared import latest_result_by_person
 from fangkong.zones.models import LiftRecommendation, Zone, ZoneProposal, ZoneUnit
 from fangkong.zones.services.zones import (
@@ -189,7 +190,7 @@ def lifting_evaluate_all(*, today: dt.date | None = None) -> int:
     return met_count
 
 
-def _access_recommendation(actor: Any, rec_id: int) -> LiftRecommendation:
+def _access_recommendation(actor: Actor, rec_id: int) -> LiftRecommendation:
     rec = (
         LiftRecommendation.objects.select_for_update(of=("self",))
         .select_related("zone", "to_level", "from_level")
@@ -204,7 +205,7 @@ def _access_recommendation(actor: Any, rec_id: int) -> LiftRecommendation:
 
 
 def recommendation_accept(
-    *, actor: Any, recommendation_id: int, decision_number: str = "", note: str = ""
+    *, actor: Actor, recommendation_id: int, decision_number: str = "", note: str = ""
 ) -> ZoneProposal:
     """The commander accepts a met recommendation: the change is proposed by the
     daily evaluation and approved by the commander, both recorded."""
@@ -247,7 +248,7 @@ def recommendation_accept(
 
 
 def recommendation_dismiss(
-    *, actor: Any, recommendation_id: int, note: str = ""
+    *, actor: Actor, recommendation_id: int, note: str = ""
 ) -> LiftRecommendation:
     permissions.require(actor, "zone.approve")
     with transaction.atomic():

@@ -25,6 +25,7 @@ from fangkong.core.errors import Conflict, NotFound, ValidationFailed
 from fangkong.core.events import publish
 from fangkong.core.identity import normalise_phone
 from fangkong.core.models import Person
+from fangkong.core.types import Actor, acting_user
 from fangkong.zones.models import (
     ServiceKind,
     ServiceRequest,
@@ -65,16 +66,16 @@ def _clean_items(items: Iterable[Any] | None) -> list[dict[str, Any]]:
     return out
 
 
-def _event(req: ServiceRequest, actor: Any, status: str, note: str = "") -> None:
+def _event(req: ServiceRequest, actor: Actor, status: str, note: str = "") -> None:
     ServiceRequestEvent.objects.create(
         request=req,
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        actor=acting_user(actor),
         status=status,
         note=note[:1000],
     )
 
 
-def _audit(actor: Any, req: ServiceRequest, action: str, **changes: Any) -> None:
+def _audit(actor: Actor, req: ServiceRequest, action: str, **changes: Any) -> None:
     audit_record(
         actor=actor,
         action=action,
@@ -87,7 +88,7 @@ def _audit(actor: Any, req: ServiceRequest, action: str, **changes: Any) -> None
 
 def service_request_create(
     *,
-    actor: Any = None,
+    actor: Actor = None,
     person_id: int,
     kind: str,
     text: str = "",
@@ -156,7 +157,7 @@ def service_request_create(
     return req
 
 
-def _access_request(actor: Any, request_id: int) -> ServiceRequest:
+def _access_request(actor: Actor, request_id: int) -> ServiceRequest:
     req = (
         ServiceRequest.objects.select_for_update(of=("self",))
         .select_related("kind")
@@ -168,7 +169,9 @@ def _access_request(actor: Any, request_id: int) -> ServiceRequest:
     return req
 
 
-def service_request_assign(*, actor: Any, request_id: int, assignee: Any = None) -> ServiceRequest:
+def service_request_assign(
+    *, actor: Actor, request_id: int, assignee: Any = None
+) -> ServiceRequest:
     """Take a request (or give it to a colleague of the area)."""
     permissions.require(actor, "service.handle")
     assignee = assignee or actor
@@ -193,7 +196,7 @@ def service_request_assign(*, actor: Any, request_id: int, assignee: Any = None)
     return req
 
 
-def service_request_complete(*, actor: Any, request_id: int, note: str = "") -> ServiceRequest:
+def service_request_complete(*, actor: Actor, request_id: int, note: str = "") -> ServiceRequest:
     permissions.require(actor, "service.handle")
     with transaction.atomic():
         req = _access_request(actor, request_id)
@@ -202,7 +205,7 @@ def service_request_complete(*, actor: Any, request_id: int, note: str = "") -> 
         req.status = ServiceRequest.Status.DONE
         req.done_at = timezone.now()
         if req.assignee_id is None:
-            req.assignee = actor
+            req.assignee = acting_user(actor)
         req.save(update_fields=["status", "done_at", "assignee", "updated_at"])
         _event(req, actor, req.status, note)
         _audit(actor, req, "service_request.complete", status="done")
@@ -210,7 +213,7 @@ def service_request_complete(*, actor: Any, request_id: int, note: str = "") -> 
     return req
 
 
-def service_request_cancel(*, actor: Any, request_id: int, note: str) -> ServiceRequest:
+def service_request_cancel(*, actor: Actor, request_id: int, note: str) -> ServiceRequest:
     permissions.require(actor, "service.handle")
     if not (note or "").strip():
         raise ValidationFailed(fields={"note": _("Say why the request is cancelled.")})
@@ -227,7 +230,7 @@ def service_request_cancel(*, actor: Any, request_id: int, note: str) -> Service
 
 
 def service_requests_delivered(
-    *, actor: Any, request_ids: Iterable[int], note: str, at: dt.datetime | None = None
+    *, actor: Actor, request_ids: Iterable[int], note: str, at: dt.datetime | None = None
 ) -> int:
     """Requests whose goods another module delivered (a fact: supplies' proof of
     delivery) are done; the resident may then confirm. Requests already closed are
@@ -250,7 +253,7 @@ def service_requests_delivered(
 
 
 def service_request_confirm(
-    *, person_id: int, request_id: int, actor: Any = None, note: str = ""
+    *, person_id: int, request_id: int, actor: Actor = None, note: str = ""
 ) -> ServiceRequest:
     """The resident confirms the service was delivered (portal, or staff on their word)."""
     if actor is not None:
@@ -303,7 +306,7 @@ def service_requests_escalate(*, now: dt.datetime | None = None) -> int:
 
 def team_member_add(
     *,
-    actor: Any,
+    actor: Actor,
     zone_id: int,
     role: str,
     name: str,
@@ -351,7 +354,7 @@ def team_member_add(
     return member
 
 
-def team_member_remove(*, actor: Any, member_id: int) -> None:
+def team_member_remove(*, actor: Actor, member_id: int) -> None:
     permissions.require(actor, "zone.team")
     with transaction.atomic():
         member = TeamMember.objects.select_related("zone").filter(pk=member_id).first()

@@ -26,6 +26,7 @@ from fangkong.core.audit import audit_record
 from fangkong.core.errors import Conflict, NotFound, ValidationFailed
 from fangkong.core.events import publish
 from fangkong.core.models import PATH_SEGMENT, Jurisdiction, Person, common_path, path_upper_bound
+from fangkong.core.types import Actor, acting_user
 from fangkong.zones.geometry import centre, clean_polygon, points_inside
 from fangkong.zones.models import (
     LiftRecommendation,
@@ -114,7 +115,7 @@ def _level(code_or_id: Any) -> ZoneLevel:
 
 
 def _select_units(
-    actor: Any, *, node_ids: Iterable[int] | None, polygon: Any
+    actor: Actor, *, node_ids: Iterable[int] | None, polygon: Any
 ) -> tuple[list[Jurisdiction], Any]:
     """Units from explicit nodes and/or the buildings inside a drawn polygon, all
     inside the actor's area."""
@@ -173,7 +174,7 @@ def _select_units(
     return units, geom
 
 
-def _proposal_audit(actor: Any, proposal: ZoneProposal, action: str, **changes: Any) -> None:
+def _proposal_audit(actor: Actor, proposal: ZoneProposal, action: str, **changes: Any) -> None:
     audit_record(
         actor=actor,
         action=action,
@@ -184,7 +185,7 @@ def _proposal_audit(actor: Any, proposal: ZoneProposal, action: str, **changes: 
     )
 
 
-def _access_zone(actor: Any, zone_id: int, *, lock: bool = False) -> Zone:
+def _access_zone(actor: Actor, zone_id: int, *, lock: bool = False) -> Zone:
     qs = Zone.objects.select_related("level")
     if lock:
         qs = qs.select_for_update(of=("self",))
@@ -199,7 +200,7 @@ def _access_zone(actor: Any, zone_id: int, *, lock: bool = False) -> Zone:
 
 def zone_propose_declare(
     *,
-    actor: Any,
+    actor: Actor,
     name: str,
     level: Any,
     node_ids: Iterable[int] | None = None,
@@ -234,7 +235,7 @@ def zone_propose_declare(
             polygon=shape_to_geojson(geom) if geom is not None else None,
             reason=reason,
             decision_number=decision_number[:80],
-            declared_by=actor if getattr(actor, "is_authenticated", False) else None,
+            declared_by=acting_user(actor),
             case_ids=sorted(set(cases)),
         )
         ZoneUnit.objects.bulk_create(
@@ -248,7 +249,7 @@ def zone_propose_declare(
             reason=reason,
             decision_number=decision_number[:80],
             scope_path=scope,
-            proposed_by=actor if getattr(actor, "is_authenticated", False) else None,
+            proposed_by=acting_user(actor),
         )
         _proposal_audit(
             actor,
@@ -278,7 +279,7 @@ def _lists(value: Any) -> Any:
 
 def zone_propose_change(
     *,
-    actor: Any,
+    actor: Actor,
     zone_id: int,
     kind: str,
     level: Any = None,
@@ -327,7 +328,7 @@ def zone_propose_change(
             node_ids=ids,
             reason=reason,
             scope_path=zone.scope_path,
-            proposed_by=actor if getattr(actor, "is_authenticated", False) else None,
+            proposed_by=acting_user(actor),
         )
         _proposal_audit(
             actor,
@@ -341,7 +342,7 @@ def zone_propose_change(
     return proposal
 
 
-def _access_proposal(actor: Any, proposal_id: int) -> ZoneProposal:
+def _access_proposal(actor: Actor, proposal_id: int) -> ZoneProposal:
     proposal = (
         ZoneProposal.objects.select_for_update(of=("self",))
         .select_related("zone", "level")
@@ -355,14 +356,14 @@ def _access_proposal(actor: Any, proposal_id: int) -> ZoneProposal:
     return proposal
 
 
-def proposal_refuse(*, actor: Any, proposal_id: int, note: str = "") -> ZoneProposal:
+def proposal_refuse(*, actor: Actor, proposal_id: int, note: str = "") -> ZoneProposal:
     permissions.require(actor, "zone.approve")
     with transaction.atomic():
         proposal = _access_proposal(actor, proposal_id)
         if not (note or "").strip():
             raise ValidationFailed(fields={"note": _("Say why the proposal is refused.")})
         proposal.state = ZoneProposal.State.REFUSED
-        proposal.decided_by = actor
+        proposal.decided_by = acting_user(actor)
         proposal.decided_at = timezone.now()
         proposal.decision_note = note
         proposal.save(
@@ -375,7 +376,7 @@ def proposal_refuse(*, actor: Any, proposal_id: int, note: str = "") -> ZoneProp
 
 
 def proposal_approve(
-    *, actor: Any, proposal_id: int, decision_number: str = "", note: str = ""
+    *, actor: Actor, proposal_id: int, decision_number: str = "", note: str = ""
 ) -> ZoneProposal:
     """Approve a proposal: it takes effect now, with its status reasons, SMS and facts."""
     permissions.require(actor, "zone.approve")
@@ -399,7 +400,7 @@ def proposal_approve(
             zone.decision_number = decision_number[:80]
             zone.save(update_fields=["decision_number", "updated_at"])
         proposal.state = ZoneProposal.State.APPROVED
-        proposal.decided_by = actor
+        proposal.decided_by = acting_user(actor)
         proposal.decided_at = now
         proposal.decision_note = note
         proposal.decision_number = decision_number[:80] or proposal.decision_number
@@ -437,7 +438,7 @@ def _fact(zone: Zone, proposal: ZoneProposal, level: ZoneLevel) -> dict[str, Any
 
 
 def _apply_declare(
-    actor: Any, zone: Zone, proposal: ZoneProposal, now: dt.datetime
+    actor: Actor, zone: Zone, proposal: ZoneProposal, now: dt.datetime
 ) -> dict[str, Any]:
     if zone.state != Zone.State.PROPOSED:
         raise Conflict(_("This zone is no longer awaiting its declaration."))
@@ -447,7 +448,7 @@ def _apply_declare(
     ids = resident_ids(paths)
     zone.state = Zone.State.ACTIVE
     zone.level = level
-    zone.approved_by = actor
+    zone.approved_by = acting_user(actor)
     zone.in_force_since = now
     zone.level_since = now
     zone.resident_count = len(ids)
@@ -473,7 +474,7 @@ def _apply_declare(
 
 
 def _apply_change_level(
-    actor: Any, zone: Zone, proposal: ZoneProposal, now: dt.datetime
+    actor: Actor, zone: Zone, proposal: ZoneProposal, now: dt.datetime
 ) -> dict[str, Any]:
     old, new = zone.level, proposal.level
     assert new is not None
@@ -495,7 +496,7 @@ def _apply_change_level(
 
 
 def _apply_add_units(
-    actor: Any, zone: Zone, proposal: ZoneProposal, now: dt.datetime
+    actor: Actor, zone: Zone, proposal: ZoneProposal, now: dt.datetime
 ) -> dict[str, Any]:
     before = set(resident_ids(zone.units.filter(active=True).values_list("path", flat=True)))
     nodes = list(Jurisdiction.objects.filter(pk__in=proposal.node_ids))
@@ -525,7 +526,7 @@ def _apply_add_units(
 
 
 def _apply_remove_units(
-    actor: Any, zone: Zone, proposal: ZoneProposal, now: dt.datetime
+    actor: Actor, zone: Zone, proposal: ZoneProposal, now: dt.datetime
 ) -> dict[str, Any]:
     before = set(resident_ids(zone.units.filter(active=True).values_list("path", flat=True)))
     zone.units.filter(node_id__in=proposal.node_ids).update(active=False)
@@ -543,7 +544,9 @@ def _apply_remove_units(
     return {"units_removed": len(proposal.node_ids), "residents_released": len(gone)}
 
 
-def _apply_lift(actor: Any, zone: Zone, proposal: ZoneProposal, now: dt.datetime) -> dict[str, Any]:
+def _apply_lift(
+    actor: Actor, zone: Zone, proposal: ZoneProposal, now: dt.datetime
+) -> dict[str, Any]:
     ids = resident_ids(zone.units.filter(active=True).values_list("path", flat=True))
     zone.units.update(active=False)
     zone.state = Zone.State.LIFTED
