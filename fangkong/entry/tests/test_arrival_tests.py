@@ -224,3 +224,19 @@ def test_an_officer_of_another_district_cannot_sample_the_arrival(
     with pytest.raises(NotFound):
         services.arrival_test_sample(actor=yz_officer, arrival_id=a.pk, barcode="X1")
     assert not Tube.objects.filter(barcode="X1").exists()
+
+
+def test_the_arrival_test_round_page_says_what_it_is_and_offers_no_untested_list(
+    officer, station, shanghai, city
+):
+    from fangkong.conftest import client_for
+
+    a = _high(officer, station)
+    services.arrival_test_sample(actor=officer, arrival_id=a.pk, barcode="LD0400")
+    rnd = Round.objects.get(target=Round.Target.ARRIVALS)
+    manager = make_staff("scrmanager", city.city, "city_commander")
+    page = client_for(manager).get(f"/screening/rounds/{rnd.pk}/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "本轮没有未检人员" in text  # (the staff pages speak Chinese by default)
+    assert "/untested/" not in text
