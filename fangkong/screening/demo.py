@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from fangkong.core.demo import demo_district, demo_login, outbreak_grids
 from fangkong.core.models import Jurisdiction, Person
+from fangkong.core.types import Actor
 from fangkong.screening.models import Round, Site, Task, Tube
 from fangkong.screening.services import custody, results, rounds, sampling
 
@@ -33,7 +34,13 @@ def _centre(node: Jurisdiction, default: tuple[float, float]) -> tuple[float, fl
 
 
 def _sample(
-    actor: Any, rnd: Round, site: Site, people: list[int], at: dt.datetime, prefix: str, ratio: int
+    actor: Actor,
+    rnd: Round,
+    site: Site,
+    people: list[int],
+    at: dt.datetime,
+    prefix: str,
+    ratio: int,
 ) -> list[str]:
     """Scan ``people`` into tubes of ``ratio`` (closing each), as one offline batch."""
     items: list[dict[str, Any]] = []

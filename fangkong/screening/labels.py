@@ -28,6 +28,7 @@ register(
         "screening.team.update": _("Sampling team changed"),
         "screening.exclusion.add": _("Person excluded from a round"),
         "screening.tube.open": _("Tube opened"),
+        "screening.arrival_sample": _("Arrival test filed in its tube"),
         "screening.tube.close": _("Tube closed"),
         "screening.batch.submit": _("Sampling batch submitted"),
         "screening.box.pack": _("Box packed"),

@@ -17,11 +17,11 @@ from django.utils.translation import gettext as _
 from fangkong.core import events, permissions
 from fangkong.core.errors import Conflict, NotFound, ValidationFailed
 from fangkong.core.models import Jurisdiction, Person
-from fangkong.core.types import Actor
+from fangkong.core.types import Actor, acting_user
 from fangkong.entry.models import Arrival, ArrivalTest, Checkpoint, PlaceReview
 from fangkong.entry.places import normalise_code
 from fangkong.entry.services.classify import classify_one
-from fangkong.entry.services.common import acting_user, audit, itinerary_clean, plate_clean
+from fangkong.entry.services.common import audit, itinerary_clean, plate_clean
 from fangkong.screening.selectors import shared as screening_shared
 
 MERGE_DAYS = 1  # a registration within a day of a reported arrival is that trip

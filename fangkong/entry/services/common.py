@@ -6,7 +6,6 @@ import datetime as dt
 import re
 from typing import Any
 
-from django.contrib.auth.models import User
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,10 +21,6 @@ PLATE = re.compile(
     r"[A-HJ-NP-Z][A-HJ-NP-Z0-9]{4,5}[A-HJ-NP-Z0-9挂学]$"
 )
 MAX_STOPS = 60
-
-
-def acting_user(actor: Actor) -> User | None:
-    return actor if isinstance(actor, User) and actor.is_authenticated else None
 
 
 def audit(

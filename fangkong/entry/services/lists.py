@@ -26,10 +26,10 @@ from fangkong.core.tabular import (
     decode_text,
     read_table,
 )
-from fangkong.core.types import Actor
+from fangkong.core.types import Actor, acting_user
 from fangkong.entry.models import RiskArea, RiskLevel, RiskList
 from fangkong.entry.places import known_code, normalise_code, squash
-from fangkong.entry.services.common import acting_user, audit
+from fangkong.entry.services.common import audit
 
 COLUMNS = ("admin_code", "province", "city", "district", "street", "place", "level")
 LEVEL_WORDS = {

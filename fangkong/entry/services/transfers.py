@@ -20,9 +20,9 @@ from django.utils.translation import gettext as _
 from fangkong.core import events, permissions
 from fangkong.core.audit import audit_record_many
 from fangkong.core.errors import Conflict, NotFound, ValidationFailed
-from fangkong.core.types import Actor
+from fangkong.core.types import Actor, acting_user
 from fangkong.entry.models import Arrival, Checkpoint, HomeHandoff, Transfer, TransferPassenger
-from fangkong.entry.services.common import acting_user, audit, plate_clean
+from fangkong.entry.services.common import audit, plate_clean
 from fangkong.quarantine.selectors.shared import site_choice
 
 MAX_WINDOW_MINUTES = 24 * 60

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -20,7 +19,7 @@ from fangkong.core import foureyes, permissions
 from fangkong.core.audit import audit_record
 from fangkong.core.errors import NotFound, ValidationFailed
 from fangkong.core.models import Jurisdiction
-from fangkong.core.types import Actor
+from fangkong.core.types import Actor, acting_user
 from fangkong.headquarters.models import Accountability, Finding, Task
 from fangkong.investigation.selectors import shared as investigation
 from fangkong.quarantine.selectors import shared as quarantine
@@ -39,10 +38,6 @@ class FailureRef:
     text: str
     scope_path: str
     at: dt.datetime | None
-
-
-def _me(actor: Actor) -> Any:
-    return actor if getattr(actor, "is_authenticated", False) else None
 
 
 def _node(path: str) -> Jurisdiction | None:
@@ -158,7 +153,7 @@ def accountability_propose(
             party_name=party_name,
             measure=measure,
             grounds=grounds,
-            proposed_by=_me(actor),
+            proposed_by=acting_user(actor),
         )
         audit_record(
             actor=actor,
@@ -226,7 +221,7 @@ def accountability_decide(
             record.measure = measure
         record.decision = decision
         record.document_number = document_number if pursue else ""
-        record.decided_by = _me(actor)
+        record.decided_by = acting_user(actor)
         record.decided_at = timezone.now()
         record.save(
             update_fields=[

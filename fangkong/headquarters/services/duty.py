@@ -21,7 +21,7 @@ from fangkong.core import permissions
 from fangkong.core.audit import audit_record
 from fangkong.core.errors import NotFound, PermissionDenied, ValidationFailed
 from fangkong.core.models import Jurisdiction, StaffProfile
-from fangkong.core.types import Actor
+from fangkong.core.types import Actor, acting_user
 from fangkong.headquarters.models import (
     DutyShift,
     Handover,
@@ -64,10 +64,6 @@ def _text(value: str, field: str, errors: dict[str, str], *, required: str | Non
     elif len(value) > TEXT_MAX:
         errors[field] = _("At most 4000 characters.")
     return value
-
-
-def _me(actor: Actor) -> Any:
-    return actor if getattr(actor, "is_authenticated", False) else None
 
 
 def _uid(actor: Actor) -> int:
@@ -222,7 +218,7 @@ def shift_add(
             task_force=tf,
             starts_at=starts_at,
             ends_at=ends_at,
-            created_by=_me(actor),
+            created_by=acting_user(actor),
         )
         audit_record(
             actor=actor,
@@ -289,12 +285,14 @@ def handover_write(
     shift = _current_shift(actor, area, now)
     if shift is None and not permissions.has_capability(actor, "duty.manage"):
         raise PermissionDenied(_("Only whoever is on duty here writes its handover note."))
+    writer = acting_user(actor)
+    assert writer is not None  # the area's scope check lets only a signed-in user through
     with transaction.atomic():
         note = Handover.objects.create(
             area=area,
             scope_path=area.path,
             shift=shift,
-            written_by=_me(actor),
+            written_by=writer,
             text=text,
             open_items=open_items,
         )
@@ -322,7 +320,7 @@ def handover_receive(*, actor: Actor, handover_id: int, now: dt.datetime | None 
         ).exists()
         if not on_duty and not permissions.has_capability(actor, "duty.manage"):
             raise PermissionDenied(_("Only whoever is on duty here receives its handover note."))
-        note.received_by = _me(actor)
+        note.received_by = acting_user(actor)
         note.received_at = now
         note.save(update_fields=["received_by", "received_at", "updated_at"])
         audit_record(
@@ -396,7 +394,7 @@ def rotation_plan_create(
             rest_from=rest_from,
             rest_until=rest_until,
             reason=reason,
-            created_by=_me(actor),
+            created_by=acting_user(actor),
         )
         audit_record(
             actor=actor,
@@ -441,7 +439,7 @@ def recognition_record(
             kind=kind,
             citation=citation,
             awarded_on=awarded_on,
-            created_by=_me(actor),
+            created_by=acting_user(actor),
         )
         audit_record(
             actor=actor,

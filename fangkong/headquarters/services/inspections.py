@@ -23,7 +23,7 @@ from fangkong.core import permissions
 from fangkong.core.audit import audit_record
 from fangkong.core.errors import NotFound, PermissionDenied, ValidationFailed
 from fangkong.core.models import Jurisdiction, StaffProfile
-from fangkong.core.types import Actor
+from fangkong.core.types import Actor, acting_user
 from fangkong.headquarters.models import (
     Checklist,
     ChecklistItem,
@@ -42,10 +42,6 @@ PHOTO_FORMATS = {"JPEG", "PNG", "WEBP"}
 PHOTO_BOX = (1600, 1600)
 PHOTOS_PER_FINDING = 6
 TEXT_MAX = 4000
-
-
-def _me(actor: Actor) -> Any:
-    return actor if getattr(actor, "is_authenticated", False) else None
 
 
 def _node_in_scope(actor: Actor, node_id: int, field: str) -> Jurisdiction:
@@ -127,7 +123,7 @@ def plan_create(
             starts_on=starts_on,
             ends_on=ends_on,
             inspector=inspector,
-            created_by=_me(actor),
+            created_by=acting_user(actor),
         )
         end = timezone.make_aware(dt.datetime.combine(ends_on, dt.time(18, 0)))
         plan.task = task_give_unchecked(
@@ -256,13 +252,15 @@ def visit_record(
             errors["findings"] = _("Record at least one checklist item.")
         if errors:
             raise ValidationFailed(fields=errors)
+        inspector = acting_user(actor)
+        assert inspector is not None  # the scope checks let only a signed-in user through
         visit = InspectionVisit.objects.create(
             plan=plan,
             unit=unit,
             scope_path=unit.path,
             place=place,
             visited_at=visited_at,
-            inspector=_me(actor),
+            inspector=inspector,
             summary=summary or "",
         )
         failed = 0
@@ -280,7 +278,7 @@ def visit_record(
             )
             for data in photos:
                 FindingPhoto.objects.create(
-                    finding=finding, data=data, size=len(data), uploaded_by=_me(actor)
+                    finding=finding, data=data, size=len(data), uploaded_by=acting_user(actor)
                 )
             if f.result == Finding.Result.FAILED:
                 failed += 1
@@ -362,7 +360,7 @@ def photo_add(*, actor: Actor, finding_id: int, data: bytes) -> FindingPhoto:
                 fields={"photo": _("At most %(n)d photos a finding.") % {"n": PHOTOS_PER_FINDING}}
             )
         photo = FindingPhoto.objects.create(
-            finding=finding, data=clean, size=len(clean), uploaded_by=_me(actor)
+            finding=finding, data=clean, size=len(clean), uploaded_by=acting_user(actor)
         )
         audit_record(
             actor=actor,
@@ -397,7 +395,7 @@ def finding_reinspect(
             raise ValidationFailed(_("Only a finding being rectified can be re-inspected."))
         before = finding.state
         finding.reinspected_at = now
-        finding.reinspected_by = _me(actor)
+        finding.reinspected_by = acting_user(actor)
         finding.reinspection_note = note
         if rectified:
             finding.state = Finding.State.RECTIFIED

@@ -25,10 +25,9 @@ from django.utils.translation import pgettext
 from fangkong.core import permissions
 from fangkong.core.audit import audit_record
 from fangkong.core.models import Jurisdiction, Person
-from fangkong.core.types import Actor
+from fangkong.core.types import Actor, acting_user
 from fangkong.headquarters.models import DailyReport, ReportSchedule
 from fangkong.headquarters.selectors.dashboard import area_for, dashboard_for
-from fangkong.headquarters.services.tasks import _user_or_none
 from fangkong.investigation.selectors import shared as investigation
 from fangkong.notify.services import notify_system
 from fangkong.status.selectors import shared as status
@@ -299,7 +298,7 @@ def daily_report_make(
             area=node,
             scope_path=node.path,
             day=timezone.localdate(now),
-            made_by=_user_or_none(actor),
+            made_by=acting_user(actor),
             content=content,
         )
         audit_record(

@@ -23,7 +23,7 @@ from fangkong.core import permissions
 from fangkong.core.audit import audit_record
 from fangkong.core.errors import NotFound, PermissionDenied, ValidationFailed
 from fangkong.core.models import Jurisdiction, StaffProfile
-from fangkong.core.types import Actor
+from fangkong.core.types import Actor, acting_user
 from fangkong.headquarters.models import (
     AssignmentRule,
     EscalationStep,
@@ -117,10 +117,6 @@ def _staff_in_scope(actor: Actor, user_id: int, unit: Jurisdiction, capability: 
     return profile.user
 
 
-def _user_or_none(actor: Actor) -> Any:
-    return actor if getattr(actor, "is_authenticated", False) else None
-
-
 def task_create(
     *,
     actor: Actor,
@@ -207,7 +203,7 @@ def task_give_unchecked(
             priority=priority,
             deadline=deadline,
             rules_date=timezone.localdate(now),
-            created_by=_user_or_none(actor),
+            created_by=acting_user(actor),
             source_key=source_key,
         )
         audit_record(

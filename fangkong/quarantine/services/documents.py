@@ -21,10 +21,9 @@ from fangkong.core import permissions
 from fangkong.core.audit import audit_record_many
 from fangkong.core.errors import Conflict, NotFound, ValidationFailed
 from fangkong.core.pdf import PdfWriter
-from fangkong.core.types import Actor
+from fangkong.core.types import Actor, acting_user
 from fangkong.quarantine.models import DocumentTemplate, QuarantineOrder, Stay
 from fangkong.quarantine.services import rules
-from fangkong.quarantine.services.common import acting_user
 from fangkong.quarantine.services.monitoring import next_number
 
 MAX_ORDERS = 5000

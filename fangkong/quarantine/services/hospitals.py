@@ -18,7 +18,7 @@ from fangkong.core import events, permissions
 from fangkong.core.audit import audit_record
 from fangkong.core.errors import Conflict, NotFound, ValidationFailed
 from fangkong.core.models import Jurisdiction, Person
-from fangkong.core.types import Actor
+from fangkong.core.types import Actor, acting_user
 from fangkong.investigation.selectors.shared import case_ids_of_person
 from fangkong.quarantine.models import (
     Admission,
@@ -27,7 +27,6 @@ from fangkong.quarantine.models import (
     Hospital,
     HospitalBeds,
 )
-from fangkong.quarantine.services.common import acting_user
 
 MAX_BEDS = 100_000
 MAX_NOTE = 2000

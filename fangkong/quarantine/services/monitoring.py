@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from fangkong.core import events, permissions
 from fangkong.core.audit import audit_record_many
 from fangkong.core.errors import Conflict, NotFound, ValidationFailed
-from fangkong.core.types import Actor
+from fangkong.core.types import Actor, acting_user
 from fangkong.quarantine.models import (
     Approval,
     HealthCheck,
@@ -37,7 +37,6 @@ from fangkong.quarantine.models import (
     StayTest,
     Symptom,
 )
-from fangkong.quarantine.services.common import acting_user
 from fangkong.quarantine.services.stays import (
     AdmitData,
     _audit,

@@ -21,7 +21,7 @@ from fangkong.core import permissions
 from fangkong.core.audit import audit_record
 from fangkong.core.errors import Conflict, NotFound, ValidationFailed
 from fangkong.core.models import Jurisdiction
-from fangkong.core.types import Actor
+from fangkong.core.types import Actor, acting_user
 from fangkong.quarantine.models import (
     AcceptanceItem,
     AcceptanceResult,
@@ -31,7 +31,6 @@ from fangkong.quarantine.models import (
     SiteTransition,
     Stay,
 )
-from fangkong.quarantine.services.common import acting_user
 
 S = Site.State
 

@@ -14,10 +14,9 @@ from fangkong.core import crypto, events, permissions
 from fangkong.core.audit import audit_record
 from fangkong.core.errors import Conflict, NotFound, ValidationFailed
 from fangkong.core.identity import normalise_phone
-from fangkong.core.types import Actor
+from fangkong.core.types import Actor, acting_user
 from fangkong.quarantine.models import BreachReport, Site, SiteStaff, StaffPeriod, StaffTest
 from fangkong.quarantine.services import rules
-from fangkong.quarantine.services.common import acting_user
 
 MAX_TEXT = 4000
 

@@ -31,7 +31,7 @@ from fangkong.core import events, foureyes, permissions
 from fangkong.core.audit import audit_record, audit_record_many
 from fangkong.core.errors import Conflict, NotFound, ValidationFailed
 from fangkong.core.models import Jurisdiction, Person
-from fangkong.core.types import Actor
+from fangkong.core.types import Actor, acting_user
 from fangkong.quarantine.models import (
     Approval,
     QuarantineRule,
@@ -42,7 +42,6 @@ from fangkong.quarantine.models import (
     StayTest,
 )
 from fangkong.quarantine.services import rules
-from fangkong.quarantine.services.common import acting_user
 
 MAX_BATCH = 10_000
 MAX_TEXT = 2000

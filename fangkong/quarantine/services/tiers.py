@@ -22,10 +22,9 @@ from fangkong.core import permissions
 from fangkong.core.audit import audit_record
 from fangkong.core.errors import Conflict, NotFound, ValidationFailed
 from fangkong.core.models import Jurisdiction, path_upper_bound
-from fangkong.core.types import Actor
+from fangkong.core.types import Actor, acting_user
 from fangkong.quarantine.models import ActivationProposal, Room, Site, SiteTransition
 from fangkong.quarantine.services import rules
-from fangkong.quarantine.services.common import acting_user
 
 S = Site.State
 

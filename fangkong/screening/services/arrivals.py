@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from fangkong.core.audit import audit_record
 from fangkong.core.errors import Conflict, NotFound, ValidationFailed
 from fangkong.core.models import Jurisdiction, Person
-from fangkong.core.types import Actor
+from fangkong.core.types import Actor, acting_user
 from fangkong.screening.models import PoolingOption, Round, Tube, TubeMember
 from fangkong.screening.services.sampling import _after_close, _clean_barcode
 
@@ -151,7 +151,7 @@ def arrival_sample_record(
     conflict: the fact records it and is retried, and the checkpoint sees the test
     without a result."""
     code = _clean_barcode(barcode)
-    user = actor if actor is not None and actor.is_authenticated else None
+    user = acting_user(actor)
     with transaction.atomic():
         person = Person.objects.filter(pk=person_id).first()
         if person is None:

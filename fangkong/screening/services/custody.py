@@ -7,7 +7,6 @@ ever changed or removed.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -16,16 +15,19 @@ from django.utils.translation import gettext as _
 from fangkong.core import permissions
 from fangkong.core.audit import audit_record
 from fangkong.core.errors import Conflict, NotFound, ValidationFailed
+from fangkong.core.types import Actor, acting_user
 from fangkong.screening.models import Box, CustodyEvent, Lab, Tube
 from fangkong.screening.selectors import access_round_by_id
 
 
-def access_lab(actor: Any, lab_id: int) -> Lab:
+def access_lab(actor: Actor, lab_id: int) -> Lab:
     """A lab the actor works at (its staff list) or that lies in their area."""
     lab = Lab.objects.filter(pk=lab_id, active=True).first()
     if lab is None:
         raise NotFound(fields={"lab_id": _("No such lab.")})
-    if permissions.in_scope(actor, lab.scope_path) or lab.staff.filter(pk=actor.pk).exists():
+    if permissions.in_scope(actor, lab.scope_path) or (
+        (user := acting_user(actor)) is not None and lab.staff.filter(pk=user.pk).exists()
+    ):
         return lab
     raise NotFound(fields={"lab_id": _("No such lab.")})
 
@@ -34,13 +36,13 @@ def _events(
     tube_ids: list[int],
     stage: str,
     *,
-    actor: Any,
+    actor: Actor,
     at: dt.datetime,
     place: str,
     lab: Lab | None,
     box: Box | None,
 ) -> None:
-    user = actor if getattr(actor, "is_authenticated", False) else None
+    user = acting_user(actor)
     CustodyEvent.objects.bulk_create(
         [
             CustodyEvent(tube_id=t, box=box, stage=stage, time=at, place=place, lab=lab, user=user)
@@ -51,7 +53,12 @@ def _events(
 
 
 def box_pack(
-    *, actor: Any, round_id: int, barcode: str, tube_barcodes: list[str], lab_id: int | None = None
+    *,
+    actor: Actor,
+    round_id: int,
+    barcode: str,
+    tube_barcodes: list[str],
+    lab_id: int | None = None,
 ) -> Box:
     """Put closed tubes into a box (box barcode unique)."""
     permissions.require(actor, "screening.transport")
@@ -103,7 +110,7 @@ def box_pack(
     return box
 
 
-def _box_for_update(actor: Any, barcode: str) -> Box:
+def _box_for_update(actor: Actor, barcode: str) -> Box:
     box = Box.objects.select_for_update().filter(barcode=(barcode or "").strip()).first()
     if box is None:
         raise NotFound(fields={"barcode": _("No such box.")})
@@ -111,7 +118,7 @@ def _box_for_update(actor: Any, barcode: str) -> Box:
 
 
 def box_hand_over(
-    *, actor: Any, barcode: str, place: str = "", at: dt.datetime | None = None
+    *, actor: Actor, barcode: str, place: str = "", at: dt.datetime | None = None
 ) -> Box:
     permissions.require(actor, "screening.transport")
     at = at or timezone.now()
@@ -126,7 +133,11 @@ def box_hand_over(
         box.save(update_fields=["handed_over_at", "updated_at"])
         Tube.objects.filter(pk__in=ids).update(state=Tube.State.HANDED_OVER)
         CustodyEvent.objects.create(
-            box=box, stage=CustodyEvent.Stage.HANDED_OVER, time=at, place=place, user=actor
+            box=box,
+            stage=CustodyEvent.Stage.HANDED_OVER,
+            time=at,
+            place=place,
+            user=acting_user(actor),
         )
         _events(
             ids, CustodyEvent.Stage.HANDED_OVER, actor=actor, at=at, place=place, lab=None, box=box
@@ -138,7 +149,7 @@ def box_hand_over(
 
 
 def box_receive(
-    *, actor: Any, lab_id: int, barcode: str, place: str = "", at: dt.datetime | None = None
+    *, actor: Actor, lab_id: int, barcode: str, place: str = "", at: dt.datetime | None = None
 ) -> Box:
     """The lab receives a box: every tube in it is now in the lab's custody."""
     permissions.require(actor, "screening.lab")
@@ -157,7 +168,12 @@ def box_receive(
         Tube.objects.filter(pk__in=ids).update(state=Tube.State.RECEIVED, lab=lab, received_at=at)
         place = place or lab.name
         CustodyEvent.objects.create(
-            box=box, stage=CustodyEvent.Stage.RECEIVED, time=at, place=place, lab=lab, user=actor
+            box=box,
+            stage=CustodyEvent.Stage.RECEIVED,
+            time=at,
+            place=place,
+            lab=lab,
+            user=acting_user(actor),
         )
         _events(ids, CustodyEvent.Stage.RECEIVED, actor=actor, at=at, place=place, lab=lab, box=box)
         audit_record(
@@ -171,7 +187,7 @@ def box_receive(
 
 
 def tubes_test_start(
-    *, actor: Any, lab_id: int, tube_barcodes: list[str], at: dt.datetime | None = None
+    *, actor: Actor, lab_id: int, tube_barcodes: list[str], at: dt.datetime | None = None
 ) -> int:
     permissions.require(actor, "screening.lab")
     lab = access_lab(actor, lab_id)

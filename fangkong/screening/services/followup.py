@@ -18,6 +18,7 @@ from fangkong.core.audit import audit_record
 from fangkong.core.errors import NotFound, ValidationFailed
 from fangkong.core.events import publish
 from fangkong.core.models import Person
+from fangkong.core.types import Actor
 from fangkong.screening.models import (
     BuildingFlag,
     EscalationStep,
@@ -81,7 +82,7 @@ def _members(
     return out
 
 
-def results_apply_consequences(*, actor: Any, tubes: Sequence[Any]) -> dict[str, int]:
+def results_apply_consequences(*, actor: Actor, tubes: Sequence[Any]) -> dict[str, int]:
     """Run the consequences of newly applied results (inside the caller's transaction).
 
     ``tubes``: ``Tube`` instances; for negative results anything with ``pk`` and
@@ -156,7 +157,7 @@ def _negatives(tubes: Sequence[Any]) -> int:
     return sum(len(pids) for pids, _at, _tube in entries)
 
 
-def positives_handle(*, actor: Any, tubes: list[Tube]) -> dict[str, int]:
+def positives_handle(*, actor: Actor, tubes: list[Tube]) -> dict[str, int]:
     """Positive pools: every member a pooled-positive reason at once, a high-priority
     single-tube retest task each (door-to-door for the limited-mobility), their
     buildings flagged. Positive single tubes: a suspected case each."""
@@ -228,7 +229,7 @@ def positives_handle(*, actor: Any, tubes: list[Tube]) -> dict[str, int]:
     return {"reasons": reasons, "tasks": len(tasks), "cases": cases}
 
 
-def _suspected_case(actor: Any, tube: Tube, person_id: int, sampled_at: dt.datetime) -> int:
+def _suspected_case(actor: Actor, tube: Tube, person_id: int, sampled_at: dt.datetime) -> int:
     """A positive single tube: investigation opens a suspected case (once)."""
     rnd = Round.objects.get(pk=tube.round_id)
     publish(
@@ -264,7 +265,7 @@ def _resample(tubes: list[Tube]) -> int:
     return len(tasks)
 
 
-def door_to_door_tasks_create(*, actor: Any, round_id: int, person_ids: list[int]) -> int:
+def door_to_door_tasks_create(*, actor: Actor, round_id: int, person_ids: list[int]) -> int:
     """Door-to-door sampling tasks for limited-mobility people not yet sampled."""
 
     permissions.require(actor, "screening.manage")
@@ -308,7 +309,7 @@ def door_to_door_tasks_create(*, actor: Any, round_id: int, person_ids: list[int
     return len(tasks)
 
 
-def task_set_state(*, actor: Any, task_id: int, state: str, reason: str = "") -> Task:
+def task_set_state(*, actor: Actor, task_id: int, state: str, reason: str = "") -> Task:
     permissions.require(actor, "screening.retest")
     if state not in (Task.State.DONE, Task.State.CANCELLED):
         raise ValidationFailed(fields={"state": _("A task is marked done or cancelled.")})

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from fangkong.core import permissions
 from fangkong.core.errors import ValidationFailed
 from fangkong.core.selectors import access_jurisdiction_by_id
+from fangkong.core.types import Actor
 from fangkong.screening.models import Round
 from fangkong.screening.selectors import access_round_by_id
 from fangkong.screening.selectors.coverage import untested_for
@@ -18,7 +19,7 @@ PURPOSE = "screening_reminder"
 
 
 def reminders_send(
-    *, actor: Any, round_id: int, node_id: int, rate_per_minute: int | None = None
+    *, actor: Actor, round_id: int, node_id: int, rate_per_minute: int | None = None
 ) -> Any:
     """Queue one reminder per untested person under ``node_id`` in one action; the
     worker sends them. Asking again reaches only people not yet reminded."""

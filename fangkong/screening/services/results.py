@@ -35,6 +35,7 @@ from fangkong.core.tabular import (
     decode_text,
     read_table,
 )
+from fangkong.core.types import Actor, acting_user
 from fangkong.screening.models import Lab, ResultReport, Tube
 from fangkong.screening.services.custody import access_lab
 from fangkong.screening.services.followup import results_apply_consequences
@@ -168,7 +169,7 @@ def csv_parse(data: bytes) -> list[dict[str, Any]]:
 
 @gc_paused()
 def results_import(
-    *, actor: Any, lab_id: int, rows: Sequence[dict[str, Any]], source: str = "api"
+    *, actor: Actor, lab_id: int, rows: Sequence[dict[str, Any]], source: str = "api"
 ) -> ResultReportSummary:
     """Report results of a lab (API or CSV rows). All or nothing; idempotent."""
     permissions.require(actor, "screening.lab")
@@ -176,7 +177,7 @@ def results_import(
     clean = rows_validate(rows)
     summary = ResultReportSummary(rows=len(clean))
     now = timezone.now()
-    user_id = actor.pk if getattr(actor, "is_authenticated", False) else None
+    user_id = user.pk if (user := acting_user(actor)) else None
     applied_tubes: list[Any] = []
     with transaction.atomic():
         for k in range(0, len(clean), CHUNK):
@@ -349,7 +350,7 @@ def _json(value: dict[str, float]) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
-def report_review(*, actor: Any, report_id: int, note: str = "") -> ResultReport:
+def report_review(*, actor: Actor, report_id: int, note: str = "") -> ResultReport:
     """A reviewer closes a held or conflicting report (the decision is audited);
     four eyes: the reviewer is not the reporter (``core.foureyes``)."""
     permissions.require(actor, "screening.manage")

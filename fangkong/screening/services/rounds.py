@@ -14,11 +14,12 @@ from fangkong.core.audit import audit_record, diff
 from fangkong.core.errors import Conflict, NotFound, ValidationFailed
 from fangkong.core.models import Jurisdiction, KeyGroup, Person, common_path
 from fangkong.core.selectors import access_person_by_id
+from fangkong.core.types import Actor, acting_user
 from fangkong.screening.models import Exclusion, Lab, PoolingOption, Round, Site, Team
 from fangkong.screening.selectors import access_round_by_id
 
 
-def _node_in_scope(actor: Any, node_id: int, *, field: str) -> Jurisdiction:
+def _node_in_scope(actor: Actor, node_id: int, *, field: str) -> Jurisdiction:
     node = Jurisdiction.objects.filter(pk=node_id).first()
     if node is None or not permissions.in_scope(actor, node.path):
         raise NotFound(fields={field: _("No such area.")})
@@ -31,7 +32,7 @@ def allowed_ratios() -> list[int]:
 
 def round_create(
     *,
-    actor: Any,
+    actor: Actor,
     name: str,
     area_ids: list[int],
     starts_at: dt.datetime,
@@ -83,7 +84,7 @@ def round_create(
             ends_at=ends_at,
             pooling_ratio=pooling_ratio,
             disease_code=disease_code,
-            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            created_by=acting_user(actor),
         )
         rnd.areas.set(areas)
         rnd.key_groups.set(groups)
@@ -109,7 +110,7 @@ def round_create(
 
 
 def _door_to_door_for_sealed_zones(
-    actor: Any, rnd: Round, areas: list[Jurisdiction], groups: list[KeyGroup]
+    actor: Actor, rnd: Round, areas: list[Jurisdiction], groups: list[KeyGroup]
 ) -> int:
     """Residents of the round's area who live in a zone that keeps people at home
     (足不出户) are due at their door: a door-to-door task each, made with the round."""
@@ -138,7 +139,7 @@ def _door_to_door_for_sealed_zones(
 _CHUNK = 5000
 
 
-def round_close(*, actor: Any, round_id: int) -> Round:
+def round_close(*, actor: Actor, round_id: int) -> Round:
     permissions.require(actor, "screening.manage")
     with transaction.atomic():
         rnd = Round.objects.select_for_update().filter(pk=round_id).first()
@@ -157,7 +158,7 @@ def round_close(*, actor: Any, round_id: int) -> Round:
 
 
 def lab_create(
-    *, actor: Any, name: str, code: str, capacity_per_day: int, jurisdiction_id: int
+    *, actor: Actor, name: str, code: str, capacity_per_day: int, jurisdiction_id: int
 ) -> Lab:
     permissions.require(actor, "screening.manage")
     node = _node_in_scope(actor, jurisdiction_id, field="jurisdiction_id")
@@ -183,7 +184,7 @@ def lab_create(
     return lab
 
 
-def team_create(*, actor: Any, name: str, area_id: int, door_to_door: bool = False) -> Team:
+def team_create(*, actor: Actor, name: str, area_id: int, door_to_door: bool = False) -> Team:
     permissions.require(actor, "screening.manage")
     node = _node_in_scope(actor, area_id, field="area_id")
     with transaction.atomic():
@@ -202,7 +203,7 @@ def team_create(*, actor: Any, name: str, area_id: int, door_to_door: bool = Fal
 
 def site_create(
     *,
-    actor: Any,
+    actor: Actor,
     name: str,
     jurisdiction_id: int,
     lat: float,
@@ -251,14 +252,14 @@ def _check_site(*, lat: float, lon: float, lanes: int) -> None:
         raise ValidationFailed(fields=errors)
 
 
-def _locked_in_scope(actor: Any, model: Any, pk: int) -> Any:
+def _locked_in_scope(actor: Actor, model: Any, pk: int) -> Any:
     obj = model.objects.select_for_update().filter(pk=pk).first()
     if obj is None or not permissions.in_scope(actor, obj.scope_path):
         raise NotFound()
     return obj
 
 
-def _apply(actor: Any, obj: Any, action: str, changes: dict[str, Any]) -> Any:
+def _apply(actor: Actor, obj: Any, action: str, changes: dict[str, Any]) -> Any:
     """Set the given fields (``None``: unchanged); save and audit what changed."""
     before = {k: getattr(obj, k) for k, v in changes.items() if v is not None}
     after = {k: v for k, v in changes.items() if v is not None}
@@ -280,7 +281,7 @@ def _apply(actor: Any, obj: Any, action: str, changes: dict[str, Any]) -> Any:
 
 def site_update(
     *,
-    actor: Any,
+    actor: Actor,
     site_id: int,
     name: str | None = None,
     address: str | None = None,
@@ -328,7 +329,7 @@ def site_update(
 
 def lab_update(
     *,
-    actor: Any,
+    actor: Actor,
     lab_id: int,
     name: str | None = None,
     capacity_per_day: int | None = None,
@@ -357,7 +358,7 @@ def lab_update(
 
 def team_update(
     *,
-    actor: Any,
+    actor: Actor,
     team_id: int,
     name: str | None = None,
     door_to_door: bool | None = None,
@@ -382,7 +383,7 @@ def team_update(
         )
 
 
-def site_set_queue(*, actor: Any, site_id: int, queue_state: str) -> Site:
+def site_set_queue(*, actor: Actor, site_id: int, queue_state: str) -> Site:
     """Site staff set the live queue state shown on the portal."""
     if not (
         permissions.has_capability(actor, "screening.sample")
@@ -410,7 +411,7 @@ def site_set_queue(*, actor: Any, site_id: int, queue_state: str) -> Site:
 
 
 def exclusion_add(
-    *, actor: Any, round_id: int, person_id: int, reason: str, note: str = ""
+    *, actor: Actor, round_id: int, person_id: int, reason: str, note: str = ""
 ) -> Exclusion:
     """Record why a person of the round's target will not be sampled (audited)."""
     permissions.require(actor, "screening.manage")
@@ -426,7 +427,7 @@ def exclusion_add(
                 "reason": reason,
                 "note": note.strip(),
                 "person_scope_path": person.scope_path,
-                "created_by": actor,
+                "created_by": acting_user(actor),
             },
         )
         if not created:

@@ -33,6 +33,7 @@ from fangkong.core.identity import normalise_document
 from fangkong.core.models import Person
 from fangkong.core.services import PersonData, api_token_hash, person_create
 from fangkong.core.signing import person_id_from_token
+from fangkong.core.types import Actor, acting_user
 from fangkong.screening.models import CustodyEvent, Round, Site, Task, Team, Tube, TubeMember
 from fangkong.screening.selectors import access_round_by_id
 from fangkong.screening.sql import (
@@ -81,7 +82,7 @@ def _clean_barcode(value: str, field: str = "barcode") -> str:
 
 def person_resolve(
     *,
-    actor: Any,
+    actor: Actor,
     person_token: str = "",
     doc_type: str = "prc_id",
     doc_number: str = "",
@@ -127,7 +128,7 @@ def person_resolve(
 # --- Tubes -----------------------------------------------------------------------
 
 
-def _tube_scope(actor: Any, site: Site | None, team: Team | None) -> str:
+def _tube_scope(actor: Actor, site: Site | None, team: Team | None) -> str:
     if site is not None:
         return site.scope_path
     if team is not None:
@@ -136,7 +137,7 @@ def _tube_scope(actor: Any, site: Site | None, team: Team | None) -> str:
 
 
 def _place_for(
-    actor: Any, site_id: int | None, team_id: int | None
+    actor: Actor, site_id: int | None, team_id: int | None
 ) -> tuple[Site | None, Team | None]:
     site = team = None
     if site_id is not None:
@@ -172,7 +173,7 @@ def _check_round_open(rnd: Round, at: dt.datetime) -> None:
 
 def tube_open(
     *,
-    actor: Any,
+    actor: Actor,
     round_id: int,
     barcode: str,
     site_id: int | None = None,
@@ -197,7 +198,7 @@ def tube_open(
             team=team,
             capacity=cap,
             scope_path=_tube_scope(actor, site, team),
-            opened_by=actor,
+            opened_by=acting_user(actor),
             opened_at=opened_at or timezone.now(),
             retest=retest,
         )
@@ -222,7 +223,7 @@ class ScanOutcome:
     warning: str = ""
 
 
-def _access_tube_for_update(actor: Any, barcode: str) -> Tube:
+def _access_tube_for_update(actor: Actor, barcode: str) -> Tube:
     tube = Tube.objects.select_for_update().filter(barcode=barcode).first()
     if tube is None or not permissions.in_scope(actor, tube.scope_path):
         raise NotFound(fields={"barcode": _("No such tube; open it first.")})
@@ -289,7 +290,7 @@ def scan_rule(
 
 def tube_scan(
     *,
-    actor: Any,
+    actor: Actor,
     barcode: str,
     person_token: str = "",
     doc_type: str = "prc_id",
@@ -341,7 +342,7 @@ def tube_scan(
             at=at,
         ):
             return ScanOutcome(barcode, who.pk, who.name, False, count, capacity)
-        user_id = actor.pk if getattr(actor, "is_authenticated", False) else None
+        user_id = user.pk if (user := acting_user(actor)) else None
         again = bool(earlier)
         link = [
             tube_id,
@@ -471,12 +472,12 @@ def tube_scan_by_token(*, token: str, barcode: str, person_token: str) -> ScanOu
     return _scan_statement(SCAN_BY_TOKEN_PREPARED, params)
 
 
-def _scan_postgresql(actor: Any, barcode: str, pid: int, at: dt.datetime) -> ScanOutcome | None:
+def _scan_postgresql(actor: Actor, barcode: str, pid: int, at: dt.datetime) -> ScanOutcome | None:
     """The scan recorded in one statement, or ``None``: the general path answers."""
     scope = permissions.scope_path(actor)
     if scope is None:
         return None
-    user_id = actor.pk if getattr(actor, "is_authenticated", False) else None
+    user_id = user.pk if (user := acting_user(actor)) else None
     params = {"barcode": barcode, "person": pid, "scope": scope, "at": at, "user": user_id}
     return _scan_statement(SCAN_ONE_PREPARED, params)
 
@@ -495,7 +496,7 @@ def _scan_statement(statement: Prepared, params: dict[str, Any]) -> ScanOutcome 
     )
 
 
-def tube_close(*, actor: Any, barcode: str, closed_at: dt.datetime | None = None) -> Tube:
+def tube_close(*, actor: Actor, barcode: str, closed_at: dt.datetime | None = None) -> Tube:
     permissions.require(actor, "screening.sample")
     barcode = _clean_barcode(barcode)
     with transaction.atomic():
@@ -526,13 +527,13 @@ def tube_close(*, actor: Any, barcode: str, closed_at: dt.datetime | None = None
 
 
 def _after_close(
-    actor: Any, tubes: Sequence[tuple[int, int, dt.datetime | None]], *, place: str = ""
+    actor: Actor, tubes: Sequence[tuple[int, int, dt.datetime | None]], *, place: str = ""
 ) -> None:
     """Custody 'collected' for each tube (id, capacity, closed at); single-tube
     samples settle retest and resample tasks; standing schedules move on."""
     from fangkong.screening.services.schedules import schedules_record_sampled
 
-    user_id = actor.pk if getattr(actor, "is_authenticated", False) else None
+    user_id = user.pk if (user := acting_user(actor)) else None
     now = timezone.now()
     collected = CustodyEvent.Stage.COLLECTED
     copy_rows(
@@ -642,7 +643,7 @@ def _as_time(value: Any, field_name: str = "at") -> dt.datetime:
     return at
 
 
-def _resolve_people(actor: Any, items: Sequence[dict[str, Any]]) -> dict[int, Any]:
+def _resolve_people(actor: Actor, items: Sequence[dict[str, Any]]) -> dict[int, Any]:
     """index → Person-like (id, scope_path) or an ApplicationError, in bulk."""
     out: dict[int, Any] = {}
     ids: dict[int, int] = {}
@@ -730,7 +731,7 @@ _BATCH_ATTEMPTS = 3
 @gc_paused()
 def sample_batch_submit(
     *,
-    actor: Any,
+    actor: Actor,
     round_id: int,
     items: Sequence[dict[str, Any]],
     site_id: int | None = None,
@@ -749,7 +750,7 @@ def sample_batch_submit(
     _check_round_open(rnd, timezone.now())
     site, team = _place_for(actor, site_id, team_id)
     scope = _tube_scope(actor, site, team)
-    user_id = actor.pk if getattr(actor, "is_authenticated", False) else None
+    user_id = user.pk if (user := acting_user(actor)) else None
     attempts_left = _BATCH_ATTEMPTS
     while True:
         try:
@@ -772,7 +773,7 @@ def _is_first_link_race(exc: BaseException) -> bool:
 
 
 def _batch_apply(
-    actor: Any,
+    actor: Actor,
     rnd: Round,
     items: Sequence[dict[str, Any]],
     site: Site | None,
@@ -917,7 +918,7 @@ def _batch_apply(
 
 
 def _batch_write(
-    actor: Any,
+    actor: Actor,
     rnd: Round,
     site: Site | None,
     team: Team | None,

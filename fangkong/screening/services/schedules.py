@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -14,6 +13,7 @@ from django.utils.translation import gettext as _
 from fangkong.core.audit import audit_record
 from fangkong.core.events import publish
 from fangkong.core.models import Person
+from fangkong.core.types import Actor
 from fangkong.screening.models import Schedule, ScheduleState
 from fangkong.screening.sql import db_time, select_in
 
@@ -24,7 +24,7 @@ def _schedules_by_group() -> dict[int, Schedule]:
     return {s.key_group_id: s for s in Schedule.objects.filter(active=True)}
 
 
-def schedules_record_sampled(*, tube_ids: Iterable[int], actor: Any = None) -> int:
+def schedules_record_sampled(*, tube_ids: Iterable[int], actor: Actor = None) -> int:
     """People of scheduled key groups sampled in these tubes: move their next due
     date on and end any overdue reason. Returns states touched."""
     by_group = _schedules_by_group()
@@ -53,7 +53,9 @@ def schedules_record_sampled(*, tube_ids: Iterable[int], actor: Any = None) -> i
     return _advance([(pid, by_group[gid]) for pid, gid in sorted(links)], members, actor)
 
 
-def _advance(pairs: list[tuple[int, Schedule]], sampled: dict[int, dt.datetime], actor: Any) -> int:
+def _advance(
+    pairs: list[tuple[int, Schedule]], sampled: dict[int, dt.datetime], actor: Actor
+) -> int:
     states = {
         (s.schedule_id, s.person_id): s
         for s in ScheduleState.objects.filter(

@@ -25,14 +25,13 @@ from fangkong.core import permissions
 from fangkong.core.audit import audit_record
 from fangkong.core.errors import Conflict, NotFound, ValidationFailed
 from fangkong.core.events import publish
-from fangkong.core.types import Actor
+from fangkong.core.types import Actor, acting_user
 from fangkong.supplies import rules
 from fangkong.supplies.models import Delivery, Item, Movement, Stock, Warehouse, ZoneRequest
 from fangkong.supplies.services.ledger import (
     MAX_QUANTITY,
     MAX_TEXT,
     MovementData,
-    _acting,
     _short,
     post_movement,
 )
@@ -166,7 +165,7 @@ def delivery_plan(
         days=days if not wanted else None,
         planned_for=day,
         note=note.strip(),
-        planned_by=_acting(actor),
+        planned_by=acting_user(actor),
     )
     ZoneRequest.objects.filter(pk__in=[r.pk for r in requests]).update(
         state=ZoneRequest.State.PLANNED, delivery=delivery, updated_at=timezone.now()
@@ -309,7 +308,7 @@ def delivery_record_proof(
     delivery.proof_note = note
     delivery.proof_photo = photo or None
     delivery.proof_photo_type = kind or ""
-    delivery.delivered_by = _acting(actor)
+    delivery.delivered_by = acting_user(actor)
     delivery.save()
     carried = list(
         ZoneRequest.objects.filter(delivery=delivery, state=ZoneRequest.State.PLANNED)

@@ -25,7 +25,7 @@ from fangkong.core import permissions
 from fangkong.core.audit import audit_record
 from fangkong.core.errors import Conflict, NotFound, ValidationFailed
 from fangkong.core.models import Jurisdiction
-from fangkong.core.types import Actor
+from fangkong.core.types import Actor, acting_user
 from fangkong.supplies import rules
 from fangkong.supplies.models import (
     Item,
@@ -44,10 +44,6 @@ K = Movement.Kind
 A = Posting.Account
 # The outside account on the other side of each kind of movement.
 OUTSIDE = {K.RECEIPT: A.SUPPLIERS, K.ISSUE: A.SUPPLIED, K.LOSS: A.LOSSES, K.CORRECTION: A.COUNT}
-
-
-def _acting(actor: Actor) -> Any:
-    return actor if getattr(actor, "is_authenticated", False) else None
 
 
 def _area(actor: Actor, jurisdiction_id: int) -> Jurisdiction:
@@ -264,7 +260,7 @@ def post_movement(
         counterpart=data.counterpart.strip(),
         note=data.note.strip(),
         delivery_id=delivery_id,
-        recorded_by=_acting(actor),
+        recorded_by=acting_user(actor),
     )
     postings = [
         Posting(movement=movement, account=A.WAREHOUSE, warehouse=wh, item=item, amount=delta)
@@ -409,7 +405,7 @@ def price_report(
         day=day,
         price=value,
         scope_path=market.scope_path,
-        reported_by=_acting(actor),
+        reported_by=acting_user(actor),
     )
     _judge(report)
     report.save()
