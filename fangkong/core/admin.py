@@ -2,7 +2,7 @@
 made here are audited like the API's (``staff.create`` / ``staff.roles``): the
 four-eyes rule (``core.foureyes``) traces who provisioned whom from those rows."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin
@@ -18,9 +18,26 @@ from fangkong.core import permissions, services
 from fangkong.core.audit import audit_record
 from fangkong.core.models import ApiToken, AuditEntry, Jurisdiction, KeyGroup, Role, StaffProfile
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User as AuthUser
+
+    JurisdictionAdminBase = admin.ModelAdmin[Jurisdiction]
+    KeyGroupAdminBase = admin.ModelAdmin[KeyGroup]
+    RoleAdminBase = admin.ModelAdmin[Role]
+    StaffProfileFormBase = forms.ModelForm[StaffProfile]
+    StaffProfileAdminBase = admin.ModelAdmin[StaffProfile]
+    UserAdminBase = UserAdmin[AuthUser]
+    AuditEntryAdminBase = admin.ModelAdmin[AuditEntry]
+    ApiTokenAdminBase = admin.ModelAdmin[ApiToken]
+else:
+    JurisdictionAdminBase = KeyGroupAdminBase = RoleAdminBase = admin.ModelAdmin
+    StaffProfileAdminBase = AuditEntryAdminBase = ApiTokenAdminBase = admin.ModelAdmin
+    StaffProfileFormBase = forms.ModelForm
+    UserAdminBase = UserAdmin
+
 
 @admin.register(Jurisdiction)
-class JurisdictionAdmin(admin.ModelAdmin):
+class JurisdictionAdmin(JurisdictionAdminBase):
     list_display = ["name_zh", "name_en", "level", "code", "path", "resident_count"]
     list_filter = ["level"]
     search_fields = ["name_zh", "name_en", "code"]
@@ -29,16 +46,16 @@ class JurisdictionAdmin(admin.ModelAdmin):
 
 
 @admin.register(KeyGroup)
-class KeyGroupAdmin(admin.ModelAdmin):
+class KeyGroupAdmin(KeyGroupAdminBase):
     list_display = ["code", "name_zh", "name_en", "active"]
 
 
 @admin.register(Role)
-class RoleAdmin(admin.ModelAdmin):
+class RoleAdmin(RoleAdminBase):
     list_display = ["code", "name_zh", "name_en"]
 
 
-class StaffProfileForm(forms.ModelForm):
+class StaffProfileForm(StaffProfileFormBase):
     class Meta:
         model = StaffProfile
         fields = ["user", "jurisdiction", "roles", "display_name"]
@@ -60,7 +77,7 @@ def _role_codes(profile: StaffProfile | None) -> list[str]:
 
 
 @admin.register(StaffProfile)
-class StaffProfileAdmin(admin.ModelAdmin):
+class StaffProfileAdmin(StaffProfileAdminBase):
     form = StaffProfileForm
     list_display = ["user", "display_name", "jurisdiction"]
     raw_id_fields = ["jurisdiction"]
@@ -91,7 +108,7 @@ _POWER_FIELDS = ("is_superuser", "is_staff", "is_active")
 
 
 @admin.register(User)
-class AuditedUserAdmin(UserAdmin):
+class AuditedUserAdmin(UserAdminBase):
     """Django's user admin, with account creations and changes of power audited."""
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
@@ -131,7 +148,7 @@ class AuditedUserAdmin(UserAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(AuditEntryAdminBase):
     list_display = ["time", "actor_username", "action", "object_type", "object_id"]
     list_filter = ["action"]
 
@@ -146,7 +163,7 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(ApiTokenAdminBase):
     """Staff API tokens: seen, never made or edited here (only their owner's signed-in
     session makes one); revoked through ``api_token_revoke`` (audited)."""
 

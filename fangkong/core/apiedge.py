@@ -135,7 +135,7 @@ def load_json(body: bytes) -> Any:
 
 
 def _is_form(request: HttpRequest) -> bool:
-    content_type = request.META.get("CONTENT_TYPE", "")
+    content_type = str(request.META.get("CONTENT_TYPE", ""))
     return content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded"))
 
 

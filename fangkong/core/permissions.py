@@ -178,7 +178,7 @@ def staff_profile(user: Any) -> Any | None:
 def capabilities_of(user: Any) -> frozenset[str]:
     if not getattr(user, "is_authenticated", False):
         return frozenset()
-    cached = getattr(user, _CACHE_ATTR, None)
+    cached: frozenset[str] | None = getattr(user, _CACHE_ATTR, None)
     if cached is not None:
         return cached
     caps: set[str] = set()

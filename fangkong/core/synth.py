@@ -33,7 +33,7 @@ import struct
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from django.conf import settings
@@ -51,6 +51,8 @@ from fangkong.core.errors import Conflict, ValidationFailed
 from fangkong.core.models import Household, Jurisdiction, KeyGroup, Person, path_segment
 from fangkong.core.services import jurisdiction_build, jurisdiction_recount
 from fangkong.core.types import Actor
+
+T = TypeVar("T")
 
 # Ages are counted at this date, so the same seed gives the same birth dates forever.
 REFERENCE_DATE = dt.date(2025, 7, 1)
@@ -241,7 +243,7 @@ class _People:
     def below(self, n: int) -> int:
         return int(self.rng.random() * n)
 
-    def pick(self, seq: Sequence[Any]) -> Any:
+    def pick(self, seq: Sequence[T]) -> T:
         return seq[int(self.rng.random() * len(seq))]
 
     def age(self, lo: int = 0, hi: int = 100) -> int:
