@@ -14,14 +14,16 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
+from django import forms as django_forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, logout
 from django.contrib.auth import login as auth_login
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import transaction
 from django.db.models import Count, QuerySet
@@ -48,6 +50,7 @@ from fangkong.core.forms import (
     PeopleFilterForm,
     UnmaskForm,
     add_application_errors,
+    errors_onto,
 )
 from fangkong.core.models import AuditEntry, Jurisdiction, Person
 from fangkong.core.sheets import csv_response, csv_stream
@@ -147,6 +150,66 @@ def _safe_next(request: HttpRequest, candidate: str | None) -> str:
     ):
         return candidate
     return resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
+# --- A posted form through one service call ------------------------------------
+
+Result = TypeVar("Result")
+
+
+def submit_form(
+    request: HttpRequest,
+    form: django_forms.Form,
+    call: Callable[[dict[str, Any]], Result],
+    *,
+    success: str,
+    redirect_to: str | Callable[[Result], str],
+) -> HttpResponseBase | None:
+    """Post, redirect, get: a valid form goes to ``call`` (its cleaned data); when
+    the service accepts it, the success message and a redirect to ``redirect_to``
+    (a URL or URL name, or made from what the call returned).
+
+    ``None`` otherwise (a GET, an invalid form, a domain error, which lands on the
+    form): the view shows its page again with the form, status ``INVALID`` after a
+    post. Permission checks stay in the view, before the form is bound."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    with errors_onto(form) as outcome:
+        result = call(form.cleaned_data)
+    if not outcome.ok:
+        return None
+    messages.success(request, success)
+    return redirect(redirect_to(result) if callable(redirect_to) else redirect_to)
+
+
+def flash_form_errors(request: HttpRequest, form: django_forms.Form) -> None:
+    """A form's errors as messages, for a form posted from a page that shows none:
+    those of the whole form first, then each field's, after its label."""
+    for error in form.non_field_errors():
+        messages.error(request, str(error))
+    for name, errs in form.errors.items():
+        if name == NON_FIELD_ERRORS:
+            continue
+        label = form.fields[name].label if name in form.fields else ""
+        for e in errs:
+            messages.error(request, f"{label}: {e}" if label else str(e))
+
+
+def post_form(
+    request: HttpRequest,
+    form: django_forms.Form,
+    call: Callable[[dict[str, Any]], object],
+    *,
+    success: str,
+    redirect_to: str,
+) -> HttpResponseBase:
+    """An action posted from a page (a button or a small form on it): back to
+    ``redirect_to`` either way, with the success message or the form's errors."""
+    done = submit_form(request, form, call, success=success, redirect_to=redirect_to)
+    if done is not None:
+        return done
+    flash_form_errors(request, form)
+    return redirect(redirect_to)
 
 
 # --- Sign-in ----------------------------------------------------------------

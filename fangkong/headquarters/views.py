@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django import forms as django_forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -20,11 +19,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from fangkong.core import permissions
 from fangkong.core.errors import PermissionDenied
-from fangkong.core.forms import errors_onto
 from fangkong.core.pdf import pdf_response
 from fangkong.core.sheets import XLSX_TYPE
 from fangkong.core.types import Actor
-from fangkong.core.views import INVALID, staff_page
+from fangkong.core.views import INVALID, post_form, staff_page, submit_form
 from fangkong.headquarters import forms, report_render, selectors, services
 from fangkong.headquarters.models import Task, TaskKind
 from fangkong.headquarters.selectors import dashboard as dashboard_selectors
@@ -98,21 +96,23 @@ def task_new(request: HttpRequest) -> HttpResponseBase:
     user = _user(request)
     permissions.require(user, "task.assign")
     form = forms.TaskForm(request.POST or None, user=user)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        with errors_onto(form) as outcome:
-            task = services.task_create(
-                actor=user,
-                unit_id=data["unit"],
-                title=data["title"],
-                details=data["details"],
-                priority=data["priority"],
-                deadline=data["deadline"],
-                assignee_id=data["assignee"],
-            )
-        if outcome.ok:
-            messages.success(request, _("Task given."))
-            return redirect("headquarters:task", task_id=task.pk)
+    done = submit_form(
+        request,
+        form,
+        lambda d: services.task_create(
+            actor=user,
+            unit_id=d["unit"],
+            title=d["title"],
+            details=d["details"],
+            priority=d["priority"],
+            deadline=d["deadline"],
+            assignee_id=d["assignee"],
+        ),
+        success=_("Task given."),
+        redirect_to=lambda task: _back(task.pk),
+    )
+    if done is not None:
+        return done
     return render(
         request,
         "headquarters/task_new.html",
@@ -144,29 +144,18 @@ def _back(task_id: int) -> str:
     return reverse("headquarters:task", kwargs={"task_id": task_id})
 
 
-def _flash(request: HttpRequest, form: django_forms.Form) -> None:
-    for name, errs in form.errors.items():
-        label = form.fields[name].label if name in form.fields else ""
-        for e in errs:
-            messages.error(request, f"{label}: {e}" if label else str(e))
-
-
 @staff_page
 @require_POST
 def task_assign(request: HttpRequest, task_id: int) -> HttpResponseBase:
     user = _user(request)
     selectors.access_task_by_id(user, task_id)
-    form = forms.AssignForm(request.POST, user=user)
-    if form.is_valid():
-        with errors_onto(form) as outcome:
-            services.task_assign(
-                actor=user, task_id=task_id, assignee_id=form.cleaned_data["assignee"]
-            )
-        if outcome.ok:
-            messages.success(request, _("Task given to someone else."))
-            return redirect(_back(task_id))
-    _flash(request, form)
-    return redirect(_back(task_id))
+    return post_form(
+        request,
+        forms.AssignForm(request.POST, user=user),
+        lambda d: services.task_assign(actor=user, task_id=task_id, assignee_id=d["assignee"]),
+        success=_("Task given to someone else."),
+        redirect_to=_back(task_id),
+    )
 
 
 @staff_page
@@ -174,15 +163,13 @@ def task_assign(request: HttpRequest, task_id: int) -> HttpResponseBase:
 def task_complete(request: HttpRequest, task_id: int) -> HttpResponseBase:
     user = _user(request)
     selectors.access_task_by_id(user, task_id)
-    form = forms.CompleteForm(request.POST)
-    if form.is_valid():
-        with errors_onto(form) as outcome:
-            services.task_complete(actor=user, task_id=task_id, note=form.cleaned_data["note"])
-        if outcome.ok:
-            messages.success(request, _("Task marked done."))
-            return redirect(_back(task_id))
-    _flash(request, form)
-    return redirect(_back(task_id))
+    return post_form(
+        request,
+        forms.CompleteForm(request.POST),
+        lambda d: services.task_complete(actor=user, task_id=task_id, note=d["note"]),
+        success=_("Task marked done."),
+        redirect_to=_back(task_id),
+    )
 
 
 @staff_page
@@ -190,15 +177,13 @@ def task_complete(request: HttpRequest, task_id: int) -> HttpResponseBase:
 def task_cancel(request: HttpRequest, task_id: int) -> HttpResponseBase:
     user = _user(request)
     selectors.access_task_by_id(user, task_id)
-    form = forms.CancelForm(request.POST)
-    if form.is_valid():
-        with errors_onto(form) as outcome:
-            services.task_cancel(actor=user, task_id=task_id, reason=form.cleaned_data["reason"])
-        if outcome.ok:
-            messages.success(request, _("Task cancelled."))
-            return redirect(_back(task_id))
-    _flash(request, form)
-    return redirect(_back(task_id))
+    return post_form(
+        request,
+        forms.CancelForm(request.POST),
+        lambda d: services.task_cancel(actor=user, task_id=task_id, reason=d["reason"]),
+        success=_("Task cancelled."),
+        redirect_to=_back(task_id),
+    )
 
 
 def _area_id(request: HttpRequest) -> int | None:
@@ -237,24 +222,21 @@ def overdue_retests(request: HttpRequest) -> HttpResponse:
 def rectification_order(request: HttpRequest) -> HttpResponseBase:
     """Give a district a rectification task for its overdue retests (one service call)."""
     user = _user(request)
-    form = forms.RectifyForm(request.POST)
-    back = reverse("headquarters:retests")
-    if form.is_valid():
-        with errors_onto(form) as outcome:
-            services.task_create(
-                actor=user,
-                unit_id=form.cleaned_data["unit"],
-                kind=TaskKind.RECTIFICATION,
-                priority="high",
-                title=_("Clear the overdue single-tube retests"),
-                details=form.cleaned_data["details"],
-                deadline=timezone.now() + dt.timedelta(hours=form.cleaned_data["hours"]),
-            )
-        if outcome.ok:
-            messages.success(request, _("Rectification task given to the district."))
-            return redirect(back)
-    _flash(request, form)
-    return redirect(back)
+    return post_form(
+        request,
+        forms.RectifyForm(request.POST),
+        lambda d: services.task_create(
+            actor=user,
+            unit_id=d["unit"],
+            kind=TaskKind.RECTIFICATION,
+            priority="high",
+            title=_("Clear the overdue single-tube retests"),
+            details=d["details"],
+            deadline=timezone.now() + dt.timedelta(hours=d["hours"]),
+        ),
+        success=_("Rectification task given to the district."),
+        redirect_to=reverse("headquarters:retests"),
+    )
 
 
 # --- Daily reports ------------------------------------------------------------------

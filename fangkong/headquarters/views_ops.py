@@ -7,19 +7,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import redirect, render
+from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from fangkong.core import permissions
 from fangkong.core.errors import PermissionDenied
-from fangkong.core.forms import errors_onto
 from fangkong.core.types import Actor
-from fangkong.core.views import INVALID, staff_page
+from fangkong.core.views import INVALID, post_form, staff_page, submit_form
 from fangkong.headquarters import forms_ops as forms
 from fangkong.headquarters import services
 from fangkong.headquarters.models import Accountability, InspectionPlan
@@ -50,13 +49,6 @@ def _caps(user: Actor) -> dict[str, bool]:
         "can_decide": has(user, "accountability.decide"),
         "can_duty": has(user, "duty.manage"),
     }
-
-
-def _flash(request: HttpRequest, form: Any) -> None:
-    for name, errs in form.errors.items():
-        label = form.fields[name].label if name in form.fields else ""
-        for e in errs:
-            messages.error(request, f"{label}: {e}" if label else str(e))
 
 
 # --- Inspections ----------------------------------------------------------------------
@@ -95,21 +87,23 @@ def plan_new(request: HttpRequest) -> HttpResponseBase:
             "area": int(area) if area.isdigit() and len(area) < 10 else None,
         },
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        with errors_onto(form) as outcome:
-            plan = services.plan_create(
-                actor=user,
-                title=data["title"],
-                area_id=data["area"],
-                checklist_code=data["checklist"],
-                starts_on=data["starts_on"],
-                ends_on=data["ends_on"],
-                inspector_id=data["inspector"],
-            )
-        if outcome.ok:
-            messages.success(request, _("Inspection planned; the inspector has it in their work."))
-            return redirect("headquarters:plan", plan_id=plan.pk)
+    done = submit_form(
+        request,
+        form,
+        lambda d: services.plan_create(
+            actor=user,
+            title=d["title"],
+            area_id=d["area"],
+            checklist_code=d["checklist"],
+            starts_on=d["starts_on"],
+            ends_on=d["ends_on"],
+            inspector_id=d["inspector"],
+        ),
+        success=_("Inspection planned; the inspector has it in their work."),
+        redirect_to=lambda plan: reverse("headquarters:plan", args=[plan.pk]),
+    )
+    if done is not None:
+        return done
     return render(
         request,
         "headquarters/plan_new.html",
@@ -164,34 +158,37 @@ def visit_new(request: HttpRequest, plan_id: int) -> HttpResponseBase:
         items=items,
         initial={"visited_at": timezone.localtime().replace(second=0, microsecond=0)},
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+
+    def record(d: dict[str, Any]) -> object:
         findings = [
             services.FindingIn(
                 item_id=item.pk,
-                result=data[f"result_{item.pk}"],
-                note=data[f"note_{item.pk}"],
-                deadline_hours=data[f"hours_{item.pk}"],
+                result=d[f"result_{item.pk}"],
+                note=d[f"note_{item.pk}"],
+                deadline_hours=d[f"hours_{item.pk}"],
                 photos=_photos(request, item.pk),
             )
             for item in items
         ]
-        with errors_onto(form) as outcome:
-            services.visit_record(
-                actor=user,
-                plan_id=plan.pk,
-                unit_id=data["unit"],
-                place=data["place"],
-                visited_at=data["visited_at"],
-                summary=data["summary"],
-                findings=findings,
-            )
-        if outcome.ok:
-            messages.success(
-                request,
-                _("Visit recorded; each failed item went to the unit as a rectification task."),
-            )
-            return redirect("headquarters:plan", plan_id=plan.pk)
+        return services.visit_record(
+            actor=user,
+            plan_id=plan.pk,
+            unit_id=d["unit"],
+            place=d["place"],
+            visited_at=d["visited_at"],
+            summary=d["summary"],
+            findings=findings,
+        )
+
+    done = submit_form(
+        request,
+        form,
+        record,
+        success=_("Visit recorded; each failed item went to the unit as a rectification task."),
+        redirect_to=reverse("headquarters:plan", args=[plan.pk]),
+    )
+    if done is not None:
+        return done
     return render(
         request,
         "headquarters/visit_new.html",
@@ -205,20 +202,15 @@ def visit_new(request: HttpRequest, plan_id: int) -> HttpResponseBase:
 def finding_reinspect(request: HttpRequest, finding_id: int) -> HttpResponseBase:
     user = _user(request)
     finding = ops.access_finding_by_id(user, finding_id)
-    form = forms.ReinspectForm(request.POST)
-    if form.is_valid():
-        with errors_onto(form) as outcome:
-            services.finding_reinspect(
-                actor=user,
-                finding_id=finding_id,
-                rectified=form.cleaned_data["rectified"],
-                note=form.cleaned_data["note"],
-            )
-        if outcome.ok:
-            messages.success(request, _("Re-inspection recorded."))
-            return redirect("headquarters:plan", plan_id=finding.visit.plan_id)
-    _flash(request, form)
-    return redirect("headquarters:plan", plan_id=finding.visit.plan_id)
+    return post_form(
+        request,
+        forms.ReinspectForm(request.POST),
+        lambda d: services.finding_reinspect(
+            actor=user, finding_id=finding_id, rectified=d["rectified"], note=d["note"]
+        ),
+        success=_("Re-inspection recorded."),
+        redirect_to=reverse("headquarters:plan", args=[finding.visit.plan_id]),
+    )
 
 
 @staff_page
@@ -226,14 +218,13 @@ def finding_reinspect(request: HttpRequest, finding_id: int) -> HttpResponseBase
 def plan_close(request: HttpRequest, plan_id: int) -> HttpResponseBase:
     user = _user(request)
     ops.access_plan_by_id(user, plan_id)
-    form = forms.CloseForm(request.POST)
-    if form.is_valid():
-        with errors_onto(form) as outcome:
-            services.plan_close(actor=user, plan_id=plan_id, note=form.cleaned_data["note"])
-        if outcome.ok:
-            messages.success(request, _("Inspection plan closed."))
-    _flash(request, form)
-    return redirect("headquarters:plan", plan_id=plan_id)
+    return post_form(
+        request,
+        forms.CloseForm(request.POST),
+        lambda d: services.plan_close(actor=user, plan_id=plan_id, note=d["note"]),
+        success=_("Inspection plan closed."),
+        redirect_to=reverse("headquarters:plan", args=[plan_id]),
+    )
 
 
 @staff_page
@@ -272,22 +263,23 @@ def accountability_new(request: HttpRequest) -> HttpResponseBase:
     permissions.require(user, "accountability.propose")
     initial = {"failure": request.GET.get("failure", "")}
     form = forms.ProposeForm(request.POST or None, user=user, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        kind, failure_id = data["failure"]
-        with errors_onto(form) as outcome:
-            record = services.accountability_propose(
-                actor=user,
-                failure_kind=kind,
-                failure_id=failure_id,
-                party_kind=data["party_kind"],
-                party_name=data["party_name"],
-                measure=data["measure"],
-                grounds=data["grounds"],
-            )
-        if outcome.ok:
-            messages.success(request, _("Accountability proposed; a second person decides it."))
-            return redirect("headquarters:accountability", record_id=record.pk)
+    done = submit_form(
+        request,
+        form,
+        lambda d: services.accountability_propose(
+            actor=user,
+            failure_kind=d["failure"][0],
+            failure_id=d["failure"][1],
+            party_kind=d["party_kind"],
+            party_name=d["party_name"],
+            measure=d["measure"],
+            grounds=d["grounds"],
+        ),
+        success=_("Accountability proposed; a second person decides it."),
+        redirect_to=lambda record: reverse("headquarters:accountability", args=[record.pk]),
+    )
+    if done is not None:
+        return done
     return render(
         request,
         "headquarters/accountability_new.html",
@@ -304,20 +296,22 @@ def accountability_detail(request: HttpRequest, record_id: int) -> HttpResponseB
     form = forms.DecideForm(request.POST or None, initial={"measure": record.measure})
     if request.method == "POST":
         permissions.require(user, "accountability.decide")
-        if form.is_valid():
-            data = form.cleaned_data
-            with errors_onto(form) as outcome:
-                services.accountability_decide(
-                    actor=user,
-                    record_id=record_id,
-                    pursue=data["pursue"],
-                    measure=data["measure"],
-                    decision=data["decision"],
-                    document_number=data["document_number"],
-                )
-            if outcome.ok:
-                messages.success(request, _("Accountability decided."))
-                return redirect("headquarters:accountability", record_id=record_id)
+    done = submit_form(
+        request,
+        form,
+        lambda d: services.accountability_decide(
+            actor=user,
+            record_id=record_id,
+            pursue=d["pursue"],
+            measure=d["measure"],
+            decision=d["decision"],
+            document_number=d["document_number"],
+        ),
+        success=_("Accountability decided."),
+        redirect_to=reverse("headquarters:accountability", args=[record_id]),
+    )
+    if done is not None:
+        return done
     may_decide = (
         permissions.has_capability(user, "accountability.decide")
         and record.state == Accountability.State.PROPOSED
@@ -365,41 +359,35 @@ def duty(request: HttpRequest) -> HttpResponse:
 def shift_new(request: HttpRequest) -> HttpResponseBase:
     user = _user(request)
     permissions.require(user, "duty.manage")
-    form = forms.ShiftForm(request.POST, user=user)
-    if form.is_valid():
-        data = form.cleaned_data
-        with errors_onto(form) as outcome:
-            services.shift_add(
-                actor=user,
-                area_id=data["area"],
-                user_id=data["user"],
-                role=data["role"],
-                starts_at=data["starts_at"],
-                ends_at=data["ends_at"],
-            )
-        if outcome.ok:
-            messages.success(request, _("Put on the duty roster."))
-            return redirect("headquarters:duty")
-    _flash(request, form)
-    return redirect("headquarters:duty")
+    return post_form(
+        request,
+        forms.ShiftForm(request.POST, user=user),
+        lambda d: services.shift_add(
+            actor=user,
+            area_id=d["area"],
+            user_id=d["user"],
+            role=d["role"],
+            starts_at=d["starts_at"],
+            ends_at=d["ends_at"],
+        ),
+        success=_("Put on the duty roster."),
+        redirect_to="headquarters:duty",
+    )
 
 
 @staff_page
 @require_POST
 def handover_new(request: HttpRequest) -> HttpResponseBase:
     user = _user(request)
-    form = forms.HandoverForm(request.POST, user=user)
-    if form.is_valid():
-        data = form.cleaned_data
-        with errors_onto(form) as outcome:
-            services.handover_write(
-                actor=user, area_id=data["area"], text=data["text"], open_items=data["open_items"]
-            )
-        if outcome.ok:
-            messages.success(request, _("Handover note written."))
-            return redirect("headquarters:duty")
-    _flash(request, form)
-    return redirect("headquarters:duty")
+    return post_form(
+        request,
+        forms.HandoverForm(request.POST, user=user),
+        lambda d: services.handover_write(
+            actor=user, area_id=d["area"], text=d["text"], open_items=d["open_items"]
+        ),
+        success=_("Handover note written."),
+        redirect_to="headquarters:duty",
+    )
 
 
 @staff_page
@@ -407,13 +395,13 @@ def handover_new(request: HttpRequest) -> HttpResponseBase:
 def handover_receive(request: HttpRequest, handover_id: int) -> HttpResponseBase:
     user = _user(request)
     ops.access_handover_by_id(user, handover_id)
-    form = forms.CloseForm(request.POST)
-    with errors_onto(form) as outcome:
-        services.handover_receive(actor=user, handover_id=handover_id)
-    if outcome.ok:
-        messages.success(request, _("Handover note received."))
-    _flash(request, form)
-    return redirect("headquarters:duty")
+    return post_form(
+        request,
+        forms.CloseForm(request.POST),
+        lambda _d: services.handover_receive(actor=user, handover_id=handover_id),
+        success=_("Handover note received."),
+        redirect_to="headquarters:duty",
+    )
 
 
 @staff_page
@@ -424,21 +412,23 @@ def taskforces(request: HttpRequest) -> HttpResponseBase:
     form = forms.TaskForceForm(request.POST or None, user=user)
     if request.method == "POST":
         permissions.require(user, "duty.manage")
-        if form.is_valid():
-            data = form.cleaned_data
-            with errors_onto(form) as outcome:
-                tf = services.taskforce_create(
-                    actor=user,
-                    name=data["name"],
-                    kind=data["kind"],
-                    area_id=data["area"],
-                    leader_id=data["leader"],
-                    member_ids=data["members"],
-                    remit=data["remit"],
-                )
-            if outcome.ok:
-                messages.success(request, _("Task force set up."))
-                return redirect("headquarters:taskforce", tf_id=tf.pk)
+    done = submit_form(
+        request,
+        form,
+        lambda d: services.taskforce_create(
+            actor=user,
+            name=d["name"],
+            kind=d["kind"],
+            area_id=d["area"],
+            leader_id=d["leader"],
+            member_ids=d["members"],
+            remit=d["remit"],
+        ),
+        success=_("Task force set up."),
+        redirect_to=lambda tf: reverse("headquarters:taskforce", args=[tf.pk]),
+    )
+    if done is not None:
+        return done
     return render(
         request,
         "headquarters/taskforces.html",
@@ -455,17 +445,17 @@ def taskforce_detail(request: HttpRequest, tf_id: int) -> HttpResponseBase:
     form = forms.MemberForm(request.POST or None, user=user)
     if request.method == "POST":
         permissions.require(user, "duty.manage")
-        if form.is_valid():
-            with errors_onto(form) as outcome:
-                services.taskforce_member_add(
-                    actor=user,
-                    task_force_id=tf.pk,
-                    user_id=form.cleaned_data["user"],
-                    duty=form.cleaned_data["duty"],
-                )
-            if outcome.ok:
-                messages.success(request, _("Member added."))
-                return redirect("headquarters:taskforce", tf_id=tf.pk)
+    done = submit_form(
+        request,
+        form,
+        lambda d: services.taskforce_member_add(
+            actor=user, task_force_id=tf.pk, user_id=d["user"], duty=d["duty"]
+        ),
+        success=_("Member added."),
+        redirect_to=reverse("headquarters:taskforce", args=[tf.pk]),
+    )
+    if done is not None:
+        return done
     now = timezone.now()
     return render(
         request,
@@ -523,23 +513,20 @@ def care(request: HttpRequest) -> HttpResponse:
 def rotation_new(request: HttpRequest) -> HttpResponseBase:
     user = _user(request)
     permissions.require(user, "duty.manage")
-    form = forms.RotationForm(request.POST, user=user)
-    if form.is_valid():
-        data = form.cleaned_data
-        with errors_onto(form) as outcome:
-            services.rotation_plan_create(
-                actor=user,
-                user_id=data["user"],
-                replacement_id=data["replacement"],
-                rest_from=data["rest_from"],
-                rest_until=data["rest_until"],
-                reason=data["reason"],
-            )
-        if outcome.ok:
-            messages.success(request, _("Rotation planned."))
-            return redirect("headquarters:care")
-    _flash(request, form)
-    return redirect("headquarters:care")
+    return post_form(
+        request,
+        forms.RotationForm(request.POST, user=user),
+        lambda d: services.rotation_plan_create(
+            actor=user,
+            user_id=d["user"],
+            replacement_id=d["replacement"],
+            rest_from=d["rest_from"],
+            rest_until=d["rest_until"],
+            reason=d["reason"],
+        ),
+        success=_("Rotation planned."),
+        redirect_to="headquarters:care",
+    )
 
 
 @staff_page
@@ -547,19 +534,16 @@ def rotation_new(request: HttpRequest) -> HttpResponseBase:
 def recognition_new(request: HttpRequest) -> HttpResponseBase:
     user = _user(request)
     permissions.require(user, "duty.manage")
-    form = forms.RecognitionForm(request.POST, user=user)
-    if form.is_valid():
-        data = form.cleaned_data
-        with errors_onto(form) as outcome:
-            services.recognition_record(
-                actor=user,
-                user_id=data["user"],
-                kind=data["kind"],
-                citation=data["citation"],
-                awarded_on=data["awarded_on"],
-            )
-        if outcome.ok:
-            messages.success(request, _("Recognition recorded."))
-            return redirect("headquarters:care")
-    _flash(request, form)
-    return redirect("headquarters:care")
+    return post_form(
+        request,
+        forms.RecognitionForm(request.POST, user=user),
+        lambda d: services.recognition_record(
+            actor=user,
+            user_id=d["user"],
+            kind=d["kind"],
+            citation=d["citation"],
+            awarded_on=d["awarded_on"],
+        ),
+        success=_("Recognition recorded."),
+        redirect_to="headquarters:care",
+    )

@@ -10,7 +10,6 @@ errors land on the form (422) or as a message; outside the user's area is a 404.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 from django import forms as django_forms
@@ -28,7 +27,7 @@ from fangkong.core.forms import area_choice_labels, errors_onto
 from fangkong.core.pdf import pdf_response
 from fangkong.core.selectors import area_choices_for
 from fangkong.core.types import Actor
-from fangkong.core.views import INVALID, staff_page
+from fangkong.core.views import INVALID, post_form, staff_page, submit_form
 from fangkong.investigation.selectors import shared as investigation_shared
 from fangkong.investigation.selectors.shared import disease_choices
 from fangkong.quarantine import forms, selectors, services
@@ -58,35 +57,6 @@ def _caps(user: Actor) -> dict[str, bool]:
         "can_treat": has(user, "hospital.treat"),
         "can_manage_hospitals": has(user, "hospital.manage"),
     }
-
-
-def _flash_errors(request: HttpRequest, form: django_forms.Form) -> None:
-    for error in form.non_field_errors():
-        messages.error(request, str(error))
-    for name, errs in form.errors.items():
-        if name == "__all__":
-            continue
-        label = form.fields[name].label if name in form.fields else ""
-        for e in errs:
-            messages.error(request, f"{label}: {e}" if label else str(e))
-
-
-def _act(
-    request: HttpRequest,
-    form: django_forms.Form,
-    call: Callable[[dict[str, Any]], Any],
-    ok: str,
-    back: str,
-) -> HttpResponseBase:
-    """Validate, call the service, say how it went, go back to the page."""
-    if form.is_valid():
-        with errors_onto(form) as outcome:
-            call(form.cleaned_data)
-        if outcome.ok:
-            messages.success(request, ok)
-            return redirect(back)
-    _flash_errors(request, form)
-    return redirect(back)
 
 
 def _areas(user: Actor) -> list[tuple[int, str]]:
@@ -139,14 +109,14 @@ def overview(request: HttpRequest) -> HttpResponse:
 @require_POST
 def proposal_decide(request: HttpRequest, proposal_id: int) -> HttpResponseBase:
     user = _user(request)
-    return _act(
+    return post_form(
         request,
         forms.DecisionForm(request.POST),
         lambda d: services.proposal_decide(
             actor=user, proposal_id=proposal_id, accept=d["approve"], note=d["note"]
         ),
-        _("Decision recorded."),
-        reverse("quarantine:overview"),
+        success=_("Decision recorded."),
+        redirect_to=reverse("quarantine:overview"),
     )
 
 
@@ -183,12 +153,15 @@ def site_new(request: HttpRequest) -> HttpResponseBase:
     user = _user(request)
     permissions.require(user, "quarantine.sites")
     form = forms.SiteForm(request.POST or None, areas=_areas(user))
-    if request.method == "POST" and form.is_valid():
-        with errors_onto(form) as outcome:
-            site = services.site_create(actor=user, data=services.SiteData(**form.cleaned_data))
-        if outcome.ok:
-            messages.success(request, _("The site is registered (in reserve)."))
-            return redirect("quarantine:site", site_id=site.pk)
+    done = submit_form(
+        request,
+        form,
+        lambda d: services.site_create(actor=user, data=services.SiteData(**d)),
+        success=_("The site is registered (in reserve)."),
+        redirect_to=lambda site: _back_to_site(site.pk),
+    )
+    if done is not None:
+        return done
     status = INVALID if request.method == "POST" else 200
     return render(request, "quarantine/site_new.html", {"form": form, **_caps(user)}, status=status)
 
@@ -241,14 +214,14 @@ def _back_to_site(site_id: int, anchor: str = "") -> str:
 @require_POST
 def site_transition(request: HttpRequest, site_id: int) -> HttpResponseBase:
     user = _user(request)
-    return _act(
+    return post_form(
         request,
         forms.TransitionForm(request.POST),
         lambda d: services.site_transition(
             actor=user, site_id=site_id, to_state=d["to_state"], reason=d["reason"]
         ),
-        _("The site's state is changed."),
-        _back_to_site(site_id),
+        success=_("The site's state is changed."),
+        redirect_to=_back_to_site(site_id),
     )
 
 
@@ -266,14 +239,14 @@ def site_accept(request: HttpRequest, site_id: int) -> HttpResponseBase:
         if request.POST.get(f"item-{i.code}") in ("pass", "fail")
     }
     form = forms.NoteForm(request.POST)
-    return _act(
+    return post_form(
         request,
         form,
         lambda d: services.site_accept(
             actor=user, site_id=site_id, results=results, note=d["note"]
         ),
-        _("The inspection is recorded."),
-        _back_to_site(site_id, "acceptance"),
+        success=_("The inspection is recorded."),
+        redirect_to=_back_to_site(site_id, "acceptance"),
     )
 
 
@@ -281,14 +254,14 @@ def site_accept(request: HttpRequest, site_id: int) -> HttpResponseBase:
 @require_POST
 def rooms_add(request: HttpRequest, site_id: int) -> HttpResponseBase:
     user = _user(request)
-    return _act(
+    return post_form(
         request,
         forms.RoomsForm(request.POST),
         lambda d: services.rooms_add(
             actor=user, site_id=site_id, rooms=services.rooms_numbered(d["floors"], d["per_floor"])
         ),
-        _("The rooms are added."),
-        _back_to_site(site_id, "rooms"),
+        success=_("The rooms are added."),
+        redirect_to=_back_to_site(site_id, "rooms"),
     )
 
 
@@ -298,12 +271,12 @@ def room_status(request: HttpRequest, room_id: int) -> HttpResponseBase:
     user = _user(request)
     room = Room.objects.filter(pk=room_id).only("site_id").first()
     site_id = room.site_id if room else 0
-    return _act(
+    return post_form(
         request,
         forms.RoomStatusForm(request.POST),
         lambda d: services.room_set_status(actor=user, room_id=room_id, status=d["status"]),
-        _("The room's status is changed."),
-        _back_to_site(site_id, "rooms"),
+        success=_("The room's status is changed."),
+        redirect_to=_back_to_site(site_id, "rooms"),
     )
 
 
@@ -317,7 +290,9 @@ def site_allocate(request: HttpRequest, site_id: int) -> HttpResponseBase:
     def call(_d: dict[str, Any]) -> None:
         result["p"] = services.stays_allocate(actor=user, site_id=site_id)
 
-    response = _act(request, form, call, "", _back_to_site(site_id, "waiting"))
+    response = post_form(
+        request, form, call, success="", redirect_to=_back_to_site(site_id, "waiting")
+    )
     if "p" in result:
         messages.info(
             request,
@@ -344,12 +319,12 @@ def staff_add(request: HttpRequest, site_id: int) -> HttpResponseBase:
         if d.get("started_on"):
             services.period_start(actor=user, staff_id=member.pk, started_on=d["started_on"])
 
-    return _act(
+    return post_form(
         request,
         forms.StaffForm(request.POST),
         call,
-        _("The worker is on the roster."),
-        _back_to_site(site_id, "staff"),
+        success=_("The worker is on the roster."),
+        redirect_to=_back_to_site(site_id, "staff"),
     )
 
 
@@ -371,14 +346,17 @@ def admit(request: HttpRequest, site_id: int) -> HttpResponseBase:
     permissions.require(user, "quarantine.stays")
     site = selectors.access_site_by_id(user, site_id)
     form = _admit_form(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        with errors_onto(form) as outcome:
-            stay = services.stay_admit_by_document(
-                actor=user, site_id=site.pk, data=services.OrderData(**form.cleaned_data)
-            )
-        if outcome.ok:
-            messages.success(request, _("Admitted; the person waits for a room."))
-            return redirect("quarantine:stay", stay_id=stay.pk)
+    done = submit_form(
+        request,
+        form,
+        lambda d: services.stay_admit_by_document(
+            actor=user, site_id=site.pk, data=services.OrderData(**d)
+        ),
+        success=_("Admitted; the person waits for a room."),
+        redirect_to=lambda stay: _back_to_stay(stay.pk),
+    )
+    if done is not None:
+        return done
     status = INVALID if request.method == "POST" else 200
     return render(
         request, "quarantine/admit.html", {"form": form, "site": site, **_caps(user)}, status=status
@@ -521,21 +499,23 @@ def stay_detail(request: HttpRequest, stay_id: int) -> HttpResponseBase:
     stay = selectors.access_stay_by_id(user, stay_id)
     symptoms = [(s.code, s.name) for s in selectors.symptoms()]
     form = forms.CheckForm(request.POST or None, symptoms=symptoms)
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        with errors_onto(form) as outcome:
-            services.health_check_record(
-                actor=user,
-                stay_id=stay.pk,
-                taken_on=d["taken_on"],
-                slot=d["slot"],
-                data=services.CheckData(
-                    temperature=d["temperature"], symptoms=d["symptoms"], note=d["note"]
-                ),
-            )
-        if outcome.ok:
-            messages.success(request, _("The check is recorded."))
-            return redirect("quarantine:stay", stay_id=stay.pk)
+    done = submit_form(
+        request,
+        form,
+        lambda d: services.health_check_record(
+            actor=user,
+            stay_id=stay.pk,
+            taken_on=d["taken_on"],
+            slot=d["slot"],
+            data=services.CheckData(
+                temperature=d["temperature"], symptoms=d["symptoms"], note=d["note"]
+            ),
+        ),
+        success=_("The check is recorded."),
+        redirect_to=_back_to_stay(stay.pk),
+    )
+    if done is not None:
+        return done
     if request.method == "POST":
         stay = selectors.access_stay_by_id(user, stay_id)
     return render(
@@ -570,7 +550,7 @@ def stay_room(request: HttpRequest, stay_id: int) -> HttpResponseBase:
         if request.POST.get("back") == "site"
         else _back_to_stay(stay_id)
     )
-    return _act(request, form, call, _("The person has a room."), back)
+    return post_form(request, form, call, success=_("The person has a room."), redirect_to=back)
 
 
 @staff_page
@@ -580,12 +560,12 @@ def test_result(request: HttpRequest, test_id: int) -> HttpResponseBase:
     stay_id = (
         int(request.POST.get("stay", "0") or 0) if request.POST.get("stay", "").isdigit() else 0
     )
-    return _act(
+    return post_form(
         request,
         forms.TestResultForm(request.POST),
         lambda d: services.stay_test_record(actor=user, test_id=test_id, result=d["result"]),
-        _("The test result is recorded."),
-        _back_to_stay(stay_id, "tests") if stay_id else reverse("quarantine:stays"),
+        success=_("The test result is recorded."),
+        redirect_to=_back_to_stay(stay_id, "tests") if stay_id else reverse("quarantine:stays"),
     )
 
 
@@ -593,12 +573,12 @@ def test_result(request: HttpRequest, test_id: int) -> HttpResponseBase:
 @require_POST
 def stay_release(request: HttpRequest, stay_id: int) -> HttpResponseBase:
     user = _user(request)
-    return _act(
+    return post_form(
         request,
         forms.NoteForm(request.POST),
         lambda d: services.stay_release(actor=user, stay_id=stay_id, note=d["note"]),
-        _("Released. The release certificate is ready to print."),
-        _back_to_stay(stay_id),
+        success=_("Released. The release certificate is ready to print."),
+        redirect_to=_back_to_stay(stay_id),
     )
 
 
@@ -606,14 +586,14 @@ def stay_release(request: HttpRequest, stay_id: int) -> HttpResponseBase:
 @require_POST
 def stay_early_release(request: HttpRequest, stay_id: int) -> HttpResponseBase:
     user = _user(request)
-    return _act(
+    return post_form(
         request,
         forms.ReasonForm(request.POST),
         lambda d: services.release_request_early(
             actor=user, stay_id=stay_id, reason_kind=d["reason_kind"], reason=d["reason"]
         ),
-        _("The request waits for approval."),
-        _back_to_stay(stay_id),
+        success=_("The request waits for approval."),
+        redirect_to=_back_to_stay(stay_id),
     )
 
 
@@ -626,7 +606,7 @@ def stay_share(request: HttpRequest, stay_id: int) -> HttpResponseBase:
         (r.pk, r.number)
         for r in Room.objects.filter(site_id=stay.site_id, status=Room.Status.OCCUPIED)[:500]
     ]
-    return _act(
+    return post_form(
         request,
         forms.ShareForm(request.POST, rooms=rooms),
         lambda d: services.room_share_request(
@@ -636,8 +616,8 @@ def stay_share(request: HttpRequest, stay_id: int) -> HttpResponseBase:
             reason_kind=d["reason_kind"],
             reason=d["reason"],
         ),
-        _("The request waits for approval."),
-        _back_to_stay(stay_id),
+        success=_("The request waits for approval."),
+        redirect_to=_back_to_stay(stay_id),
     )
 
 
@@ -645,14 +625,14 @@ def stay_share(request: HttpRequest, stay_id: int) -> HttpResponseBase:
 @require_POST
 def stay_extend(request: HttpRequest, stay_id: int) -> HttpResponseBase:
     user = _user(request)
-    return _act(
+    return post_form(
         request,
         forms.ExtendForm(request.POST),
         lambda d: services.stay_extend(
             actor=user, stay_id=stay_id, days=d["days"], reason=d["reason"]
         ),
-        _("The quarantine is extended."),
-        _back_to_stay(stay_id),
+        success=_("The quarantine is extended."),
+        redirect_to=_back_to_stay(stay_id),
     )
 
 
@@ -675,12 +655,12 @@ def stay_transfer(request: HttpRequest, stay_id: int) -> HttpResponseBase:
             severity=d["severity"],
         )
 
-    return _act(
+    return post_form(
         request,
         forms.TransferForm(request.POST, destinations=_destinations(user, stay)),
         call,
-        _("The person is transferred out."),
-        _back_to_stay(stay_id),
+        success=_("The person is transferred out."),
+        redirect_to=_back_to_stay(stay_id),
     )
 
 
@@ -725,14 +705,14 @@ def approvals(request: HttpRequest) -> HttpResponse:
 @require_POST
 def approval_decide(request: HttpRequest, approval_id: int) -> HttpResponseBase:
     user = _user(request)
-    return _act(
+    return post_form(
         request,
         forms.DecisionForm(request.POST),
         lambda d: services.approval_decide(
             actor=user, approval_id=approval_id, approve=d["approve"], note=d["note"]
         ),
-        _("Decision recorded."),
-        reverse("quarantine:approvals"),
+        success=_("Decision recorded."),
+        redirect_to=reverse("quarantine:approvals"),
     )
 
 
@@ -785,20 +765,22 @@ def staff(request: HttpRequest) -> HttpResponseBase:
         for m in selectors.staff_list_for(user)[:LIST_SIZE]
     ]
     form = forms.BreachForm(request.POST or None, sites=sites, workers=workers)
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        with errors_onto(form) as outcome:
-            services.breach_report(
-                actor=user,
-                site_id=d["site_id"] or None,
-                kind=d["kind"],
-                occurred_at=d["occurred_at"],
-                description=d["description"],
-                staff_ids=d["staff_ids"],
-            )
-        if outcome.ok:
-            messages.success(request, _("The breach is reported."))
-            return redirect("quarantine:staff")
+    done = submit_form(
+        request,
+        form,
+        lambda d: services.breach_report(
+            actor=user,
+            site_id=d["site_id"] or None,
+            kind=d["kind"],
+            occurred_at=d["occurred_at"],
+            description=d["description"],
+            staff_ids=d["staff_ids"],
+        ),
+        success=_("The breach is reported."),
+        redirect_to="quarantine:staff",
+    )
+    if done is not None:
+        return done
     today = timezone.localdate()
     periods = list(selectors.periods_for(user)[:LIST_SIZE])
     breaches = list(selectors.breaches_for(user)[:200])
@@ -829,12 +811,12 @@ def staff(request: HttpRequest) -> HttpResponseBase:
 @require_POST
 def period_rotate(request: HttpRequest, period_id: int) -> HttpResponseBase:
     user = _user(request)
-    return _act(
+    return post_form(
         request,
         forms.RotateForm(request.POST),
         lambda d: services.period_rotate(actor=user, period_id=period_id, left_on=d["left_on"]),
-        _("Rotated: the worker's health monitoring has begun."),
-        reverse("quarantine:staff"),
+        success=_("Rotated: the worker's health monitoring has begun."),
+        redirect_to=reverse("quarantine:staff"),
     )
 
 
@@ -843,7 +825,7 @@ def period_rotate(request: HttpRequest, period_id: int) -> HttpResponseBase:
 def period_check(request: HttpRequest, period_id: int) -> HttpResponseBase:
     """A rotated worker's temperature during their monitoring after rotation."""
     user = _user(request)
-    return _act(
+    return post_form(
         request,
         forms.StaffCheckForm(request.POST),
         lambda d: services.staff_check_record(
@@ -853,8 +835,8 @@ def period_check(request: HttpRequest, period_id: int) -> HttpResponseBase:
             slot=d["slot"],
             data=services.CheckData(temperature=d["temperature"]),
         ),
-        _("The check is recorded."),
-        reverse("quarantine:staff"),
+        success=_("The check is recorded."),
+        redirect_to=reverse("quarantine:staff"),
     )
 
 
@@ -862,12 +844,12 @@ def period_check(request: HttpRequest, period_id: int) -> HttpResponseBase:
 @require_POST
 def staff_test(request: HttpRequest, test_id: int) -> HttpResponseBase:
     user = _user(request)
-    return _act(
+    return post_form(
         request,
         forms.StaffTestForm(request.POST),
         lambda d: services.staff_test_record(actor=user, test_id=test_id, result=d["result"]),
-        _("The test result is recorded."),
-        reverse("quarantine:staff"),
+        success=_("The test result is recorded."),
+        redirect_to=reverse("quarantine:staff"),
     )
 
 
@@ -875,12 +857,12 @@ def staff_test(request: HttpRequest, test_id: int) -> HttpResponseBase:
 @require_POST
 def breach_update(request: HttpRequest, breach_id: int) -> HttpResponseBase:
     user = _user(request)
-    return _act(
+    return post_form(
         request,
         forms.BreachUpdateForm(request.POST),
         lambda d: services.breach_update(actor=user, breach_id=breach_id, **d),
-        _("The breach report is updated."),
-        reverse("quarantine:staff"),
+        success=_("The breach report is updated."),
+        redirect_to=reverse("quarantine:staff"),
     )
 
 
@@ -893,20 +875,22 @@ def hospitals(request: HttpRequest) -> HttpResponseBase:
     user = _user(request)
     rows = selectors.hospital_list_for(user)
     form = forms.HospitalForm(request.POST or None, areas=_areas(user))
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        with errors_onto(form) as outcome:
-            services.hospital_create(
-                actor=user,
-                name=d["name"],
-                kind=d["kind"],
-                jurisdiction_id=d["jurisdiction_id"],
-                address=d["address"],
-                beds={"general": d["general_beds"], "icu": d["icu_beds"]},
-            )
-        if outcome.ok:
-            messages.success(request, _("The hospital is registered."))
-            return redirect("quarantine:hospitals")
+    done = submit_form(
+        request,
+        form,
+        lambda d: services.hospital_create(
+            actor=user,
+            name=d["name"],
+            kind=d["kind"],
+            jurisdiction_id=d["jurisdiction_id"],
+            address=d["address"],
+            beds={"general": d["general_beds"], "icu": d["icu_beds"]},
+        ),
+        success=_("The hospital is registered."),
+        redirect_to="quarantine:hospitals",
+    )
+    if done is not None:
+        return done
     chart = {
         "hospitals": [r.hospital.name for r in rows],
         "series": [
@@ -932,20 +916,22 @@ def hospital_detail(request: HttpRequest, hospital_id: int) -> HttpResponseBase:
     user = _user(request)
     hospital = selectors.access_hospital_by_id(user, hospital_id)
     form = forms.PatientForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        with errors_onto(form) as outcome:
-            services.patient_admit(
-                actor=user,
-                hospital_id=hospital.pk,
-                person_id=d["person_id"],
-                bed_type=d["bed_type"],
-                severity=d["severity"],
-                note=d["note"],
-            )
-        if outcome.ok:
-            messages.success(request, _("The patient is admitted."))
-            return redirect("quarantine:hospital", hospital_id=hospital.pk)
+    done = submit_form(
+        request,
+        form,
+        lambda d: services.patient_admit(
+            actor=user,
+            hospital_id=hospital.pk,
+            person_id=d["person_id"],
+            bed_type=d["bed_type"],
+            severity=d["severity"],
+            note=d["note"],
+        ),
+        success=_("The patient is admitted."),
+        redirect_to=reverse("quarantine:hospital", args=[hospital.pk]),
+    )
+    if done is not None:
+        return done
     row = next((r for r in selectors.hospital_list_for(user) if r.hospital.pk == hospital.pk), None)
     patients = list(selectors.admissions_for(user, hospital_id=hospital.pk)[:LIST_SIZE])
     # The case each patient is treated for, as investigation numbers it.
@@ -982,12 +968,12 @@ def _back_to_hospital(user: Actor, admission_id: int) -> str:
 def patient_severity(request: HttpRequest, admission_id: int) -> HttpResponseBase:
     user = _user(request)
     back = _back_to_hospital(user, admission_id)
-    return _act(
+    return post_form(
         request,
         forms.SeverityForm(request.POST),
         lambda d: services.patient_set_severity(actor=user, admission_id=admission_id, **d),
-        _("The severity is recorded."),
-        back,
+        success=_("The severity is recorded."),
+        redirect_to=back,
     )
 
 
@@ -1006,7 +992,13 @@ def patient_transfer(request: HttpRequest, admission_id: int) -> HttpResponseBas
             note=d["note"],
         )
 
-    return _act(request, forms.NoteForm(request.POST), call, _("The patient is transferred."), back)
+    return post_form(
+        request,
+        forms.NoteForm(request.POST),
+        call,
+        success=_("The patient is transferred."),
+        redirect_to=back,
+    )
 
 
 @staff_page
@@ -1014,10 +1006,10 @@ def patient_transfer(request: HttpRequest, admission_id: int) -> HttpResponseBas
 def patient_discharge(request: HttpRequest, admission_id: int) -> HttpResponseBase:
     user = _user(request)
     back = _back_to_hospital(user, admission_id)
-    return _act(
+    return post_form(
         request,
         forms.DischargeForm(request.POST),
         lambda d: services.patient_discharge(actor=user, admission_id=admission_id, **d),
-        _("The patient has left the hospital."),
-        back,
+        success=_("The patient has left the hospital."),
+        redirect_to=back,
     )
