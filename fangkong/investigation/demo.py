@@ -152,7 +152,9 @@ def _home_stop(w: _World, case: Case, day: dt.date) -> None:
     )
 
 
-def _visitors(w: _World, venue: Venue, start: dt.datetime, n: int, grids: int) -> list[dict]:
+def _visitors(
+    w: _World, venue: Venue, start: dt.datetime, n: int, grids: int
+) -> list[dict[str, Any]]:
     """Check-in rows of ``n`` residents at ``venue`` around ``start`` (some overlap
     the case's stay, a few came long before and are not matched)."""
     rows = []

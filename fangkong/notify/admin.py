@@ -1,7 +1,7 @@
 """Admin for notification templates (edited through ``template_save``: validated,
 versioned and audited) and read-only views of batches, messages and opt-outs."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin
@@ -13,8 +13,17 @@ from fangkong.notify.models import Batch, Message, MessageTemplate, OptOut, Quie
 from fangkong.notify.services import template_save
 from fangkong.notify.templating import validate_body
 
+if TYPE_CHECKING:
+    MessageTemplateFormBase = forms.ModelForm[MessageTemplate]
+    MessageTemplateAdminBase = admin.ModelAdmin[MessageTemplate]
+    ReadOnlyAdminBase = admin.ModelAdmin[Any]  # Batch, Message, OptOut
+    QuietHoursAdminBase = admin.ModelAdmin[QuietHours]
+else:
+    MessageTemplateAdminBase = ReadOnlyAdminBase = QuietHoursAdminBase = admin.ModelAdmin
+    MessageTemplateFormBase = forms.ModelForm
 
-class MessageTemplateForm(forms.ModelForm):
+
+class MessageTemplateForm(MessageTemplateFormBase):
     class Meta:
         model = MessageTemplate
         fields = ["code", "language", "description", "body", "transactional", "active"]
@@ -29,7 +38,7 @@ class MessageTemplateForm(forms.ModelForm):
 
 
 @admin.register(MessageTemplate)
-class MessageTemplateAdmin(admin.ModelAdmin):
+class MessageTemplateAdmin(MessageTemplateAdminBase):
     form = MessageTemplateForm
     list_display = ["code", "language", "version", "transactional", "active", "updated_at"]
     list_filter = ["language", "active", "transactional"]
@@ -70,7 +79,7 @@ class MessageTemplateAdmin(admin.ModelAdmin):
         obj.placeholders = saved.placeholders
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ReadOnlyAdminBase):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
@@ -100,6 +109,6 @@ class OptOutAdmin(ReadOnlyAdmin):
 
 
 @admin.register(QuietHours)
-class QuietHoursAdmin(admin.ModelAdmin):
+class QuietHoursAdmin(QuietHoursAdminBase):
     list_display = ["jurisdiction", "start", "end", "time_zone"]
     raw_id_fields = ["jurisdiction"]

@@ -2,18 +2,25 @@
 their copyright notice and comment settings), the sensitive-word list, banned
 addresses. Articles, comments and the directory have their own staff pages."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.http import HttpRequest
 
 from fangkong.portal.models import BannedAddress, Channel, SensitiveWord
+
+if TYPE_CHECKING:
+    ChannelAdminBase = admin.ModelAdmin[Channel]
+    SensitiveWordAdminBase = admin.ModelAdmin[SensitiveWord]
+    BannedAddressAdminBase = admin.ModelAdmin[BannedAddress]
+else:
+    ChannelAdminBase = SensitiveWordAdminBase = BannedAddressAdminBase = admin.ModelAdmin
 from fangkong.portal.pagecache import bump
 from fangkong.portal.services.comments import words_changed
 
 
 @admin.register(Channel)
-class ChannelAdmin(admin.ModelAdmin):
+class ChannelAdmin(ChannelAdminBase):
     list_display = [
         "name_zh",
         "name_en",
@@ -31,7 +38,7 @@ class ChannelAdmin(admin.ModelAdmin):
 
 
 @admin.register(SensitiveWord)
-class SensitiveWordAdmin(admin.ModelAdmin):
+class SensitiveWordAdmin(SensitiveWordAdminBase):
     list_display = ["word", "active"]
     list_filter = ["active"]
     search_fields = ["word"]
@@ -42,7 +49,7 @@ class SensitiveWordAdmin(admin.ModelAdmin):
 
 
 @admin.register(BannedAddress)
-class BannedAddressAdmin(admin.ModelAdmin):
+class BannedAddressAdmin(BannedAddressAdminBase):
     list_display = ["address", "reason", "banned_by", "created_at"]
     search_fields = ["address"]
     readonly_fields = ["banned_by", "created_at"]

@@ -6,8 +6,9 @@ from typing import Any
 
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router
+from ninja import Field, Router
 from ninja.pagination import paginate
+from ninja.params.functions import Query as QueryParam
 from ninja.responses import Status
 
 from fangkong.core.errors import ValidationFailed
@@ -159,7 +160,9 @@ def article_get(request: HttpRequest, article_id: int) -> Any:
 
 
 @router.get("/search", response=list[SearchHit], auth=None)
-def article_search(request: HttpRequest, q: str = Query(..., min_length=1, max_length=100)) -> Any:
+def article_search(
+    request: HttpRequest, q: str = QueryParam(..., min_length=1, max_length=100)
+) -> Any:
     hits = search.search_ids(q, limit=30)
     found = {
         a.pk: a
@@ -231,7 +234,7 @@ def sites(request: HttpRequest, district_id: Id | None = None, open_now: bool = 
 
 
 @router.get("/statistics/daily", auth=None)
-def statistics_daily(request: HttpRequest, days: int = Query(30, ge=1, le=366)) -> Any:
+def statistics_daily(request: HttpRequest, days: int = QueryParam(30, ge=1, le=366)) -> Any:
     daily = selectors.daily_new_cases(days=days)
     return {
         "days": [

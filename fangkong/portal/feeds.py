@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.sitemaps import Sitemap
 from django.contrib.syndication.views import Feed
@@ -15,8 +15,17 @@ from fangkong.portal import selectors
 from fangkong.portal.models import Article, Channel
 from fangkong.portal.sanitise import html_text
 
+if TYPE_CHECKING:
+    ChannelFeedBase = Feed[Article, Channel]
+    ArticleSitemapBase = Sitemap[Article]
+    ChannelSitemapBase = Sitemap[Channel]
+    PagesSitemapBase = Sitemap[str]
+else:
+    ChannelFeedBase = Feed
+    ArticleSitemapBase = ChannelSitemapBase = PagesSitemapBase = Sitemap
 
-class ChannelRss(Feed):
+
+class ChannelRss(ChannelFeedBase):
     def get_object(self, request: HttpRequest, top: str, sub: str | None = None) -> Channel:
         return selectors.channel_by_slugs(top, sub)
 
@@ -60,7 +69,7 @@ class ChannelAtom(ChannelRss):
         return self.description(obj)
 
 
-class ArticleSitemap(Sitemap):
+class ArticleSitemap(ArticleSitemapBase):
     changefreq = "daily"
     priority = 0.6
     limit = 5000
@@ -72,7 +81,7 @@ class ArticleSitemap(Sitemap):
         return item.updated_at
 
 
-class ChannelSitemap(Sitemap):
+class ChannelSitemap(ChannelSitemapBase):
     changefreq = "hourly"
     priority = 0.8
 
@@ -80,7 +89,7 @@ class ChannelSitemap(Sitemap):
         return Channel.objects.select_related("parent").order_by("id")
 
 
-class PagesSitemap(Sitemap):
+class PagesSitemap(PagesSitemapBase):
     priority = 0.7
 
     def items(self) -> list[str]:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from captcha.fields import CaptchaField
 from django import forms
@@ -8,6 +8,11 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from fangkong.portal.models import Channel, ServiceLink
+
+if TYPE_CHECKING:
+    LinkFormBase = forms.ModelForm[ServiceLink]
+else:
+    LinkFormBase = forms.ModelForm
 
 
 class CommentForm(forms.Form):
@@ -59,7 +64,7 @@ class ReasonForm(forms.Form):
     publish_at = forms.DateTimeField(label=_("Publish at (empty: now)"), required=False)
 
 
-class LinkForm(forms.ModelForm):
+class LinkForm(LinkFormBase):
     url = forms.URLField(
         label=pgettext_lazy("web", "Address"), required=False, assume_scheme="https"
     )

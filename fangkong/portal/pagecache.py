@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, overload
 
 from django.core.cache import cache
 from django.db import transaction
@@ -46,7 +46,13 @@ def _has_messages(request: HttpRequest) -> bool:
 View = Callable[..., HttpResponse]
 
 
-def cached_public_page(view: View | None = None, *, timeout: int = TIMEOUT) -> Any:
+@overload
+def cached_public_page(view: View, *, timeout: int = TIMEOUT) -> View: ...
+@overload
+def cached_public_page(view: None = None, *, timeout: int = TIMEOUT) -> Callable[[View], View]: ...
+def cached_public_page(
+    view: View | None = None, *, timeout: int = TIMEOUT
+) -> View | Callable[[View], View]:
     """Whole-response cache for anonymous GETs, keyed by language and full path.
     Pages showing other apps' data (zones, sites, figures), whose changes do not
     bump the portal's generation, use a short ``timeout``."""

@@ -28,7 +28,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from fangkong.core import permissions
-from fangkong.core.errors import ApplicationError
+from fangkong.core.errors import ApplicationError, ValidationFailed
 from fangkong.core.forms import errors_onto
 from fangkong.core.middleware import client_ip
 from fangkong.core.sheets import csv_response, csv_stream
@@ -484,7 +484,7 @@ def article_edit(request: HttpRequest, article_id: int | None = None) -> HttpRes
             if data.get("attachment"):
                 upload = data["attachment"]
                 if upload.size > services.articles.ATTACHMENT_MAX_BYTES:
-                    raise services.articles.ValidationFailed(
+                    raise ValidationFailed(
                         fields={"attachment": _("The file is larger than %(mb)d MB.") % {"mb": 10}}
                     )
                 services.attachment_add(

@@ -79,7 +79,7 @@ class _Conn:
         import hiredis
         from redis.connection import parse_url
 
-        opts = parse_url(url)
+        opts = parse_url(url)  # type: ignore[no-untyped-call]  # (redis-py has no types here)
         self.sock = socket.create_connection(
             (opts.get("host", "127.0.0.1"), int(opts.get("port", 6379))),
             timeout=REDIS_TIMEOUT_SECONDS,

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from fangkong.status.models import Appeal, ManualBasis
+
+if TYPE_CHECKING:
+    BasisChoiceFieldBase = forms.ModelChoiceField[ManualBasis]
+else:
+    BasisChoiceFieldBase = forms.ModelChoiceField
 
 
 class DocumentForm(forms.Form):
@@ -40,7 +45,7 @@ class AppealForm(forms.Form):
     )
 
 
-class BasisChoiceField(forms.ModelChoiceField):
+class BasisChoiceField(BasisChoiceFieldBase):
     """Bases in words, saying which ones are health facts and what source they need."""
 
     def label_from_instance(self, obj: Any) -> str:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from fangkong.status.models import ReasonKind, StatusLevel, StatusPolicy, StatusRule
 
@@ -13,11 +14,15 @@ _TTL = 60.0
 _memo: dict[str, tuple[float, Any]] = {}
 
 
-def _cached(key: str, build: Any) -> Any:
+T = TypeVar("T")
+
+
+def _cached(key: str, build: Callable[[], T]) -> T:
     hit = _memo.get(key)
     now = time.monotonic()
     if hit is not None and now - hit[0] < _TTL:
-        return hit[1]
+        value: T = hit[1]
+        return value
     value = build()
     _memo[key] = (now, value)
     return value

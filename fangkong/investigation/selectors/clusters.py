@@ -44,9 +44,10 @@ def cluster_list_for(
         qs = qs.filter(last_case_at__gte=active_since)
     if min_size:
         qs = qs.filter(Q(case_count__gte=min_size) | Q(named=True))
-    return qs.annotate(
+    annotated: QuerySet[Cluster] = qs.annotate(
         new_cases_7d=Count("cases", filter=Q(cases__report_date__gt=today - dt.timedelta(days=7)))
-    ).order_by("-case_count", "id")
+    )
+    return annotated.order_by("-case_count", "id")
 
 
 def chain_components(

@@ -73,7 +73,7 @@ def _link_rows(disease: Disease) -> list[tuple[Any, ...]]:
             "WHERE c.disease_id = %s AND c.classification <> %s",
             [disease.pk, EXCLUDED],
         )
-        return cursor.fetchall()
+        return list(cursor.fetchall())
 
 
 def _components(

@@ -47,7 +47,9 @@ def minutes(n: int) -> dt.timedelta:
     return dt.timedelta(minutes=n)
 
 
-def row(venue: Any, person: Any, time: dt.datetime, left: dt.datetime | None = None) -> dict:
+def row(
+    venue: Any, person: Any, time: dt.datetime, left: dt.datetime | None = None
+) -> dict[str, Any]:
     out = {"venue": str(venue.pk), "person_id": str(person.pk), "time": time.isoformat()}
     if left is not None:
         out["left_at"] = left.isoformat()

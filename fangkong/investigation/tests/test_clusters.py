@@ -252,7 +252,7 @@ def test_an_excluded_case_leaves_its_cluster(
         )
     a.refresh_from_db()
     b.refresh_from_db()
-    assert (a.cluster_id, b.cluster_id) == (None, None)
+    assert a.cluster_id is None and b.cluster_id is None
     assert not Cluster.objects.exists()
 
 

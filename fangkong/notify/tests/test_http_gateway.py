@@ -24,8 +24,8 @@ class StubGateway:
     """Answers with the queued (status, body) pairs in turn, then 200; records requests."""
 
     def __init__(self) -> None:
-        self.answers: list[tuple[int, dict]] = []
-        self.requests: list[dict] = []
+        self.answers: list[tuple[int, dict[str, Any]]] = []
+        self.requests: list[dict[str, Any]] = []
         stub = self
 
         class Handler(BaseHTTPRequestHandler):

@@ -35,7 +35,7 @@ class Refused(ApplicationError):
 
 
 def sensitive_words() -> list[str]:
-    words = cache.get(WORDS_CACHE_KEY)
+    words: list[str] | None = cache.get(WORDS_CACHE_KEY)
     if words is None:
         words = list(SensitiveWord.objects.filter(active=True).values_list("word", flat=True))
         cache.set(WORDS_CACHE_KEY, words, 300)

@@ -50,7 +50,7 @@ def browser(monkeypatch):
 def _answer(key: str) -> str:
     from captcha.models import CaptchaStore
 
-    return CaptchaStore.objects.get(hashkey=key).response
+    return str(CaptchaStore.objects.get(hashkey=key).response)
 
 
 def test_a_resident_comments_on_the_seed_article_and_a_moderator_approves_it(

@@ -4,8 +4,8 @@ map and the daily figures, with no script error (headless Chromium, English)."""
 import pytest
 from django.core.cache import cache
 
-from fangkong.conftest import City, make_staff
-from fangkong.portal.tests.test_browser_portal import CHROMIUM, browser  # noqa: F401 - fixture
+from fangkong.conftest import CHROMIUM, City, make_staff
+from fangkong.portal.tests.test_browser_portal import browser  # noqa: F401 - fixture
 
 pytestmark = [
     pytest.mark.browser,

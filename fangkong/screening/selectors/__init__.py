@@ -54,7 +54,9 @@ def _district_of(paths: set[str]) -> dict[str, Jurisdiction]:
     return out
 
 
-def public_sites(*, now: dt.datetime | None = None, district_id: int | None = None) -> list[dict]:
+def public_sites(
+    *, now: dt.datetime | None = None, district_id: int | None = None
+) -> list[dict[str, Any]]:
     now = now or timezone.now()
     qs = Site.objects.filter(active=True).order_by("name", "pk")
     if district_id is not None:
@@ -96,7 +98,7 @@ def sites_open_count(*, now: dt.datetime | None = None) -> int:
     return sum(1 for s in Site.objects.filter(active=True) if _open_now(s, now))
 
 
-def latest_results_for_person(person_id: int, limit: int = 5) -> list[dict]:
+def latest_results_for_person(person_id: int, limit: int = 5) -> list[dict[str, Any]]:
     rows = (
         TubeMember.objects.filter(person_id=person_id)
         .exclude(tube__result="")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import transaction
 from django.utils import timezone
@@ -17,6 +17,8 @@ from fangkong.core.selectors import access_person_by_id
 from fangkong.core.types import Actor, acting_user
 from fangkong.screening.models import Exclusion, Lab, PoolingOption, Round, Site, Team
 from fangkong.screening.selectors import access_round_by_id
+
+M = TypeVar("M", Site, Lab, Team)
 
 
 def _node_in_scope(actor: Actor, node_id: int, *, field: str) -> Jurisdiction:
@@ -252,18 +254,18 @@ def _check_site(*, lat: float, lon: float, lanes: int) -> None:
         raise ValidationFailed(fields=errors)
 
 
-def _locked_in_scope(actor: Actor, model: Any, pk: int) -> Any:
+def _locked_in_scope(actor: Actor, model: type[M], pk: int) -> M:
     obj = model.objects.select_for_update().filter(pk=pk).first()
     if obj is None or not permissions.in_scope(actor, obj.scope_path):
         raise NotFound()
     return obj
 
 
-def _apply(actor: Actor, obj: Any, action: str, changes: dict[str, Any]) -> Any:
+def _apply(actor: Actor, obj: M, action: str, changes: dict[str, Any]) -> M:
     """Set the given fields (``None``: unchanged); save and audit what changed."""
-    before = {k: getattr(obj, k) for k, v in changes.items() if v is not None}
-    after = {k: v for k, v in changes.items() if v is not None}
-    changed = {k: v for k, v in after.items() if before[k] != v}
+    before: dict[str, Any] = {k: getattr(obj, k) for k, v in changes.items() if v is not None}
+    after: dict[str, Any] = {k: v for k, v in changes.items() if v is not None}
+    changed: dict[str, Any] = {k: v for k, v in after.items() if before[k] != v}
     if not changed:
         return obj
     for k, v in changed.items():

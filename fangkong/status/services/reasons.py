@@ -262,7 +262,7 @@ def _audit_many(
     action: str,
     source_type: str,
     groups: list[tuple[Any, list[int]]],
-    changes: dict,
+    changes: dict[str, Any],
 ) -> None:
     """One audit row per person (per source), or one summary row for a source with
     more than ``PER_PERSON_AUDIT`` people; all in one insert."""

@@ -76,7 +76,7 @@ def test_approving_ones_own_request_is_refused(person: Any, xiaodian_officer: An
     ],
 )
 def test_incomplete_requests_are_refused(
-    person: Any, grid_worker: Any, changes: dict, field: str
+    person: Any, grid_worker: Any, changes: dict[str, Any], field: str
 ) -> None:
     with pytest.raises(ValidationFailed) as exc:
         ask(grid_worker, person, **changes)

@@ -379,7 +379,7 @@ def map_data(user: Any) -> dict[str, Any]:
     building points. Cached per area until a zone changes."""
     prefix = _scope(user)
     key = f"zones:map:{map_version()}:{prefix or 'all'}"
-    data = cache.get(key)
+    data: dict[str, Any] | None = cache.get(key)
     if data is not None:
         return data
     data = {
@@ -472,7 +472,7 @@ def public_zones(*, district_id: int | None = None) -> list[dict[str, Any]]:
 
 def public_zone_map() -> dict[str, Any]:
     key = f"zones:public-map:{map_version()}"
-    data = cache.get(key)
+    data: dict[str, Any] | None = cache.get(key)
     if data is None:
         features = _features("", public=True)
         data = {
