@@ -178,7 +178,8 @@ def submit_form(
         result = call(form.cleaned_data)
     if not outcome.ok:
         return None
-    messages.success(request, success)
+    if success:  # (an action that words its own outcome gives none)
+        messages.success(request, success)
     return redirect(redirect_to(result) if callable(redirect_to) else redirect_to)
 
 

@@ -136,3 +136,16 @@ def test_bulk_orders_come_as_one_pdf(city, manager, site):
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF")
+
+
+def test_allocation_says_how_many_got_a_room_and_nothing_else(city, manager, site):
+    from django.contrib.messages import get_messages
+
+    admit(manager, site, people(city, 2))
+    response = client_for(manager).post(
+        f"/quarantine/sites/{site.pk}/allocate/", {}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.status_code == 302
+    said = [(m.level_tag, str(m)) for m in get_messages(response.wsgi_request)]
+    assert said == [("info", "2 people got a room; 0 are still waiting.")]
+    assert Stay.objects.filter(state="in_room").count() == 2
