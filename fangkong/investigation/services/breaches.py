@@ -6,9 +6,7 @@ outcome (exposure found or not). ``breach_inquiry.closed`` tells other modules."
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,16 +15,11 @@ from fangkong.core import permissions
 from fangkong.core.audit import audit_record
 from fangkong.core.errors import Conflict, ValidationFailed
 from fangkong.core.events import publish
-from fangkong.core.types import Actor
+from fangkong.core.types import Actor, acting_user
 from fangkong.investigation.models import BreachInquiry
 from fangkong.investigation.selectors.breaches import access_breach_inquiry_by_id
 
 MAX_FINDINGS = 4000
-
-
-def _user(actor: Actor) -> Any:
-    User = get_user_model()
-    return actor if isinstance(actor, User) and actor.is_authenticated else None
 
 
 def breach_inquiry_open(
@@ -67,7 +60,7 @@ def breach_inquiry_take(*, actor: Actor, inquiry_id: int) -> BreachInquiry:
         if inquiry.state != BreachInquiry.State.OPEN:
             raise Conflict(_("This inquiry was already taken up."), code="already_taken")
         inquiry.state = BreachInquiry.State.IN_PROGRESS
-        inquiry.investigator = _user(actor)
+        inquiry.investigator = acting_user(actor)
         inquiry.save(update_fields=["state", "investigator", "updated_at"])
         audit_record(
             actor=actor,
@@ -101,7 +94,7 @@ def breach_inquiry_close(
         inquiry.state = BreachInquiry.State.CLOSED
         inquiry.outcome = outcome
         inquiry.findings = findings.strip()
-        inquiry.investigator = inquiry.investigator or _user(actor)
+        inquiry.investigator = inquiry.investigator or acting_user(actor)
         inquiry.closed_at = timezone.now()
         inquiry.save(
             update_fields=[
