@@ -353,7 +353,7 @@ def checkin_scan(
 
 def checkin_assist(
     *,
-    actor: Any,
+    actor: Actor,
     venue_token: str,
     doc_type: str,
     doc_number: str,
@@ -490,7 +490,7 @@ def _parse_time(value: Any) -> dt.datetime | None:
 
 
 def _resolve_venues(
-    actor: Any, refs: set[str], errors_for: dict[str, str]
+    actor: Actor, refs: set[str], errors_for: dict[str, str]
 ) -> dict[str, tuple[int, str]]:
     """Venue references (ids or tokens) → (venue id, scope path)."""
     from fangkong.investigation.models import Venue
@@ -715,7 +715,7 @@ def _people_by_document(docs: set[tuple[str, str]]) -> dict[tuple[str, str], int
     return found
 
 
-def _resolve(actor: Any, parsed: list[_Parsed]) -> tuple[list[_Row], list[RowError]]:
+def _resolve(actor: Actor, parsed: list[_Parsed]) -> tuple[list[_Row], list[RowError]]:
     """The rows whose venue (in the actor's area), person or document is known."""
     venue_errors: dict[str, str] = {}
     venues = _resolve_venues(actor, {p.venue_ref for p in parsed}, venue_errors)

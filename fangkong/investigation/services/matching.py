@@ -31,8 +31,10 @@ bounded range loses nothing.
 On PostgreSQL the whole venue matching of a batch of cases is one statement
 (windows, overlapping visits, union of a person's overlaps per stop, insert of
 the new matches, stops marked); transport stops, rare, go through Python. One
-case without transport stops (``match_case``) is that statement with its audit
-row, in autocommit: one round trip after the case is read. On
+case (``match_case``) is that statement with its audit row, in autocommit, prepared
+once per connection: one round trip after the case is read (a case with transport
+stops in its period writes nothing there and runs in one transaction: the venue
+statement, the transport stops in Python, the audit row). On
 SQLite the overlaps are computed in Python on the few rows the join returns
 (times as integer microseconds). The property test checks both against a
 brute-force computation.
@@ -42,20 +44,22 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import weakref
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import Exists, OuterRef
+from django.contrib.auth.models import User
+from django.db import ProgrammingError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangkong.core import permissions
 from fangkong.core.audit import audit_insert_sql, audit_record, audit_row
 from fangkong.core.errors import Conflict, ValidationFailed
+from fangkong.core.types import Actor
 from fangkong.investigation.models import (
     Case,
     CheckIn,
@@ -496,11 +500,11 @@ _VENUE_MATCH_SQL = (  # table names and constants only
     + ", "
     + _GROUP_CTES
     + f""", ins AS (
-  INSERT INTO {_MATCH} ({{columns}}) {_INSERT_SELECT}
+  INSERT INTO {_MATCH} ({{columns}}) {_INSERT_SELECT} {{guard}}
   {{upsert}} RETURNING revised_at
 ), mark AS (
   UPDATE {_STOP} SET matched_at = %s WHERE case_id = ANY(%s::bigint[])
-  AND kind IN ('venue', 'transport') RETURNING 1
+  AND kind IN ('venue', 'transport') {{guard_and}} RETURNING 1
 ){{audit}}
 SELECT (SELECT count(*) FROM st), (SELECT count(*) FROM m),
        (SELECT count(*) FROM ins WHERE revised_at IS NULL),
@@ -559,12 +563,63 @@ _AUDIT_CHANGES = (
 )
 
 
+# The writes of a one-case run (matches, marks, audit row) happen only when the case
+# has no transport stop in its period: else the statement writes nothing and the
+# run goes through the transaction of ``match_case`` (transport stops, rare, are
+# matched in Python), with one audit row for the whole run as before.
+_VENUE_ONLY = "NOT EXISTS (SELECT 1 FROM st WHERE kind = 'transport')"
+
+
+# A one-case run's statement is planned in about as long as it runs (0.5 ms each on
+# 1,000,000 check-ins): it is prepared once per connection and executed by name
+# after that, its plan kept by the server (the plan does not depend on the values:
+# each stop is one range scan, see _JOIN_CTES). Behind a pooler in transaction mode
+# (FANGKONG_DB_PREPARE off), which may hand each statement to another server
+# connection, it is sent whole.
+_PREPARED = "fangkong_match_case"
+_prepared_on: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+
+
+def _execute_prepared(cur: Any, sql: str, params: list[Any]) -> None:
+    if not settings.FANGKONG_DB_PREPARE:
+        cur.execute(sql, params)
+        return
+    pieces = sql.split("%s")
+    assert len(pieces) == len(params) + 1 and "%" not in "".join(pieces)
+    body = "".join(f"{p}${n}" for n, p in enumerate(pieces[:-1], start=1)) + pieces[-1]
+    execute = f"EXECUTE {_PREPARED} ({', '.join(['%s'] * len(params))})"
+    raw = connection.connection
+
+    def prepare() -> None:
+        if raw in _prepared_on:  # another text (a new release of this module)
+            cur.execute(f"DEALLOCATE {_PREPARED}")
+        cur.execute(f"PREPARE {_PREPARED} AS {body}")
+        _prepared_on[raw] = body
+
+    if _prepared_on.get(raw) != body:
+        prepare()
+    try:
+        cur.execute(execute, params)
+    except ProgrammingError as exc:
+        # Dropped behind our back (DISCARD ALL by a pooler): prepared again, once,
+        # where no transaction was lost with it.
+        from psycopg.errors import InvalidSqlStatementName
+
+        if connection.in_atomic_block or not isinstance(exc.__cause__, InvalidSqlStatementName):
+            raise
+        _prepared_on.pop(raw, None)
+        prepare()
+        cur.execute(execute, params)
+
+
 def _run_postgresql(
     cases: Sequence[Case], *, audit: dict[str, Any] | None = None
-) -> tuple[int, int, int, int]:
+) -> tuple[int, int, int, int] | None:
     """The venue matching of ``cases`` in one statement; with ``audit`` (an
     ``audit_row``) the run's audit row is inserted by the same statement, so a
-    run in autocommit is one round trip (transport stops, rare, follow in Python)."""
+    run in autocommit is one round trip. Without ``audit`` transport stops, rare,
+    follow in Python; with it, a case with transport stops writes nothing and
+    None is returned (the caller runs it in a transaction)."""
     now = timezone.now()
     ids = _array(c.pk for c in cases)
     params: list[Any] = [
@@ -580,37 +635,27 @@ def _run_postgresql(
         # With FANGKONG_MATCH_ASYNC_COMMIT the statement sets synchronous_commit = off
         # for its transaction (see _NO_FLUSH_WAIT).
         sql = _VENUE_MATCH_SQL.replace("{columns}", _INSERT_COLUMNS).replace("{upsert}", _UPSERT)
-        audit_sql = ""
+        audit_sql = guard = guard_and = ""
         if audit is not None:
             insert, audit_params = audit_insert_sql(audit, changes_sql=_AUDIT_CHANGES)
-            audit_sql = f", audit AS ({insert})"
+            audit_sql = f", audit AS ({insert} WHERE {_VENUE_ONLY})"
             params += audit_params
-        cur.execute(sql.replace("{audit}", audit_sql), params)
+            guard, guard_and = f"WHERE {_VENUE_ONLY}", f"AND {_VENUE_ONLY}"
+        sql = sql.replace("{guard}", guard).replace("{guard_and}", guard_and)
+        sql = sql.replace("{audit}", audit_sql)
+        if audit is not None and len(cases) == 1:
+            _execute_prepared(cur, sql, params)
+        else:
+            cur.execute(sql, params)
         examined, found, created, updated, transport, _marked, _cfg = cur.fetchone()
     if transport and audit is not None:
-        # A transport stop added since the case was read: its matches and their
-        # own audit row, together.
-        with transaction.atomic():
-            more = _run_transport(cases)
-            audit_record(
-                actor=audit["actor"],
-                action=audit["action"],
-                object_type=audit["object_type"],
-                object_id=audit["object_id"],
-                scope_path=audit["scope_path"],
-                person_id=audit["person_id"],
-                changes={k: [None, n] for k, n in zip(_COUNTS, more, strict=True)},
-            )
-        return int(examined), int(found) + more[0], int(created) + more[1], int(updated) + more[2]
+        return None  # nothing written
     if transport:
         more = _run_transport(cases)
         found += more[0]
         created += more[1]
         updated += more[2]
     return int(examined), int(found), int(created), int(updated)
-
-
-_COUNTS = ("found", "created", "updated")
 
 
 def _run_transport(cases: Sequence[Case]) -> tuple[int, int, int]:
@@ -624,7 +669,9 @@ def _run(cases: Sequence[Case]) -> tuple[int, int, int, int]:
     """Match the cases and store the matches: (stops examined, found, created,
     widened)."""
     if connection.vendor == "postgresql":
-        return _run_postgresql(cases)
+        counts = _run_postgresql(cases)
+        assert counts is not None  # without an audit row the statement always writes
+        return counts
     examined, matches = _compute(cases)
     created, updated = _store(matches, [c.pk for c in cases])
     return examined, len(matches), created, updated
@@ -767,26 +814,17 @@ def _store(
     return created, updated
 
 
-# Whether a case has transport stops to match (read with the case).
-_TRANSPORT_STOPS = Exists(
-    TrajectoryStop.objects.filter(case=OuterRef("pk"), kind=TrajectoryStop.Kind.TRANSPORT).exclude(
-        transport_number=""
-    )
-)
-
-
-def match_case(*, actor: Any, case_id: int) -> MatchResult:
+def match_case(*, actor: Actor, case_id: int) -> MatchResult:
     """Match one case's venue and transport stops; store the new matches.
 
     Uses the rule version recorded on the case (the one in force on its report
     date) and records it on every match."""
     permissions.require(actor, "match.run")
-    case = access_case_by_id(
-        actor, case_id, related=("rules",), annotate={"transport_stops": _TRANSPORT_STOPS}
-    )
-    if connection.vendor == "postgresql" and not case.transport_stops:  # type: ignore[attr-defined]
-        # Venue stops only: the matching, the marks and the audit row in one
-        # statement, atomic by itself (no BEGIN and COMMIT round trips of its own).
+    case = access_case_by_id(actor, case_id, related=("rules",))
+    if connection.vendor == "postgresql":
+        # The matching, the marks and the audit row in one statement, atomic by
+        # itself (no BEGIN and COMMIT round trips of its own); a case with transport
+        # stops in its period writes nothing there and is run below.
         audit = audit_row(
             actor=actor,
             action="match.run",
@@ -795,7 +833,8 @@ def match_case(*, actor: Any, case_id: int) -> MatchResult:
             person_id=case.person_id,
         )
         counts = _run_postgresql([case], audit=audit)
-        return MatchResult([case.pk], *counts)
+        if counts is not None:
+            return MatchResult([case.pk], *counts)
     with transaction.atomic():
         examined, found, created, updated = _run([case])
         audit_record(
@@ -813,7 +852,7 @@ def match_case(*, actor: Any, case_id: int) -> MatchResult:
     return MatchResult([case.pk], examined, found, created, updated)
 
 
-def match_cases(case_ids: Sequence[int], *, actor: Any = None, chunk: int = 250) -> MatchResult:
+def match_cases(case_ids: Sequence[int], *, actor: Actor = None, chunk: int = 250) -> MatchResult:
     """Batch job: match many cases at once (one audit row for the batch).
 
     Run by the system (no permission check) or on behalf of ``actor``
@@ -850,7 +889,7 @@ def _run_batch(cases: Sequence[Case], *, chunk: int = 250) -> MatchResult:
 # --- Decisions -------------------------------------------------------------------
 
 
-def match_confirm(*, actor: Any, match_id: int, category: str | None = None) -> Any:
+def match_confirm(*, actor: Actor, match_id: int, category: str | None = None) -> Any:
     """Confirm a match: the person becomes a contact of the case (exposure type
     venue or transport) linked to this match. Returns the contact."""
     from fangkong.investigation.services.contacts import contact_create
@@ -874,7 +913,7 @@ def match_confirm(*, actor: Any, match_id: int, category: str | None = None) -> 
     return contact
 
 
-def match_dismiss(*, actor: Any, match_id: int, reason: str) -> ExposureMatch:
+def match_dismiss(*, actor: Actor, match_id: int, reason: str) -> ExposureMatch:
     permissions.require(actor, "match.decide")
     reason = (reason or "").strip()
     if not reason:
@@ -887,10 +926,10 @@ def match_dismiss(*, actor: Any, match_id: int, reason: str) -> ExposureMatch:
     return match
 
 
-def _decide(actor: Any, match: ExposureMatch, status: str, *, reason: str) -> None:
+def _decide(actor: Actor, match: ExposureMatch, status: str, *, reason: str) -> None:
     before = match.status
     match.status = status
-    match.decided_by = actor if getattr(actor, "is_authenticated", False) else None
+    match.decided_by = actor if isinstance(actor, User) and actor.is_authenticated else None
     match.decided_at = timezone.now()
     match.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
     audit_record(
@@ -986,7 +1025,7 @@ def _reached_cases(spans: Sequence[tuple[int, dt.datetime, dt.datetime]]) -> lis
 
 
 def matches_follow_visits(
-    spans: Sequence[tuple[int, dt.datetime, dt.datetime]], *, actor: Any = None
+    spans: Sequence[tuple[int, dt.datetime, dt.datetime]], *, actor: Actor = None
 ) -> MatchResult:
     """Matches follow late data. ``spans``: visits just added or widened, as (venue
     id, their check-in, their last scan or check-out). The open cases with a matched

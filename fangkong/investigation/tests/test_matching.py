@@ -191,6 +191,72 @@ def test_fellow_passengers_within_the_seat_rows_are_matched(city, case, investig
     assert m.person_id == near.pk and m.kind == "transport" and m.overlap_minutes == 180
 
 
+def test_a_case_with_venue_and_transport_stops_is_matched_in_one_run_with_one_audit_row(
+    city, case, venue, stop, investigator
+):
+    # On PostgreSQL the one-statement path writes nothing for such a case and the
+    # run goes through one transaction: both kinds of matches, one audit row.
+    departure = dt.datetime(2022, 10, 5, 2, 0, tzinfo=dt.UTC)
+    train = TrajectoryStop.objects.create(
+        case=case,
+        kind=TrajectoryStop.Kind.TRANSPORT,
+        start=departure,
+        end=departure + dt.timedelta(hours=3),
+        transport_mode="train",
+        transport_number="G92",
+        carriage="05",
+        seat="12A",
+    )
+    passenger = make_person(city.xd_building, name="同车")
+    TravelRecord.objects.create(
+        person=passenger,
+        mode="train",
+        number="G92",
+        departure=departure,
+        arrival=departure + dt.timedelta(hours=3),
+        carriage="05",
+        seat="13B",
+        seat_row=13,
+    )
+    visitor = make_person(city.xd_building, name="同场所")
+    make_checkin(venue, visitor, STOP_START + minutes(5))
+    result = match_case(actor=investigator, case_id=case.pk)
+    assert (result.found, result.created, result.updated) == (2, 2, 0)
+    got = {m.person_id: m.kind for m in ExposureMatch.objects.all()}
+    assert got == {visitor.pk: "venue", passenger.pk: "transport"}
+    audit = AuditEntry.objects.get(action="match.run")
+    assert audit.changes == {"found": [None, 2], "created": [None, 2], "updated": [None, 0]}
+    assert not TrajectoryStop.objects.filter(pk__in=[stop.pk, train.pk], matched_at=None).exists()
+
+
+def test_a_run_on_postgresql_prepares_its_statement_once_and_again_when_it_was_dropped(
+    transactional_db, city, case, venue, stop, investigator, settings
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+
+    def run_with_a_new_visitor(i):
+        make_checkin(venue, make_person(city.xd_building, name=f"访客{i}"), STOP_START)
+        with CaptureQueriesContext(connection) as queries:
+            result = match_case(actor=investigator, case_id=case.pk)
+        assert result.created == 1
+        return [q["sql"].split(" ", 1)[0] for q in queries.captured_queries]
+
+    run_with_a_new_visitor(0)
+    # The case read, then the prepared statement by name.
+    assert run_with_a_new_visitor(1) == ["SELECT", "EXECUTE"]
+    with connection.cursor() as cur:
+        cur.execute("DEALLOCATE ALL")  # as a pooler's DISCARD ALL would
+    assert run_with_a_new_visitor(2) == ["SELECT", "EXECUTE", "PREPARE", "EXECUTE"]
+    settings.FANGKONG_DB_PREPARE = False  # behind a pooler in transaction mode
+    assert run_with_a_new_visitor(3) == ["SELECT", "WITH"]
+    assert ExposureMatch.objects.count() == 4
+    assert AuditEntry.objects.filter(action="match.run").count() == 4
+
+
 def test_seat_rows_are_read_from_seat_labels():
     assert seat_row("12A") == 12 and seat_row("03F") == 3 and seat_row("") is None
 
