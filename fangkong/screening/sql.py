@@ -5,12 +5,11 @@ aware datetimes); callers have validated them."""
 from __future__ import annotations
 
 import datetime as dt
-import weakref
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 from django.conf import settings
-from django.db import ProgrammingError, connection
+from django.db import connection
 
 from fangkong.core.dbtime import db_datetime
 
@@ -238,59 +237,3 @@ def select_in(sql: str, values: Sequence[Any], params: Sequence[Any] = ()) -> li
 
 
 db_time = db_datetime  # a datetime read on a raw cursor, aware (core.dbtime)
-
-
-class Prepared(NamedTuple):
-    """A statement to prepare on each PostgreSQL connection (``prepared``)."""
-
-    name: str
-    prepare: str  # PREPARE name (types) AS ... ($1, $2, ...)
-    execute: str  # EXECUTE name (%s, %s, ...)
-    keys: tuple[str, ...]  # the parameters' names, in order
-    sql: str  # the statement itself, with %(x)s parameters (not prepared)
-
-
-def prepared(name: str, sql: str, types: dict[str, str]) -> Prepared:
-    """``sql`` with ``%(x)s`` parameters as a named prepared statement (``types``:
-    parameter name -> SQL type, in the order of ``$n``)."""
-    body = sql
-    for n, key in enumerate(types, start=1):
-        body = body.replace(f"%({key})s", f"${n}")
-    return Prepared(
-        name,
-        f"PREPARE {name} ({', '.join(types.values())}) AS {body}",
-        f"EXECUTE {name} ({', '.join(['%s'] * len(types))})",
-        tuple(types),
-        sql,
-    )
-
-
-# The statements prepared on each connection, by the driver's connection object (a
-# reconnect prepares them again).
-_done: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
-
-
-def execute_prepared(cursor: Any, statement: Prepared, params: dict[str, Any]) -> None:
-    """Run a statement whose planning costs more than its work (PostgreSQL): prepared
-    on this connection once, then executed by name, its plan kept by the server.
-    With ``FANGKONG_DB_PREPARE`` off (behind a pooler in transaction mode, which may
-    hand each statement to another server connection) the statement is sent whole."""
-    if not settings.FANGKONG_DB_PREPARE:
-        cursor.execute(statement.sql, params)
-        return
-    done = _done.setdefault(connection.connection, set())
-    values = [params[k] for k in statement.keys]
-    if statement.name not in done:
-        cursor.execute(statement.prepare)
-        done.add(statement.name)
-    try:
-        cursor.execute(statement.execute, values)
-    except ProgrammingError as exc:
-        # Dropped behind our back (DISCARD ALL by a pooler): prepared again, once,
-        # where no transaction was lost with it.
-        from psycopg.errors import InvalidSqlStatementName
-
-        if connection.in_atomic_block or not isinstance(exc.__cause__, InvalidSqlStatementName):
-            raise
-        cursor.execute(statement.prepare)
-        cursor.execute(statement.execute, values)

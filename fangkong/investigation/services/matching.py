@@ -44,22 +44,21 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import weakref
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import User
-from django.db import ProgrammingError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangkong.core import permissions
 from fangkong.core.audit import audit_insert_sql, audit_record, audit_row
 from fangkong.core.errors import Conflict, ValidationFailed
-from fangkong.core.types import Actor
+from fangkong.core.prepared import execute_prepared_text
+from fangkong.core.types import Actor, acting_user
 from fangkong.investigation.models import (
     Case,
     CheckIn,
@@ -577,39 +576,6 @@ _VENUE_ONLY = "NOT EXISTS (SELECT 1 FROM st WHERE kind = 'transport')"
 # (FANGKONG_DB_PREPARE off), which may hand each statement to another server
 # connection, it is sent whole.
 _PREPARED = "fangkong_match_case"
-_prepared_on: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
-
-
-def _execute_prepared(cur: Any, sql: str, params: list[Any]) -> None:
-    if not settings.FANGKONG_DB_PREPARE:
-        cur.execute(sql, params)
-        return
-    pieces = sql.split("%s")
-    assert len(pieces) == len(params) + 1 and "%" not in "".join(pieces)
-    body = "".join(f"{p}${n}" for n, p in enumerate(pieces[:-1], start=1)) + pieces[-1]
-    execute = f"EXECUTE {_PREPARED} ({', '.join(['%s'] * len(params))})"
-    raw = connection.connection
-
-    def prepare() -> None:
-        if raw in _prepared_on:  # another text (a new release of this module)
-            cur.execute(f"DEALLOCATE {_PREPARED}")
-        cur.execute(f"PREPARE {_PREPARED} AS {body}")
-        _prepared_on[raw] = body
-
-    if _prepared_on.get(raw) != body:
-        prepare()
-    try:
-        cur.execute(execute, params)
-    except ProgrammingError as exc:
-        # Dropped behind our back (DISCARD ALL by a pooler): prepared again, once,
-        # where no transaction was lost with it.
-        from psycopg.errors import InvalidSqlStatementName
-
-        if connection.in_atomic_block or not isinstance(exc.__cause__, InvalidSqlStatementName):
-            raise
-        _prepared_on.pop(raw, None)
-        prepare()
-        cur.execute(execute, params)
 
 
 def _run_postgresql(
@@ -644,7 +610,7 @@ def _run_postgresql(
         sql = sql.replace("{guard}", guard).replace("{guard_and}", guard_and)
         sql = sql.replace("{audit}", audit_sql)
         if audit is not None and len(cases) == 1:
-            _execute_prepared(cur, sql, params)
+            execute_prepared_text(cur, _PREPARED, sql, params)
         else:
             cur.execute(sql, params)
         examined, found, created, updated, transport, _marked, _cfg = cur.fetchone()
@@ -929,7 +895,7 @@ def match_dismiss(*, actor: Actor, match_id: int, reason: str) -> ExposureMatch:
 def _decide(actor: Actor, match: ExposureMatch, status: str, *, reason: str) -> None:
     before = match.status
     match.status = status
-    match.decided_by = actor if isinstance(actor, User) and actor.is_authenticated else None
+    match.decided_by = acting_user(actor)
     match.decided_at = timezone.now()
     match.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
     audit_record(

@@ -31,17 +31,15 @@ from fangkong.core.errors import ApplicationError, Conflict, NotFound, Validatio
 from fangkong.core.fastpaths import PRINCIPAL_CTE
 from fangkong.core.identity import normalise_document
 from fangkong.core.models import Person
+from fangkong.core.prepared import Prepared, execute_prepared, prepared
 from fangkong.core.services import PersonData, api_token_hash, person_create
 from fangkong.core.signing import person_id_from_token
 from fangkong.core.types import Actor, acting_user
 from fangkong.screening.models import CustodyEvent, Round, Site, Task, Team, Tube, TubeMember
 from fangkong.screening.selectors import access_round_by_id
 from fangkong.screening.sql import (
-    Prepared,
     copy_rows,
     db_time,
-    execute_prepared,
-    prepared,
     select_in,
     time_adapter,
     update_rows,
