@@ -19,8 +19,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from fangkong.core.audit import audit_record
@@ -28,7 +29,7 @@ from fangkong.core.errors import Conflict, NotFound, ValidationFailed
 from fangkong.core.models import Jurisdiction, Person
 from fangkong.core.types import Actor, acting_user
 from fangkong.screening.models import PoolingOption, Round, Tube, TubeMember
-from fangkong.screening.services.sampling import _after_close, _clean_barcode
+from fangkong.screening.services.sampling import _after_close, _clean_barcode, _twice_msg
 
 #: The tree path of a district: province, city, district (three 4-character segments).
 DISTRICT_PATH = 12
@@ -68,7 +69,7 @@ def _refusal(tube: Tube, person_id: int, *, pool_size: int) -> ArrivalTube | Non
             "barcode", _("This tube belongs to another screening round."), "barcode_used"
         )
     if TubeMember.objects.filter(tube=tube, person_id=person_id).exists():
-        return ArrivalTube("barcode", _("This person is already in this tube."), "person_twice")
+        return ArrivalTube("barcode", _twice_msg(), "person_twice")
     if tube.state != Tube.State.OPEN:
         return ArrivalTube("barcode", _("This tube is closed; use a new tube."), "tube_closed")
     if pool_size <= 1 or tube.capacity == 1:
@@ -115,8 +116,12 @@ def arrivals_round(scope_path: str, *, now: dt.datetime | None = None) -> Round:
     )
     if found is not None:
         return found
+    # A round's name is data every reader sees: in the site's language, not the
+    # language of whoever's scan opened it.
+    with translation.override(settings.LANGUAGE_CODE):
+        name = _("Arrival tests, %(area)s") % {"area": district.name_zh}
     rnd = Round.objects.create(
-        name=_("Arrival tests, %(area)s") % {"area": district.name},
+        name=name,
         scope_path=district.path,
         target=Round.Target.ARRIVALS,
         starts_at=now,
